@@ -1,0 +1,215 @@
+//! Database access: one connection type for SQLite and PostgreSQL, chosen at run time from the URL,
+//! a pool of them, and the migrations of each backend.
+
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Every connection the app uses. Queries are written once against this type.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The backend type of [`DbConn`], for boxed queries.
+pub type Backend = <DbConn as Connection>::Backend;
+
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+impl Kind {
+    pub fn of(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Kind::Postgres
+        } else {
+            Kind::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "SQLite",
+            Kind::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+// busy_timeout comes first: switching to WAL itself needs the lock another process may hold.
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000;
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;";
+
+/// Opens one connection, dispatching on the URL so that the real cause of a failure
+/// ("password authentication failed", "Connection refused") reaches the operator;
+/// the derived `establish` would only say that no backend accepted the URL.
+pub fn establish(url: &str) -> Result<DbConn, ConnectionError> {
+    match Kind::of(url) {
+        Kind::Postgres => PgConnection::establish(url).map(DbConn::Postgres),
+        Kind::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let mut conn = SqliteConnection::establish(path)?;
+            conn.batch_execute(SQLITE_SETUP)
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// Creates connections for the pool with [`establish`].
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Connects to the database, applies pending migrations and returns a pool.
+/// Errors name the database and the real cause in one line.
+pub fn connect(url: &str) -> anyhow::Result<DbPool> {
+    let kind = Kind::of(url);
+    if kind == Kind::Sqlite {
+        let path = Path::new(url.strip_prefix("sqlite://").unwrap_or(url));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        }
+    }
+    let mut conn = establish(url).map_err(|e| {
+        anyhow!(
+            "cannot connect to {} at {}: {}",
+            kind.name(),
+            redact_url(url),
+            e.to_string().trim()
+        )
+    })?;
+    migrate(&mut conn)?;
+    drop(conn);
+
+    // SQLite serializes writers anyway; a few connections serve concurrent readers.
+    let size = match kind {
+        Kind::Sqlite => 8,
+        Kind::Postgres => 10,
+    };
+    Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(Manager {
+            url: url.to_owned(),
+        })
+        .with_context(|| format!("cannot open a pool of {} connections", kind.name()))
+}
+
+/// Applies the pending migrations of the connection's backend.
+pub fn migrate(conn: &mut DbConn) -> anyhow::Result<()> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Postgres(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    }
+    .map_err(|e| anyhow!("cannot apply database migrations: {e}"))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(())
+}
+
+/// The URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://engawa:s3cret@db.internal:5432/engawa"),
+            "postgres://engawa@db.internal:5432/engawa"
+        );
+        assert_eq!(redact_url("data/engawa.sqlite3"), "data/engawa.sqlite3");
+    }
+
+    #[test]
+    fn the_backend_follows_the_url() {
+        assert_eq!(Kind::of("postgresql://localhost/x"), Kind::Postgres);
+        assert_eq!(Kind::of("postgres://localhost/x"), Kind::Postgres);
+        assert_eq!(Kind::of("sqlite://data/e.sqlite3"), Kind::Sqlite);
+        assert_eq!(Kind::of("/tmp/e.sqlite3"), Kind::Sqlite);
+    }
+
+    #[test]
+    fn sqlite_connections_use_wal_and_foreign_keys() {
+        use diesel::RunQueryDsl;
+        use diesel::sql_types::{BigInt, Text};
+        #[derive(diesel::QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = Text)]
+            journal_mode: String,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Fk {
+            #[diesel(sql_type = BigInt)]
+            foreign_keys: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("t.sqlite3");
+        let DbConn::Sqlite(mut c) = establish(url.to_str().unwrap()).unwrap() else {
+            panic!("expected SQLite");
+        };
+        let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+            .get_result(&mut c)
+            .unwrap();
+        let fk: Fk = diesel::sql_query("PRAGMA foreign_keys")
+            .get_result(&mut c)
+            .unwrap();
+        assert_eq!(mode.journal_mode, "wal");
+        assert_eq!(fk.foreign_keys, 1);
+    }
+}

@@ -1,0 +1,27 @@
+//! Types that parse: every value that reaches a model has been checked once, here.
+//! Each `parse` returns the value or an [`Invalid`] whose message is shown to people as is.
+
+mod public_id;
+mod slug;
+mod status;
+mod story_fields;
+mod tag;
+mod text;
+
+pub use public_id::PublicId;
+pub use slug::Slug;
+pub use status::{GuideStatus, StoryStatus};
+pub use story_fields::{HowMet, LengthBucket, RelationshipLength, Rules};
+pub use tag::TagName;
+pub use text::{GuideBody, PenName, StoryBody, Summary, Title};
+
+/// Why a value was refused, in Japanese, ready to show beside the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub fn new(message: impl Into<String>) -> Self {
+        Invalid(message.into())
+    }
+}

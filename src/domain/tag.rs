@@ -1,0 +1,91 @@
+use unicode_normalization::UnicodeNormalization;
+
+use super::Invalid;
+
+/// A tag, normalized so that 「ＬＩＮＥ」 and 「line」 are the same tag.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TagName(String);
+
+impl TagName {
+    pub const MAX_CHARS: usize = 30;
+    pub const MAX_PER_ITEM: usize = 10;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let normalized: String = raw.nfkc().collect::<String>().to_lowercase();
+        let name = normalized.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() {
+            return Err(Invalid::new("空のタグは使えません。"));
+        }
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(Invalid::new(format!(
+                "タグは{}文字以内にしてください：{name}",
+                Self::MAX_CHARS
+            )));
+        }
+        if name.chars().any(|c| {
+            c.is_control()
+                || matches!(
+                    c,
+                    '/' | '\\' | ',' | '、' | '?' | '#' | '%' | '<' | '>' | '"'
+                )
+        }) {
+            return Err(Invalid::new(format!(
+                "タグに使えない記号が含まれています：{name}"
+            )));
+        }
+        Ok(TagName(name))
+    }
+
+    /// Parses a list of tags, dropping duplicates and keeping the first spelling's order.
+    pub fn parse_list<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<Self>, Invalid> {
+        let mut tags: Vec<TagName> = Vec::new();
+        for item in raw {
+            let tag = Self::parse(item)?;
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        if tags.len() > Self::MAX_PER_ITEM {
+            return Err(Invalid::new(format!(
+                "タグは{}個までにしてください。",
+                Self::MAX_PER_ITEM
+            )));
+        }
+        Ok(tags)
+    }
+}
+
+impl AsRef<str> for TagName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn width_and_case_variants_are_one_tag() {
+        assert_eq!(
+            TagName::parse("ＬＩＮＥ").unwrap(),
+            TagName::parse("line").unwrap()
+        );
+        assert_eq!(TagName::parse(" ﾙｰﾙ ").unwrap().as_ref(), "ルール");
+    }
+
+    #[test]
+    fn path_characters_are_refused() {
+        for bad in ["a/b", "..\\x", "x?y", "", "   ", "<b>"] {
+            assert!(TagName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn lists_drop_duplicates_and_are_capped() {
+        let tags = TagName::parse_list(["職場", "ルール", "職場"]).unwrap();
+        assert_eq!(tags.len(), 2);
+        let many: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+        assert!(TagName::parse_list(many.iter().map(String::as_str)).is_err());
+    }
+}

@@ -1,0 +1,106 @@
+//! The one error type of the web app, and how each kind becomes a page.
+//!
+//! Use `NotFound` for anything a reader may not see (missing, draft, pending: the answer is the
+//! same, so nobody learns that hidden content exists), `BadRequest` for input we cannot use with
+//! a Japanese message safe to show, and `Internal` for everything else: its cause is logged and
+//! never shown.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::views::PageMeta;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        AppError::BadRequest(message.into())
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(cause.into())
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::internal(e)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    meta: PageMeta,
+    heading: &'static str,
+    message: String,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (heading, message) = match self {
+            AppError::NotFound => (
+                "ページが見つかりません",
+                "お探しのページは移動したか、削除されたか、まだ公開されていません。".to_owned(),
+            ),
+            AppError::BadRequest(message) => ("リクエストを処理できませんでした", message.clone()),
+            AppError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "request failed");
+                (
+                    "ただいま表示できません",
+                    "サーバーで問題が起きました。時間をおいてもう一度お試しください。".to_owned(),
+                )
+            }
+        };
+        let page = ErrorPage {
+            meta: PageMeta::error(heading),
+            heading,
+            message,
+        };
+        let body = page.render().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "error page failed to render");
+            heading.to_owned()
+        });
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}

@@ -1,0 +1,144 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{guide_tags, guides};
+use crate::domain::{GuideBody, GuideStatus, Slug, Summary, TagName, Title};
+use crate::markdown::{self, TocEntry};
+use crate::models::tag::Tag;
+
+/// A guide as stored.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = guides)]
+pub struct Guide {
+    pub id: i32,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub toc_json: String,
+    pub status: String,
+    pub author_id: Option<i32>,
+    pub author_name: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What a listing needs of a guide.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = guides)]
+pub struct GuideListItem {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A new guide, every field already parsed.
+#[derive(Debug, Clone)]
+pub struct GuideInput {
+    pub slug: Slug,
+    pub title: Title,
+    pub summary: Summary,
+    pub body: GuideBody,
+    pub status: GuideStatus,
+    pub author_name: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub tags: Vec<TagName>,
+}
+
+fn published() -> diesel::dsl::Eq<guides::status, &'static str> {
+    guides::status.eq(GuideStatus::Published.as_str())
+}
+
+impl Guide {
+    pub fn toc(&self) -> Vec<TocEntry> {
+        // Written by us at save time; an unreadable value only loses the table of contents.
+        serde_json::from_str(&self.toc_json).unwrap_or_default()
+    }
+
+    /// A published guide by slug; drafts are not found.
+    pub fn find_published(conn: &mut DbConn, slug: &Slug) -> QueryResult<Guide> {
+        guides::table
+            .filter(guides::slug.eq(slug.as_ref()))
+            .filter(published())
+            .select(Guide::as_select())
+            .first(conn)
+    }
+
+    pub fn slug_taken(conn: &mut DbConn, slug: &Slug) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            guides::table.filter(guides::slug.eq(slug.as_ref())),
+        ))
+        .get_result(conn)
+    }
+
+    /// Published guides, newest first.
+    pub fn list_published(
+        conn: &mut DbConn,
+        limit: i64,
+        offset: i64,
+    ) -> QueryResult<Vec<GuideListItem>> {
+        guides::table
+            .filter(published())
+            .order((guides::published_at.desc(), guides::id.desc()))
+            .select(GuideListItem::as_select())
+            .limit(limit)
+            .offset(offset)
+            .load(conn)
+    }
+
+    pub fn count_published(conn: &mut DbConn) -> QueryResult<i64> {
+        guides::table.filter(published()).count().get_result(conn)
+    }
+
+    pub fn published_with_tag(conn: &mut DbConn, tag_id: i32) -> QueryResult<Vec<GuideListItem>> {
+        guides::table
+            .filter(published())
+            .filter(
+                guides::id.eq_any(
+                    guide_tags::table
+                        .filter(guide_tags::tag_id.eq(tag_id))
+                        .select(guide_tags::guide_id),
+                ),
+            )
+            .order((guides::published_at.desc(), guides::id.desc()))
+            .select(GuideListItem::as_select())
+            .load(conn)
+    }
+
+    pub fn count_all(conn: &mut DbConn) -> QueryResult<i64> {
+        guides::table.count().get_result(conn)
+    }
+
+    /// Saves a new guide with its tags; call inside a transaction so that both land or neither.
+    pub fn insert(conn: &mut DbConn, input: &GuideInput, now: NaiveDateTime) -> QueryResult<i32> {
+        let rendered = markdown::render(input.body.as_ref());
+        let toc_json = serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".to_owned());
+        let published_at = match input.status {
+            GuideStatus::Published => Some(input.published_at.unwrap_or(now)),
+            GuideStatus::Draft => None,
+        };
+        let id = diesel::insert_into(guides::table)
+            .values((
+                guides::slug.eq(input.slug.as_ref()),
+                guides::title.eq(input.title.as_ref()),
+                guides::summary.eq(input.summary.as_ref()),
+                guides::body_markdown.eq(input.body.as_ref()),
+                guides::body_html.eq(&rendered.html),
+                guides::toc_json.eq(&toc_json),
+                guides::status.eq(input.status.as_str()),
+                guides::author_name.eq(&input.author_name),
+                guides::published_at.eq(published_at),
+                guides::created_at.eq(now),
+                guides::updated_at.eq(published_at.unwrap_or(now)),
+            ))
+            .returning(guides::id)
+            .get_result(conn)?;
+        Tag::attach_to_guide(conn, id, &input.tags)?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,18 @@
+//! Each model is a struct and the queries that read or write it.
+
+pub mod guide;
+pub mod story;
+pub mod tag;
+
+/// Rows per page in public listings.
+pub const PAGE_SIZE: i64 = 20;
+
+/// Total pages for `total` rows, at least one so that an empty listing still has page 1.
+pub fn page_count(total: i64) -> i64 {
+    ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1)
+}
+
+/// The current time as stored: UTC without an offset, on both backends.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

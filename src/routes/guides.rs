@@ -1,0 +1,105 @@
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use crate::domain::Slug;
+use crate::error::AppError;
+use crate::markdown::TocEntry;
+use crate::models::PAGE_SIZE;
+use crate::models::guide::Guide;
+use crate::models::tag::Tag;
+use crate::routes::listing::ListingQuery;
+use crate::routes::page;
+use crate::startup::AppState;
+use crate::views::{GuideCard, PageMeta, Pagination, TagLink, date_iso, date_ja};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/guides", web::get().to(index))
+        .route("/guides/{slug}", web::get().to(show));
+}
+
+#[derive(Template)]
+#[template(path = "guides/index.html")]
+struct GuidesPage {
+    meta: PageMeta,
+    guides: Vec<GuideCard>,
+    pagination: Pagination,
+}
+
+async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    // Guides have no filters; only the page number of the shared listing query applies.
+    let query = ListingQuery::parse(&req)?;
+    let offset = query.offset();
+    let (guides, total) = state
+        .db(move |conn| {
+            let total = Guide::count_published(conn)?;
+            let guides = Guide::list_published(conn, PAGE_SIZE, offset)?;
+            Ok((guides, total))
+        })
+        .await?;
+    let pages = query.check_page(total)?;
+    let path = match query.page {
+        1 => "/guides".to_owned(),
+        n => format!("/guides?page={n}"),
+    };
+    page(&GuidesPage {
+        meta: PageMeta::new(
+            &state.settings.base_url,
+            "ガイド",
+            "セカンドパートナーという関係を、家族を傷つけずに長く健やかに続けるための編集部のガイド。",
+            &path,
+        ),
+        guides: guides.iter().map(GuideCard::from).collect(),
+        pagination: Pagination::new("/guides", "", query.page, pages),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "guides/show.html")]
+struct GuidePage {
+    meta: PageMeta,
+    title: String,
+    summary: String,
+    author: String,
+    date: String,
+    date_iso: String,
+    toc: Vec<TocEntry>,
+    body_html: String,
+    tags: Vec<TagLink>,
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
+    let (guide, tags) = state
+        .db(move |conn| {
+            let guide = Guide::find_published(conn, &slug)?;
+            let tags = Tag::of_guide(conn, guide.id)?;
+            Ok((guide, tags))
+        })
+        .await?;
+    let published = guide.published_at.unwrap_or(guide.updated_at);
+    let toc = guide.toc();
+    page(&GuidePage {
+        meta: PageMeta::new(
+            &state.settings.base_url,
+            &guide.title,
+            if guide.summary.is_empty() {
+                &guide.title
+            } else {
+                &guide.summary
+            },
+            &format!("/guides/{}", guide.slug),
+        ),
+        // A table of contents of one heading helps nobody.
+        toc: if toc.len() >= 2 { toc } else { Vec::new() },
+        title: guide.title,
+        summary: guide.summary,
+        author: guide.author_name,
+        date: date_ja(published),
+        date_iso: date_iso(published),
+        body_html: guide.body_html,
+        tags: tags.iter().map(|t| TagLink::new(t)).collect(),
+    })
+}

@@ -1,0 +1,178 @@
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use crate::domain::{HowMet, LengthBucket, PublicId};
+use crate::error::AppError;
+use crate::models::PAGE_SIZE;
+use crate::models::story::{Story, StoryListItem};
+use crate::models::tag::Tag;
+use crate::routes::listing::ListingQuery;
+use crate::routes::page;
+use crate::startup::AppState;
+use crate::views::{PageMeta, Pagination, StoryCard, TagLink, date_iso, date_ja, story_facts};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stories", web::get().to(index))
+        .route("/stories/{public_id}", web::get().to(show));
+}
+
+/// One choice of a filter's select box.
+pub struct FilterOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "stories/index.html")]
+struct StoriesPage {
+    meta: PageMeta,
+    heading: String,
+    total: i64,
+    stories: Vec<StoryCard>,
+    lengths: Vec<FilterOption>,
+    ways: Vec<FilterOption>,
+    tag: String,
+    filtered: bool,
+    pagination: Pagination,
+}
+
+/// Loads one page of stories with their tags, as cards; shared with the tag pages.
+pub fn story_cards(
+    conn: &mut crate::db::DbConn,
+    query: &ListingQuery,
+) -> Result<(Vec<StoryCard>, i64), AppError> {
+    let (items, total): (Vec<StoryListItem>, i64) =
+        Story::list_public(conn, &query.filter, PAGE_SIZE, query.offset())?;
+    let ids: Vec<i32> = items.iter().map(|s| s.id).collect();
+    let tags = Tag::of_stories(conn, &ids)?;
+    let cards = items
+        .iter()
+        .map(|s| StoryCard::new(s, tags.get(&s.id).map_or(&[][..], Vec::as_slice)))
+        .collect();
+    Ok((cards, total))
+}
+
+async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let query = ListingQuery::parse(&req)?;
+    let filter = query.filter.clone();
+    let (stories, total, query) = state
+        .db(move |conn| {
+            let (cards, total) = story_cards(conn, &query)?;
+            Ok((cards, total, query))
+        })
+        .await?;
+    let pages = query.check_page(total)?;
+
+    let mut labels: Vec<String> = Vec::new();
+    if let Some(l) = filter.length {
+        labels.push(format!("交際{}", l.label()));
+    }
+    if let Some(h) = filter.how_met {
+        labels.push(format!("出会い：{}", h.label()));
+    }
+    if let Some(t) = &filter.tag {
+        labels.push(format!("タグ：{}", t.as_ref()));
+    }
+    let heading = if labels.is_empty() {
+        "体験談".to_owned()
+    } else {
+        format!("体験談（{}）", labels.join("・"))
+    };
+    let filter_query = query.filter_query(true);
+    let mut path = "/stories".to_owned();
+    let mut params: Vec<String> = Vec::new();
+    if !filter_query.is_empty() {
+        params.push(filter_query.clone());
+    }
+    if query.page > 1 {
+        params.push(format!("page={}", query.page));
+    }
+    if !params.is_empty() {
+        path = format!("{path}?{}", params.join("&"));
+    }
+
+    page(&StoriesPage {
+        meta: PageMeta::new(
+            &state.settings.base_url,
+            &heading,
+            "セカンドパートナーとの関係を続けている人、終えた人の匿名の体験談。交際期間や出会いのきっかけで絞り込めます。",
+            &path,
+        ),
+        heading,
+        total,
+        stories,
+        lengths: LengthBucket::ALL
+            .iter()
+            .map(|b| FilterOption {
+                value: b.as_str(),
+                label: b.label(),
+                selected: filter.length == Some(*b),
+            })
+            .collect(),
+        ways: HowMet::ALL
+            .iter()
+            .map(|h| FilterOption {
+                value: h.as_str(),
+                label: h.label(),
+                selected: filter.how_met == Some(*h),
+            })
+            .collect(),
+        tag: filter
+            .tag
+            .as_ref()
+            .map(|t| t.as_ref().to_owned())
+            .unwrap_or_default(),
+        filtered: !labels.is_empty(),
+        pagination: Pagination::new("/stories", &filter_query, query.page, pages),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "stories/show.html")]
+struct StoryPage {
+    meta: PageMeta,
+    title: String,
+    facts: String,
+    duration: String,
+    pen_name: String,
+    date: String,
+    date_iso: String,
+    rules: Vec<String>,
+    body_html: String,
+    tags: Vec<TagLink>,
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    public_id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = PublicId::parse(&public_id).map_err(|_| AppError::NotFound)?;
+    let (story, tags) = state
+        .db(move |conn| {
+            let story = Story::find_public(conn, &public_id)?;
+            let tags = Tag::of_stories(conn, &[story.id])?
+                .remove(&story.id)
+                .unwrap_or_default();
+            Ok((story, tags))
+        })
+        .await?;
+    let published = story.published_at.unwrap_or(story.submitted_at);
+    page(&StoryPage {
+        meta: PageMeta::new(
+            &state.settings.base_url,
+            &story.title,
+            &story.excerpt,
+            &format!("/stories/{}", story.public_id),
+        ),
+        facts: story_facts(story.length(), story.how_met(), story.continuing),
+        duration: story.length().duration_label(),
+        rules: story.rules().as_slice().to_vec(),
+        title: story.title,
+        pen_name: story.pen_name,
+        date: date_ja(published),
+        date_iso: date_iso(published),
+        body_html: story.body_html,
+        tags: tags.iter().map(|t| TagLink::new(t)).collect(),
+    })
+}

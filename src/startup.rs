@@ -1,0 +1,91 @@
+//! Building and running the web server, in a form tests can call with port 0.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, Logger};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::db::{self, DbConn, DbPool};
+use crate::error::AppError;
+use crate::{demo, routes};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Settings,
+}
+
+impl AppState {
+    /// Runs `job` with a pooled connection on the blocking thread pool.
+    pub async fn db<T, F>(&self, job: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            job(&mut conn)
+        })
+        .await?
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, fills an empty database with the demo
+    /// content when asked, and binds the listener. The server runs once `run` is awaited.
+    pub fn build(settings: Settings, with_demo: bool) -> anyhow::Result<Self> {
+        let pool = db::connect(&settings.database_url)?;
+        if with_demo {
+            let mut conn = pool.get().context("cannot get a database connection")?;
+            match demo::seed_if_empty(&mut conn)? {
+                Some(added) => tracing::info!(
+                    guides = added.guides,
+                    stories = added.stories,
+                    "demo content added"
+                ),
+                None => tracing::info!("database already has content; demo content not added"),
+            }
+        }
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let settings = settings.with_bound_port(port);
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            settings,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                // No client address in the log format: we never record who reads or writes what.
+                .wrap(Logger::new("%r %s %b %Dms"))
+                .wrap(Compress::default())
+                .app_data(state.clone())
+                .configure(routes::config)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server, pool })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,225 @@
+//! What templates show: page metadata, cards, dates and links, prepared in Rust so that
+//! templates only place values.
+
+use chrono::{FixedOffset, NaiveDateTime};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::domain::{HowMet, RelationshipLength};
+use crate::models::guide::GuideListItem;
+use crate::models::story::StoryListItem;
+
+pub const SITE_NAME: &str = "縁側";
+pub const SITE_TAGLINE: &str = "セカンドパートナーの体験談とガイド";
+
+/// Title, description and canonical link of a page; every page has them.
+pub struct PageMeta {
+    pub title: String,
+    pub description: String,
+    /// Absolute URL; error pages have none.
+    pub canonical: Option<String>,
+    pub noindex: bool,
+}
+
+impl PageMeta {
+    pub fn new(base_url: &str, title: &str, description: &str, path: &str) -> Self {
+        PageMeta {
+            title: format!("{title} | {SITE_NAME}"),
+            description: description.to_owned(),
+            canonical: Some(format!("{base_url}{path}")),
+            noindex: false,
+        }
+    }
+
+    pub fn error(heading: &str) -> Self {
+        PageMeta {
+            title: format!("{heading} | {SITE_NAME}"),
+            description: heading.to_owned(),
+            canonical: None,
+            noindex: true,
+        }
+    }
+}
+
+/// Japan has no daylight saving time, so a fixed offset is exact.
+fn tokyo() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
+}
+
+/// 「2026年11月26日」 in Japan time, from a stored UTC time.
+pub fn date_ja(utc: NaiveDateTime) -> String {
+    utc.and_utc()
+        .with_timezone(&tokyo())
+        .format("%Y年%-m月%-d日")
+        .to_string()
+}
+
+/// The same day as a machine-readable date for `<time datetime>`.
+pub fn date_iso(utc: NaiveDateTime) -> String {
+    utc.and_utc()
+        .with_timezone(&tokyo())
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+pub fn encode(value: &str) -> String {
+    utf8_percent_encode(value, PATH_SEGMENT).to_string()
+}
+
+pub fn tag_href(tag: &str) -> String {
+    format!("/tags/{}", encode(tag))
+}
+
+/// A tag with its link.
+pub struct TagLink {
+    pub name: String,
+    pub href: String,
+}
+
+impl TagLink {
+    pub fn new(name: &str) -> Self {
+        TagLink {
+            name: name.to_owned(),
+            href: tag_href(name),
+        }
+    }
+}
+
+/// 「交際4年目・趣味のコミュニティで出会った・継続中」
+pub fn story_facts(length: RelationshipLength, how_met: HowMet, continuing: bool) -> String {
+    format!(
+        "{}・{}・{}",
+        length.nth_year_label(),
+        how_met.card_phrase(),
+        if continuing {
+            "継続中"
+        } else {
+            "現在は終了"
+        }
+    )
+}
+
+pub struct GuideCard {
+    pub href: String,
+    pub title: String,
+    pub summary: String,
+    pub date: String,
+    pub date_iso: String,
+}
+
+impl From<&GuideListItem> for GuideCard {
+    fn from(g: &GuideListItem) -> Self {
+        let published = g.published_at.unwrap_or(g.updated_at);
+        GuideCard {
+            href: format!("/guides/{}", g.slug),
+            title: g.title.clone(),
+            summary: g.summary.clone(),
+            date: date_ja(published),
+            date_iso: date_iso(published),
+        }
+    }
+}
+
+pub struct StoryCard {
+    pub href: String,
+    pub title: String,
+    pub excerpt: String,
+    pub facts: String,
+    pub pen_name: String,
+    pub date: String,
+    pub date_iso: String,
+    pub tags: Vec<TagLink>,
+}
+
+impl StoryCard {
+    pub fn new(s: &StoryListItem, tags: &[String]) -> Self {
+        let published = s.published_at.unwrap_or(s.submitted_at);
+        StoryCard {
+            href: format!("/stories/{}", s.public_id),
+            title: s.title.clone(),
+            excerpt: s.excerpt.clone(),
+            facts: story_facts(s.length(), s.how_met(), s.continuing),
+            pen_name: s.pen_name.clone(),
+            date: date_ja(published),
+            date_iso: date_iso(published),
+            tags: tags.iter().map(|t| TagLink::new(t)).collect(),
+        }
+    }
+}
+
+/// Links to the neighbouring pages of a listing, keeping its filters.
+pub struct Pagination {
+    pub page: i64,
+    pub total_pages: i64,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+}
+
+impl Pagination {
+    /// `query` holds the listing's other parameters, already encoded, e.g. `how_met=app`.
+    pub fn new(path: &str, query: &str, page: i64, total_pages: i64) -> Self {
+        let href = |p: i64| {
+            let mut params: Vec<String> = Vec::new();
+            if !query.is_empty() {
+                params.push(query.to_owned());
+            }
+            if p > 1 {
+                params.push(format!("page={p}"));
+            }
+            if params.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", params.join("&"))
+            }
+        };
+        Pagination {
+            page,
+            total_pages,
+            prev_href: (page > 1).then(|| href(page - 1)),
+            next_href: (page < total_pages).then(|| href(page + 1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn dates_are_japanese_and_in_japan_time() {
+        let late_evening_utc = NaiveDate::from_ymd_opt(2026, 11, 25)
+            .unwrap()
+            .and_hms_opt(20, 0, 0)
+            .unwrap();
+        assert_eq!(date_ja(late_evening_utc), "2026年11月26日");
+        assert_eq!(date_iso(late_evening_utc), "2026-11-26");
+    }
+
+    #[test]
+    fn tag_links_are_encoded() {
+        assert_eq!(tag_href("ルール"), "/tags/%E3%83%AB%E3%83%BC%E3%83%AB");
+        assert_eq!(tag_href("a b"), "/tags/a%20b");
+    }
+
+    #[test]
+    fn pagination_keeps_filters() {
+        let p = Pagination::new("/stories", "how_met=app", 2, 3);
+        assert_eq!(p.prev_href.as_deref(), Some("/stories?how_met=app"));
+        assert_eq!(p.next_href.as_deref(), Some("/stories?how_met=app&page=3"));
+        let last = Pagination::new("/stories", "", 3, 3);
+        assert_eq!(last.prev_href.as_deref(), Some("/stories?page=2"));
+        assert!(last.next_href.is_none());
+    }
+
+    #[test]
+    fn facts_read_as_one_line() {
+        let facts = story_facts(
+            RelationshipLength::from_months(40).unwrap(),
+            HowMet::Hobby,
+            true,
+        );
+        assert_eq!(facts, "交際4年目・趣味のコミュニティで出会った・継続中");
+    }
+}

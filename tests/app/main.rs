@@ -1,0 +1,9 @@
+//! The integration suite: the real server on port 0, asserted on as a reader sees it.
+//! Every test runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
+
+mod cli;
+mod helpers;
+mod pages;
+mod sanitizing;
+mod schema;
+mod visibility;
