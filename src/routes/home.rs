@@ -1,6 +1,7 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::db::DbConn;
 use crate::domain::{HowMet, LengthBucket};
 use crate::error::AppError;
 use crate::models::guide::Guide;
@@ -19,6 +20,21 @@ pub struct BrowseLink {
     pub label: &'static str,
     pub href: String,
     pub count: i64,
+}
+
+impl BrowseLink {
+    fn count(
+        conn: &mut DbConn,
+        label: &'static str,
+        href: String,
+        filter: &StoryFilter,
+    ) -> Result<Self, AppError> {
+        Ok(BrowseLink {
+            label,
+            href,
+            count: Story::count_public(conn, filter)?,
+        })
+    }
 }
 
 #[derive(Template)]
@@ -57,11 +73,12 @@ async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
                     length: Some(b),
                     ..Default::default()
                 };
-                Ok(BrowseLink {
-                    label: b.label(),
-                    href: format!("/stories?length={}", b.as_str()),
-                    count: Story::count_public(conn, &filter)?,
-                })
+                BrowseLink::count(
+                    conn,
+                    b.label(),
+                    format!("/stories?length={}", b.as_str()),
+                    &filter,
+                )
             })
             .collect::<Result<Vec<_>, AppError>>()?;
             let by_how_met = HowMet::ALL
@@ -71,11 +88,12 @@ async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
                         how_met: Some(*h),
                         ..Default::default()
                     };
-                    Ok(BrowseLink {
-                        label: h.label(),
-                        href: format!("/stories?how_met={}", h.as_str()),
-                        count: Story::count_public(conn, &filter)?,
-                    })
+                    BrowseLink::count(
+                        conn,
+                        h.label(),
+                        format!("/stories?how_met={}", h.as_str()),
+                        &filter,
+                    )
                 })
                 .collect::<Result<Vec<_>, AppError>>()?;
             Ok((guides, stories, by_length, by_how_met))

@@ -14,6 +14,16 @@ fn write_file(dir: &std::path::Path, name: &str, lines: &[String]) -> std::path:
     path
 }
 
+/// The one line the binary prints for a fatal error; there must be exactly one.
+fn the_error_line(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("engawa: error:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    lines[0]
+}
+
 #[tokio::test]
 async fn import_adds_every_record_of_a_valid_file() {
     let app = spawn_app().await;
@@ -129,12 +139,7 @@ fn an_unreachable_postgres_server_gives_one_clear_line() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let error_lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("engawa: error:"))
-        .collect();
-    assert_eq!(error_lines.len(), 1, "{stderr}");
-    let line = error_lines[0];
+    let line = the_error_line(&stderr);
     assert!(
         line.contains("cannot connect to PostgreSQL at postgres://engawa@127.0.0.1:1/engawa"),
         "{line}"
@@ -278,13 +283,8 @@ fn wrong_password_against_a_fresh_cluster() {
     run("pg_ctl", &["-D", &data, "-m", "immediate", "stop"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let error_lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("engawa: error:"))
-        .collect();
-    assert_eq!(error_lines.len(), 1, "{stderr}");
     assert!(
-        error_lines[0].contains("password authentication failed for user \"postgres\""),
+        the_error_line(&stderr).contains("password authentication failed for user \"postgres\""),
         "{stderr}"
     );
     assert!(
