@@ -114,7 +114,16 @@ pub fn render(markdown: &str) -> Rendered {
 }
 
 fn excerpt(plain: &str) -> String {
-    let words = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Japanese runs on without spaces: a space is kept only where a non-Japanese word ends or starts.
+    let mut words = String::with_capacity(plain.len());
+    for word in plain.split_whitespace() {
+        let joins_japanese = words.chars().last().is_some_and(|c| !c.is_ascii())
+            && word.chars().next().is_some_and(|c| !c.is_ascii());
+        if !words.is_empty() && !joins_japanese {
+            words.push(' ');
+        }
+        words.push_str(word);
+    }
     if words.chars().count() <= EXCERPT_CHARS {
         words
     } else {
@@ -233,7 +242,8 @@ mod tests {
     #[test]
     fn excerpts_are_plain_and_short() {
         let r = render("## 見出し\n\n**太字**の<b>本文</b>です。\n\n");
-        assert_eq!(r.excerpt, "見出し 太字の本文です。");
+        assert_eq!(r.excerpt, "見出し太字の本文です。");
+        assert_eq!(render("Love is\n\nkind.").excerpt, "Love is kind.");
         let long = render(&"あ".repeat(500));
         assert_eq!(long.excerpt.chars().count(), EXCERPT_CHARS + 1);
         assert!(long.excerpt.ends_with('…'));
