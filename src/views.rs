@@ -5,6 +5,7 @@ use chrono::{FixedOffset, NaiveDateTime};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::domain::{HowMet, RelationshipLength};
+use crate::markdown::TocEntry;
 use crate::models::guide::GuideListItem;
 use crate::models::story::StoryListItem;
 
@@ -148,6 +149,27 @@ impl StoryCard {
     }
 }
 
+/// A table-of-contents entry with the h3 entries that follow it.
+pub struct TocSection {
+    pub entry: TocEntry,
+    pub children: Vec<TocEntry>,
+}
+
+/// Nests each h3 under the h2 before it; an h3 before any h2 stands on its own.
+pub fn toc_sections(entries: Vec<TocEntry>) -> Vec<TocSection> {
+    let mut sections: Vec<TocSection> = Vec::new();
+    for entry in entries {
+        match sections.last_mut() {
+            Some(section) if entry.level > section.entry.level => section.children.push(entry),
+            _ => sections.push(TocSection {
+                entry,
+                children: Vec::new(),
+            }),
+        }
+    }
+    sections
+}
+
 /// Links to the neighbouring pages of a listing, keeping its filters.
 pub struct Pagination {
     pub page: i64,
@@ -211,6 +233,24 @@ mod tests {
         let last = Pagination::new("/stories", "", 3, 3);
         assert_eq!(last.prev_href.as_deref(), Some("/stories?page=2"));
         assert!(last.next_href.is_none());
+    }
+
+    #[test]
+    fn h3_entries_nest_under_their_h2() {
+        let e = |level: u8, id: &str| TocEntry {
+            level,
+            id: id.into(),
+            text: id.into(),
+        };
+        let sections = toc_sections(vec![e(3, "a"), e(2, "b"), e(3, "c"), e(3, "d"), e(2, "f")]);
+        let shape: Vec<(String, usize)> = sections
+            .iter()
+            .map(|s| (s.entry.id.clone(), s.children.len()))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![("a".into(), 0), ("b".into(), 2), ("f".into(), 0)]
+        );
     }
 
     #[test]

@@ -3,14 +3,15 @@ use askama::Template;
 
 use crate::domain::Slug;
 use crate::error::AppError;
-use crate::markdown::TocEntry;
 use crate::models::PAGE_SIZE;
 use crate::models::guide::Guide;
 use crate::models::tag::Tag;
 use crate::routes::listing::ListingQuery;
 use crate::routes::page;
 use crate::startup::AppState;
-use crate::views::{GuideCard, PageMeta, Pagination, TagLink, date_iso, date_ja};
+use crate::views::{
+    GuideCard, PageMeta, Pagination, TagLink, TocSection, date_iso, date_ja, toc_sections,
+};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/guides", web::get().to(index))
@@ -62,7 +63,7 @@ struct GuidePage {
     author: String,
     date: String,
     date_iso: String,
-    toc: Vec<TocEntry>,
+    toc: Vec<TocSection>,
     body_html: String,
     tags: Vec<TagLink>,
 }
@@ -93,7 +94,11 @@ async fn show(
             &format!("/guides/{}", guide.slug),
         ),
         // A table of contents of one heading helps nobody.
-        toc: if toc.len() >= 2 { toc } else { Vec::new() },
+        toc: if toc.len() >= 2 {
+            toc_sections(toc)
+        } else {
+            Vec::new()
+        },
         title: guide.title,
         summary: guide.summary,
         author: guide.author_name,
