@@ -1,10 +1,12 @@
 //! Settings: environment variables (`ENGAWA_*`, `DATABASE_URL`) over an optional `engawa.toml`,
 //! over defaults chosen so that a newcomer can run the site with no configuration at all.
+//! Each setting has one environment variable and one key in the file (the variable's name,
+//! lowercased, without `ENGAWA_`).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
-use serde::Deserialize;
 
 /// The settings file read when `ENGAWA_CONFIG` does not name another one. It is optional.
 pub const DEFAULT_CONFIG_FILE: &str = "engawa.toml";
@@ -13,21 +15,84 @@ pub const DEFAULT_CONFIG_FILE: &str = "engawa.toml";
 pub struct Settings {
     /// Address the HTTP server listens on; port 0 picks a free port (tests rely on it).
     pub bind: String,
-    /// Holds the SQLite database by default and, in later versions, the search index and mail outbox.
+    /// Holds the SQLite database by default, the generated secret key and the mail folder.
     pub data_dir: PathBuf,
     pub database_url: String,
-    /// Absolute origin used in canonical links and feeds, without a trailing slash.
+    /// Absolute origin used in canonical links, mails and feeds, without a trailing slash.
     pub base_url: String,
+    /// Signs CSRF tokens and keys hashes; generated into the data dir when not given.
+    pub secret_key: Option<String>,
+    /// `smtp://user:pass@host:587` or `smtps://…`; without it mail is written to `data/outbox/`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// At most one "new stories are waiting" mail to moderators per this interval.
+    pub moderator_alert_interval: Duration,
+    /// First retry delay of a mail that could not be sent; it doubles up to an hour.
+    pub mail_retry: Duration,
+    /// Open reports that hide a published story until a moderator decides.
+    pub report_threshold: i64,
+    /// Submissions allowed from one address per hour.
+    pub submissions_per_hour: usize,
+    /// The reasons a moderator picks from when rejecting.
+    pub reject_reasons: Vec<String>,
 }
 
-/// The same keys as the environment variables, lowercased and without the `ENGAWA_` prefix.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    bind: Option<String>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    base_url: Option<String>,
+const KEYS: &[&str] = &[
+    "bind",
+    "data_dir",
+    "database_url",
+    "base_url",
+    "secret_key",
+    "smtp_url",
+    "mail_from",
+    "moderator_alert_minutes",
+    "mail_retry_seconds",
+    "report_threshold",
+    "submissions_per_hour",
+    "reject_reasons",
+];
+
+const DEFAULT_REJECT_REASONS: &[&str] = &[
+    "個人を特定できる情報が含まれている",
+    "サイトの趣旨に合わない",
+    "他者を傷つける表現が含まれている",
+    "内容が確認できない・重複している",
+];
+
+struct Source<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    file: toml::Table,
+}
+
+impl Source<'_> {
+    /// The environment variable, else the file's key, as text.
+    fn get(&self, key: &str) -> Option<String> {
+        let var = match key {
+            "database_url" => "DATABASE_URL".to_owned(),
+            _ => format!("ENGAWA_{}", key.to_uppercase()),
+        };
+        (self.env)(&var).or_else(|| match self.file.get(key)? {
+            toml::Value::String(s) => Some(s.clone()),
+            toml::Value::Array(items) => Some(
+                items
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            other => Some(other.to_string()),
+        })
+    }
+
+    fn number<T: std::str::FromStr>(&self, key: &str, default: T) -> anyhow::Result<T> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{key} must be a whole number, got {v:?}")),
+        }
+    }
 }
 
 impl Settings {
@@ -43,30 +108,51 @@ impl Settings {
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
                 read_file(Path::new(DEFAULT_CONFIG_FILE))?
             }
-            None => FileSettings::default(),
+            None => toml::Table::new(),
         };
+        let src = Source { env: &env, file };
 
-        let bind = env("ENGAWA_BIND")
-            .or(file.bind)
+        let bind = src
+            .get("bind")
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let data_dir = env("ENGAWA_DATA_DIR")
-            .map(PathBuf::from)
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("data"));
-        let database_url = env("DATABASE_URL")
-            .or(file.database_url)
-            .unwrap_or_else(|| {
-                data_dir
-                    .join("engawa.sqlite3")
-                    .to_string_lossy()
-                    .into_owned()
-            });
-        let base_url = match env("ENGAWA_BASE_URL").or(file.base_url) {
+        let data_dir = src
+            .get("data_dir")
+            .map_or_else(|| PathBuf::from("data"), PathBuf::from);
+        let database_url = src.get("database_url").unwrap_or_else(|| {
+            data_dir
+                .join("engawa.sqlite3")
+                .to_string_lossy()
+                .into_owned()
+        });
+        let base_url = match src.get("base_url") {
             Some(url) => parse_base_url(&url)?,
             None => format!("http://{bind}"),
         };
-
+        let reject_reasons = match src.get("reject_reasons") {
+            Some(list) => list
+                .split(['\n', ','])
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => DEFAULT_REJECT_REASONS
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+        };
         Ok(Settings {
+            secret_key: src.get("secret_key"),
+            smtp_url: src.get("smtp_url"),
+            mail_from: src
+                .get("mail_from")
+                .unwrap_or_else(|| "縁側 <no-reply@engawa.invalid>".to_owned()),
+            moderator_alert_interval: Duration::from_secs(
+                60 * src.number("moderator_alert_minutes", 30u64)?,
+            ),
+            mail_retry: Duration::from_secs(src.number("mail_retry_seconds", 60u64)?.max(1)),
+            report_threshold: src.number("report_threshold", 3i64)?.max(1),
+            submissions_per_hour: src.number("submissions_per_hour", 5usize)?,
+            reject_reasons,
             bind,
             data_dir,
             database_url,
@@ -82,12 +168,26 @@ impl Settings {
         }
         self
     }
+
+    /// Whether the site is served over HTTPS, so cookies can be marked Secure.
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
 }
 
-fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
+fn read_file(path: &Path) -> anyhow::Result<toml::Table> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read settings file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("invalid settings file {}", path.display()))
+    let table: toml::Table = toml::from_str(&text)
+        .with_context(|| format!("invalid settings file {}", path.display()))?;
+    if let Some(unknown) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        bail!(
+            "invalid settings file {}: unknown key {unknown:?} (known keys: {})",
+            path.display(),
+            KEYS.join(", ")
+        );
+    }
+    Ok(table)
 }
 
 fn parse_base_url(url: &str) -> anyhow::Result<String> {
@@ -123,6 +223,10 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("data"));
         assert_eq!(s.database_url, "data/engawa.sqlite3");
         assert_eq!(s.base_url, "http://127.0.0.1:8080");
+        assert_eq!(s.submissions_per_hour, 5);
+        assert_eq!(s.report_threshold, 3);
+        assert!(s.smtp_url.is_none());
+        assert!(!s.reject_reasons.is_empty());
     }
 
     #[test]
@@ -131,7 +235,7 @@ mod tests {
         let file = dir.path().join("engawa.toml");
         std::fs::write(
             &file,
-            "bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/engawa\"\n",
+            "bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/engawa\"\nreport_threshold = 5\nreject_reasons = [\"一\", \"二\"]\n",
         )
         .unwrap();
         let s = load(&[
@@ -144,12 +248,21 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("/srv/engawa"));
         assert_eq!(s.database_url, "/srv/engawa/engawa.sqlite3");
         assert_eq!(s.base_url, "https://engawa.example");
+        assert_eq!(s.report_threshold, 5);
+        assert_eq!(s.reject_reasons, vec!["一", "二"]);
+        assert!(s.is_https());
     }
 
     #[test]
     fn a_relative_base_url_is_refused() {
         let err = load(&[("ENGAWA_BASE_URL", "engawa.example")]).unwrap_err();
         assert!(err.to_string().contains("ENGAWA_BASE_URL"));
+    }
+
+    #[test]
+    fn a_number_that_is_not_one_is_refused() {
+        let err = load(&[("ENGAWA_REPORT_THRESHOLD", "three")]).unwrap_err();
+        assert!(err.to_string().contains("report_threshold"), "{err}");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //!
 //! Use `NotFound` for anything a reader may not see (missing, draft, pending: the answer is the
 //! same, so nobody learns that hidden content exists), `BadRequest` for input we cannot use with
-//! a Japanese message safe to show, and `Internal` for everything else: its cause is logged and
-//! never shown.
+//! a Japanese message safe to show, `Forbidden` for a missing or wrong CSRF token or a role that
+//! may not do this, `TooManyRequests` for a rate limit, `LoginRequired` to send a visitor to the
+//! staff login, and `Internal` for everything else: its cause is logged and never shown.
+//! Form validation is not an error: handlers re-render the form with status 422.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -17,6 +19,13 @@ pub enum AppError {
     NotFound,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
+    /// Redirects to the staff login, which returns to `next` afterwards.
+    #[error("login required")]
+    LoginRequired { next: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -71,17 +80,32 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let AppError::LoginRequired { next } = self {
+            let location = format!("/mod/login?next={}", crate::views::encode(next));
+            return HttpResponse::SeeOther()
+                .insert_header((actix_web::http::header::LOCATION, location))
+                .finish();
+        }
         let (heading, message) = match self {
             AppError::NotFound => (
                 "ページが見つかりません",
                 "お探しのページは移動したか、削除されたか、まだ公開されていません。".to_owned(),
             ),
             AppError::BadRequest(message) => ("リクエストを処理できませんでした", message.clone()),
+            AppError::Forbidden => (
+                "この操作はできません",
+                "フォームの有効期限が切れたか、この操作をする権限がありません。前のページを再読み込みしてから、もう一度お試しください。".to_owned(),
+            ),
+            AppError::TooManyRequests(message) => ("しばらく時間をおいてください", message.clone()),
+            AppError::LoginRequired { .. } => ("ログインが必要です", String::new()),
             AppError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed");
                 (

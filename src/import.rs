@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::models::guide::{Guide, GuideInput};
 use crate::models::now;
-use crate::models::story::{Story, StoryInput};
+use crate::models::story::{Story, StoryContent, StoryInput};
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -132,17 +132,22 @@ fn parse_story(r: StoryRecord) -> Result<StoryInput, Invalid> {
             Some(id) => PublicId::parse(&id)?,
             None => PublicId::generate(),
         },
-        title: Title::parse_line(&r.title)?,
-        body: StoryBody::parse(&r.body)?,
-        pen_name: PenName::parse(&r.pen_name)?,
-        length: RelationshipLength::from_months(r.length_months)?,
-        how_met: HowMet::parse(&r.how_met)?,
-        continuing: r.continuing,
-        rules: Rules::parse_list(r.rules.iter().map(String::as_str))?,
-        tags: TagName::parse_list(r.tags.iter().map(String::as_str))?,
+        content: StoryContent {
+            title: Title::parse_line(&r.title)?,
+            body: StoryBody::parse(&r.body)?,
+            pen_name: PenName::parse(&r.pen_name)?,
+            length: RelationshipLength::from_months(r.length_months)?,
+            how_met: HowMet::parse(&r.how_met)?,
+            continuing: r.continuing,
+            rules: Rules::parse_list(r.rules.iter().map(String::as_str))?,
+            tags: TagName::parse_list(r.tags.iter().map(String::as_str))?,
+        },
         status: StoryStatus::parse(&r.status)?,
         submitted_at: r.submitted_at.map(utc),
         published_at: r.published_at.map(utc),
+        receipt_hash: None,
+        contact_email: None,
+        pii: Vec::new(),
     })
 }
 

@@ -4,8 +4,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use engawa::config::Settings;
+use engawa::domain::{Email, Role};
+use engawa::models::user::User;
 use engawa::startup::Application;
-use engawa::{db, import};
+use engawa::{db, import, passwords};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +32,27 @@ enum Command {
     Migrate,
     /// Import guides and stories from a JSON Lines file, all or nothing.
     Import { file: PathBuf },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account. The password is asked for at a terminal, or read as one line
+    /// from standard input otherwise.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, moderator or editor
+        #[arg(long)]
+        role: String,
+        /// The name shown in the panel and the log; defaults to the address's local part.
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -90,6 +113,67 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::User {
+            command: UserCommand::Add { email, role, name },
+        } => add_user(&settings, &email, &role, name.as_deref()),
+    }
+}
+
+fn add_user(
+    settings: &Settings,
+    email: &str,
+    role: &str,
+    name: Option<&str>,
+) -> anyhow::Result<()> {
+    let email = Email::parse_lowercase(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let role = Role::parse(role)
+        .map_err(|_| anyhow::anyhow!("--role must be admin, moderator or editor, got {role:?}"))?;
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            email
+                .as_ref()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        });
+    let password = read_password()?;
+    passwords::check_strength(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = passwords::hash(&password)?;
+    let pool = db::connect(&settings.database_url)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    if User::find_by_email(&mut conn, &email)?.is_some() {
+        anyhow::bail!(
+            "a staff account with the address {} already exists",
+            email.as_ref()
+        );
+    }
+    User::create(&mut conn, &email, &name, role, &hash, engawa::models::now())?;
+    println!(
+        "created {} account {} ({name})",
+        role.as_str(),
+        email.as_ref()
+    );
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Password again: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
     }
 }
 

@@ -3,19 +3,23 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, Logger};
+use actix_web::middleware::{self, Compress, Logger};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
-use crate::{demo, routes};
+use crate::rate_limit::RateLimiter;
+use crate::secrets::SecretKey;
+use crate::{csrf, demo, mail, routes};
 
 /// What every handler can reach.
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
+    pub secret: SecretKey,
+    pub limiter: RateLimiter,
 }
 
 impl AppState {
@@ -60,14 +64,19 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let settings = settings.with_bound_port(port);
+        let secret = SecretKey::load(settings.secret_key.as_deref(), &settings.data_dir)?;
+        mail::sender::spawn(pool.clone(), settings.clone())?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
+            secret,
+            limiter: RateLimiter::default(),
         });
         let server = HttpServer::new(move || {
             App::new()
                 // No client address in the log format: we never record who reads or writes what.
                 .wrap(Logger::new("%r %s %b %Dms"))
+                .wrap(middleware::from_fn(csrf::middleware))
                 .wrap(Compress::default())
                 .app_data(state.clone())
                 .configure(routes::config)

@@ -54,12 +54,31 @@ pub fn date_ja(utc: NaiveDateTime) -> String {
         .to_string()
 }
 
+/// 「14:05」 in Japan time.
+pub fn time_ja(utc: NaiveDateTime) -> String {
+    utc.and_utc()
+        .with_timezone(&tokyo())
+        .format("%H:%M")
+        .to_string()
+}
+
 /// The same day as a machine-readable date for `<time datetime>`.
 pub fn date_iso(utc: NaiveDateTime) -> String {
     utc.and_utc()
         .with_timezone(&tokyo())
         .format("%Y-%m-%d")
         .to_string()
+}
+
+/// 「3時間前」: how long ago, roughly, for the moderation queue.
+pub fn age_ja(elapsed: chrono::Duration) -> String {
+    let minutes = elapsed.num_minutes().max(0);
+    match minutes {
+        0 => "たった今".to_owned(),
+        1..=59 => format!("{minutes}分前"),
+        60..=1439 => format!("{}時間前", minutes / 60),
+        _ => format!("{}日前", minutes / 1440),
+    }
 }
 
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
@@ -70,6 +89,13 @@ pub fn encode(value: &str) -> String {
 
 pub fn tag_href(tag: &str) -> String {
     format!("/tags/{}", encode(tag))
+}
+
+/// One choice of a select box or radio group.
+pub struct SelectOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
 }
 
 /// A tag with its link.
@@ -217,6 +243,14 @@ mod tests {
             .unwrap();
         assert_eq!(date_ja(late_evening_utc), "2026年11月26日");
         assert_eq!(date_iso(late_evening_utc), "2026-11-26");
+    }
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(age_ja(chrono::Duration::seconds(20)), "たった今");
+        assert_eq!(age_ja(chrono::Duration::minutes(5)), "5分前");
+        assert_eq!(age_ja(chrono::Duration::hours(3)), "3時間前");
+        assert_eq!(age_ja(chrono::Duration::days(2)), "2日前");
     }
 
     #[test]

@@ -47,6 +47,68 @@ diesel::table! {
         submitted_at -> Timestamp,
         published_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        receipt_hash -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        moderator_message -> Nullable<Text>,
+        pii_flags -> Text,
+        edited_by_staff -> Bool,
+        claimed_by -> Nullable<Integer>,
+        claimed_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (key_hash) {
+        key_hash -> Text,
+        failures -> Integer,
+        window_start -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mod_actions (id) {
+        id -> Integer,
+        kind -> Text,
+        story_id -> Nullable<Integer>,
+        story_public_id -> Text,
+        actor_id -> Nullable<Integer>,
+        actor_label -> Text,
+        reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Integer,
+        story_id -> Integer,
+        reason -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Integer,
+        topic -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -76,5 +138,19 @@ diesel::joinable!(guide_tags -> guides (guide_id));
 diesel::joinable!(guide_tags -> tags (tag_id));
 diesel::joinable!(story_tags -> stories (story_id));
 diesel::joinable!(story_tags -> tags (tag_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(reports -> stories (story_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, guides, stories, tags, guide_tags, story_tags);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    guides,
+    stories,
+    tags,
+    guide_tags,
+    story_tags,
+    sessions,
+    login_throttle,
+    mod_actions,
+    reports,
+    outbox,
+);

@@ -1,16 +1,20 @@
 //! Types that parse: every value that reaches a model has been checked once, here.
 //! Each `parse` returns the value or an [`Invalid`] whose message is shown to people as is.
 
+mod email;
 mod public_id;
+mod receipt;
 mod slug;
-mod status;
+pub(crate) mod status;
 mod story_fields;
 mod tag;
 mod text;
 
+pub use email::Email;
 pub use public_id::PublicId;
+pub use receipt::ReceiptCode;
 pub use slug::Slug;
-pub use status::{GuideStatus, StoryStatus};
+pub use status::{GuideStatus, Role, StoryStatus};
 pub use story_fields::{HowMet, LengthBucket, RelationshipLength, Rules};
 pub use tag::TagName;
 pub use text::{GuideBody, PenName, StoryBody, Summary, Title};

@@ -1,5 +1,3 @@
-use super::Invalid;
-
 /// Declares a status enum stored as text, with its Japanese label.
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident => $value:literal, $label:literal;)+ }) => {
@@ -25,10 +23,10 @@ macro_rules! text_enum {
                 }
             }
 
-            pub fn parse(raw: &str) -> Result<Self, Invalid> {
+            pub fn parse(raw: &str) -> Result<Self, $crate::domain::Invalid> {
                 match raw.trim() {
                     $($value => Ok($name::$variant),)+
-                    other => Err(Invalid::new(format!(concat!($what, "「{}」は使えません。"), other))),
+                    other => Err($crate::domain::Invalid::new(format!(concat!($what, "「{}」は使えません。"), other))),
                 }
             }
         }
@@ -49,11 +47,28 @@ text_enum!(
     /// Only approved stories are public.
     StoryStatus, "審査状態" {
         Pending => "pending", "審査待ち";
+        ChangesRequested => "changes_requested", "修正のお願い中";
         Approved => "approved", "公開中";
+        Held => "held", "通報により一時非公開";
         Rejected => "rejected", "不採用";
         Withdrawn => "withdrawn", "取り下げ済み";
     }
 );
+
+text_enum!(
+    /// A staff member's role. Admins do everything; moderators moderate; editors edit guides.
+    Role, "役割" {
+        Admin => "admin", "管理者";
+        Moderator => "moderator", "モデレーター";
+        Editor => "editor", "編集者";
+    }
+);
+
+impl Role {
+    pub fn can_moderate(self) -> bool {
+        matches!(self, Role::Admin | Role::Moderator)
+    }
+}
 
 #[cfg(test)]
 mod tests {

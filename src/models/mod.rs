@@ -1,8 +1,14 @@
 //! Each model is a struct and the queries that read or write it.
 
 pub mod guide;
+pub mod mod_action;
+pub mod moderation;
+pub mod outbox;
+pub mod report;
+pub mod session;
 pub mod story;
 pub mod tag;
+pub mod user;
 
 /// Rows per page in public listings.
 pub const PAGE_SIZE: i64 = 20;

@@ -4,11 +4,12 @@ use diesel::prelude::*;
 use crate::db::schema::{stories, story_tags};
 use crate::db::{Backend, DbConn};
 use crate::domain::{
-    HowMet, LengthBucket, PenName, PublicId, RelationshipLength, Rules, StoryBody, StoryStatus,
-    TagName, Title,
+    Email, HowMet, LengthBucket, PenName, PublicId, ReceiptCode, RelationshipLength, Rules,
+    StoryBody, StoryStatus, TagName, Title,
 };
 use crate::markdown;
 use crate::models::tag::Tag;
+use crate::pii::Finding;
 
 /// A story as stored.
 #[derive(Debug, Queryable, Selectable)]
@@ -29,6 +30,12 @@ pub struct Story {
     pub submitted_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    pub contact_email: Option<String>,
+    pub moderator_message: Option<String>,
+    pub pii_flags: String,
+    pub edited_by_staff: bool,
+    pub claimed_by: Option<i32>,
+    pub claimed_until: Option<NaiveDateTime>,
 }
 
 /// What a listing needs of a story.
@@ -70,12 +77,20 @@ impl Story {
     pub fn rules(&self) -> Rules {
         Rules::from_stored(&self.rules)
     }
+
+    pub fn status(&self) -> StoryStatus {
+        // The app writes only known values; an unknown one is treated as not public.
+        StoryStatus::parse(&self.status).unwrap_or(StoryStatus::Pending)
+    }
+
+    pub fn pii_findings(&self) -> Vec<Finding> {
+        serde_json::from_str(&self.pii_flags).unwrap_or_default()
+    }
 }
 
-/// A new story, every field already parsed.
+/// What a submitter writes, every field parsed; also what they change when asked to.
 #[derive(Debug, Clone)]
-pub struct StoryInput {
-    pub public_id: PublicId,
+pub struct StoryContent {
     pub title: Title,
     pub body: StoryBody,
     pub pen_name: PenName,
@@ -84,9 +99,21 @@ pub struct StoryInput {
     pub continuing: bool,
     pub rules: Rules,
     pub tags: Vec<TagName>,
+}
+
+/// A new story: its content and where it stands.
+#[derive(Debug, Clone)]
+pub struct StoryInput {
+    pub public_id: PublicId,
+    pub content: StoryContent,
     pub status: StoryStatus,
     pub submitted_at: Option<NaiveDateTime>,
     pub published_at: Option<NaiveDateTime>,
+    /// Hash of the submitter's receipt code; imported stories have none.
+    pub receipt_hash: Option<String>,
+    pub contact_email: Option<Email>,
+    /// Personal-information findings the submitter confirmed, for moderators.
+    pub pii: Vec<Finding>,
 }
 
 /// How readers narrow the list of stories.
@@ -98,6 +125,10 @@ pub struct StoryFilter {
 }
 
 type BoxedStories = stories::BoxedQuery<'static, Backend>;
+
+fn findings_json(findings: &[Finding]) -> String {
+    serde_json::to_string(findings).unwrap_or_else(|_| "[]".to_owned())
+}
 
 fn approved() -> diesel::dsl::Eq<stories::status, &'static str> {
     stories::status.eq(StoryStatus::Approved.as_str())
@@ -196,7 +227,8 @@ impl Story {
 
     /// Saves a new story with its tags; call inside a transaction so that both land or neither.
     pub fn insert(conn: &mut DbConn, input: &StoryInput, now: NaiveDateTime) -> QueryResult<i32> {
-        let rendered = markdown::render(input.body.as_ref());
+        let c = &input.content;
+        let rendered = markdown::render(c.body.as_ref());
         let submitted_at = input.submitted_at.unwrap_or(now);
         let published_at = match input.status {
             StoryStatus::Approved => Some(input.published_at.unwrap_or(now)),
@@ -205,23 +237,119 @@ impl Story {
         let id = diesel::insert_into(stories::table)
             .values((
                 stories::public_id.eq(input.public_id.as_ref()),
-                stories::title.eq(input.title.as_ref()),
-                stories::body_markdown.eq(input.body.as_ref()),
+                stories::title.eq(c.title.as_ref()),
+                stories::body_markdown.eq(c.body.as_ref()),
                 stories::body_html.eq(&rendered.html),
                 stories::excerpt.eq(&rendered.excerpt),
-                stories::pen_name.eq(input.pen_name.as_ref()),
-                stories::length_months.eq(input.length.months()),
-                stories::how_met.eq(input.how_met.as_str()),
-                stories::continuing.eq(input.continuing),
-                stories::rules.eq(input.rules.to_stored()),
+                stories::pen_name.eq(c.pen_name.as_ref()),
+                stories::length_months.eq(c.length.months()),
+                stories::how_met.eq(c.how_met.as_str()),
+                stories::continuing.eq(c.continuing),
+                stories::rules.eq(c.rules.to_stored()),
                 stories::status.eq(input.status.as_str()),
                 stories::submitted_at.eq(submitted_at),
                 stories::published_at.eq(published_at),
                 stories::updated_at.eq(published_at.unwrap_or(submitted_at)),
+                stories::receipt_hash.eq(input.receipt_hash.as_deref()),
+                stories::contact_email.eq(input.contact_email.as_ref().map(|e| e.as_ref())),
+                stories::pii_flags.eq(findings_json(&input.pii)),
             ))
             .returning(stories::id)
             .get_result(conn)?;
-        Tag::attach_to_story(conn, id, &input.tags)?;
+        Tag::attach_to_story(conn, id, &c.tags)?;
         Ok(id)
+    }
+
+    /// Replaces everything the submitter wrote (when they answer a change request).
+    pub fn replace_content(
+        conn: &mut DbConn,
+        id: i32,
+        c: &StoryContent,
+        pii: &[Finding],
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let rendered = markdown::render(c.body.as_ref());
+        diesel::update(stories::table.find(id))
+            .set((
+                stories::title.eq(c.title.as_ref()),
+                stories::body_markdown.eq(c.body.as_ref()),
+                stories::body_html.eq(&rendered.html),
+                stories::excerpt.eq(&rendered.excerpt),
+                stories::pen_name.eq(c.pen_name.as_ref()),
+                stories::length_months.eq(c.length.months()),
+                stories::how_met.eq(c.how_met.as_str()),
+                stories::continuing.eq(c.continuing),
+                stories::rules.eq(c.rules.to_stored()),
+                stories::pii_flags.eq(findings_json(pii)),
+                stories::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Tag::detach_from_story(conn, id)?;
+        Tag::attach_to_story(conn, id, &c.tags)
+    }
+
+    /// Replaces the title and text, as a moderator redacting; the old text is not kept.
+    pub fn redact(
+        conn: &mut DbConn,
+        id: i32,
+        title: &Title,
+        body: &StoryBody,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let rendered = markdown::render(body.as_ref());
+        diesel::update(stories::table.find(id))
+            .set((
+                stories::title.eq(title.as_ref()),
+                stories::body_markdown.eq(body.as_ref()),
+                stories::body_html.eq(&rendered.html),
+                stories::excerpt.eq(&rendered.excerpt),
+                stories::edited_by_staff.eq(true),
+                stories::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Erases everything the submitter wrote, keeping only the row's bare facts and status.
+    pub fn erase(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(stories::table.find(id))
+            .set((
+                stories::title.eq(""),
+                stories::body_markdown.eq(""),
+                stories::body_html.eq(""),
+                stories::excerpt.eq(""),
+                stories::pen_name.eq(""),
+                stories::rules.eq(""),
+                stories::contact_email.eq(None::<String>),
+                stories::moderator_message.eq(None::<String>),
+                stories::pii_flags.eq("[]"),
+                stories::claimed_by.eq(None::<i32>),
+                stories::claimed_until.eq(None::<NaiveDateTime>),
+                stories::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Tag::detach_from_story(conn, id)
+    }
+
+    pub fn find_by_public_id(conn: &mut DbConn, public_id: &PublicId) -> QueryResult<Story> {
+        stories::table
+            .filter(stories::public_id.eq(public_id.as_ref()))
+            .select(Story::as_select())
+            .first(conn)
+    }
+
+    pub fn find_by_receipt(conn: &mut DbConn, code: &ReceiptCode) -> QueryResult<Option<Story>> {
+        stories::table
+            .filter(stories::receipt_hash.eq(code.hash()))
+            .select(Story::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn count_with_status(conn: &mut DbConn, status: StoryStatus) -> QueryResult<i64> {
+        stories::table
+            .filter(stories::status.eq(status.as_str()))
+            .count()
+            .get_result(conn)
     }
 }

@@ -59,6 +59,12 @@ impl Tag {
         Ok(())
     }
 
+    pub fn detach_from_story(conn: &mut DbConn, story_id: i32) -> QueryResult<()> {
+        diesel::delete(story_tags::table.filter(story_tags::story_id.eq(story_id)))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     pub fn of_guide(conn: &mut DbConn, guide_id: i32) -> QueryResult<Vec<String>> {
         guide_tags::table
             .inner_join(tags::table)

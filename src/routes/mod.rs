@@ -4,21 +4,48 @@ mod assets;
 mod guides;
 mod home;
 mod listing;
+mod moderation;
 mod stories;
+mod story_form;
+mod submit;
 mod tags;
+mod transparency;
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::error::AppError;
 
+/// Story and guide bodies are long and arrive percent-encoded: up to 20,000 characters of
+/// Japanese is about 180 KB on the wire.
+const FORM_LIMIT: usize = 512 * 1024;
+
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.configure(home::config)
-        .configure(guides::config)
-        .configure(stories::config)
-        .configure(tags::config)
-        .configure(assets::config)
-        .default_service(web::to(not_found));
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(FORM_LIMIT)
+            .error_handler(|err, _req| {
+                tracing::info!(error = %err, "form refused");
+                AppError::bad_request(
+                    "フォームの内容を読み取れませんでした。長すぎるか、形式が正しくありません。",
+                )
+                .into()
+            }),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|_err, _req| {
+        AppError::bad_request("URLの検索条件を読み取れませんでした。").into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into()))
+    .configure(home::config)
+    .configure(guides::config)
+    // Before stories: /stories/new is not a story id.
+    .configure(submit::config)
+    .configure(stories::config)
+    .configure(tags::config)
+    .configure(transparency::config)
+    .configure(assets::config)
+    .configure(moderation::config)
+    .default_service(web::to(not_found));
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {

@@ -1,26 +1,31 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::csrf::Csrf;
 use crate::domain::{HowMet, LengthBucket, PublicId};
 use crate::error::AppError;
 use crate::models::PAGE_SIZE;
+use crate::models::now;
+use crate::models::report::{Report, ReportReason};
 use crate::models::story::{Story, StoryListItem};
 use crate::models::tag::Tag;
+use crate::rate_limit::Action;
 use crate::routes::listing::ListingQuery;
 use crate::routes::page;
 use crate::startup::AppState;
-use crate::views::{PageMeta, Pagination, StoryCard, TagLink, date_iso, date_ja, story_facts};
+use crate::views::{
+    PageMeta, Pagination, SelectOption, StoryCard, TagLink, date_iso, date_ja, story_facts,
+};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/stories", web::get().to(index))
-        .route("/stories/{public_id}", web::get().to(show));
-}
-
-/// One choice of a filter's select box.
-pub struct FilterOption {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
+        .route("/stories/reported", web::get().to(reported))
+        .route("/stories/{public_id}", web::get().to(show))
+        .route("/stories/{public_id}/report", web::post().to(report));
 }
 
 #[derive(Template)]
@@ -30,8 +35,8 @@ struct StoriesPage {
     heading: String,
     total: i64,
     stories: Vec<StoryCard>,
-    lengths: Vec<FilterOption>,
-    ways: Vec<FilterOption>,
+    lengths: Vec<SelectOption>,
+    ways: Vec<SelectOption>,
     tag: String,
     filtered: bool,
     pagination: Pagination,
@@ -104,7 +109,7 @@ async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
         stories,
         lengths: LengthBucket::ALL
             .iter()
-            .map(|b| FilterOption {
+            .map(|b| SelectOption {
                 value: b.as_str(),
                 label: b.label(),
                 selected: filter.length == Some(*b),
@@ -112,7 +117,7 @@ async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
             .collect(),
         ways: HowMet::ALL
             .iter()
-            .map(|h| FilterOption {
+            .map(|h| SelectOption {
                 value: h.as_str(),
                 label: h.label(),
                 selected: filter.how_met == Some(*h),
@@ -141,11 +146,16 @@ struct StoryPage {
     rules: Vec<String>,
     body_html: String,
     tags: Vec<TagLink>,
+    edited_by_staff: bool,
+    public_id: String,
+    report_reasons: Vec<SelectOption>,
+    csrf: String,
 }
 
 async fn show(
     state: web::Data<AppState>,
     public_id: web::Path<String>,
+    csrf: Csrf,
 ) -> Result<HttpResponse, AppError> {
     let public_id = PublicId::parse(&public_id).map_err(|_| AppError::NotFound)?;
     let (story, tags) = state
@@ -174,5 +184,82 @@ async fn show(
         date_iso: date_iso(published),
         body_html: story.body_html,
         tags: tags.iter().map(|t| TagLink::new(t)).collect(),
+        edited_by_staff: story.edited_by_staff,
+        public_id: story.public_id,
+        report_reasons: ReportReason::ALL
+            .iter()
+            .map(|r| SelectOption {
+                value: r.as_str(),
+                label: r.label(),
+                selected: false,
+            })
+            .collect(),
+        csrf: csrf.token().to_owned(),
     })
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+const REPORTS_PER_HOUR: usize = 10;
+
+async fn report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    public_id: web::Path<String>,
+    csrf: Csrf,
+    form: web::Form<ReportForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf_token)?;
+    let public_id = PublicId::parse(&public_id).map_err(|_| AppError::NotFound)?;
+    let reason = ReportReason::parse(&form.reason).map_err(|e| AppError::bad_request(e.0))?;
+    let addr = req.peer_addr().map(|a| a.ip());
+    if !state.limiter.allow(
+        Action::Report,
+        addr,
+        REPORTS_PER_HOUR,
+        Duration::from_secs(3600),
+    ) {
+        return Err(AppError::TooManyRequests(
+            "短い時間に多くの通報が送られました。しばらくたってから、もう一度お試しください。"
+                .to_owned(),
+        ));
+    }
+    let threshold = state.settings.report_threshold;
+    state
+        .db(move |conn| {
+            Ok(Report::file(
+                conn,
+                public_id.as_ref(),
+                reason,
+                threshold,
+                now(),
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, "/stories/reported"))
+        .finish())
+}
+
+#[derive(Template)]
+#[template(path = "stories/reported.html")]
+struct ReportedPage {
+    meta: PageMeta,
+}
+
+async fn reported(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let mut meta = PageMeta::new(
+        &state.settings.base_url,
+        "通報を受け付けました",
+        "通報を受け付けました。",
+        "/stories/reported",
+    );
+    meta.noindex = true;
+    page(&ReportedPage { meta })
 }

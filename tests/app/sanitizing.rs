@@ -86,9 +86,17 @@ async fn script_handlers_javascript_links_and_raw_html_never_reach_a_page() {
     );
 }
 
-/// No element that runs script, no event handler attribute, no script URL, anywhere in the DOM.
+/// No element that runs script, no event handler attribute, no script URL, anywhere in the DOM;
+/// and no form control inside what a writer wrote.
 fn assert_no_executable_markup(path: &str, html: &str) {
     let doc = scraper::Html::parse_document(html);
+    let controls =
+        scraper::Selector::parse(".prose form, .prose input, .prose button, .prose textarea")
+            .unwrap();
+    assert!(
+        doc.select(&controls).next().is_none(),
+        "{path} has a form control in its text"
+    );
     for node in doc.tree.nodes() {
         let Some(element) = node.value().as_element() else {
             continue;
@@ -96,10 +104,14 @@ fn assert_no_executable_markup(path: &str, html: &str) {
         let name = element.name();
         assert!(
             ![
-                "script", "iframe", "object", "embed", "svg", "math", "style", "form", "base"
+                "script", "iframe", "object", "embed", "svg", "math", "style", "base", "link",
+                "meta"
             ]
             .contains(&name)
-                || (name == "form" && element.attr("action") == Some("/stories")),
+                || matches!(name, "link" | "meta")
+                    && !element
+                        .attrs()
+                        .any(|(a, v)| a == "http-equiv" || (a == "rel" && v == "import")),
             "{path} has a <{name}> element"
         );
         for (attribute, value) in element.attrs() {

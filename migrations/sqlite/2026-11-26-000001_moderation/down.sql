@@ -1,0 +1,14 @@
+DROP TABLE outbox;
+DROP TABLE reports;
+DROP TABLE mod_actions;
+DROP TABLE login_throttle;
+DROP TABLE sessions;
+DROP INDEX stories_by_status_submitted;
+DROP INDEX stories_by_receipt_hash;
+ALTER TABLE stories DROP COLUMN claimed_until;
+ALTER TABLE stories DROP COLUMN claimed_by;
+ALTER TABLE stories DROP COLUMN edited_by_staff;
+ALTER TABLE stories DROP COLUMN pii_flags;
+ALTER TABLE stories DROP COLUMN moderator_message;
+ALTER TABLE stories DROP COLUMN contact_email;
+ALTER TABLE stories DROP COLUMN receipt_hash;

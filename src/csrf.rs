@@ -1,0 +1,103 @@
+//! CSRF protection for every form: a random id in an HttpOnly cookie, and in each form a token
+//! that is the id signed with the site's key. A forged request from another site cannot read the
+//! cookie, so it cannot produce the token.
+
+use std::future::{Ready, ready};
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+
+use crate::error::AppError;
+use crate::secrets::random_hex;
+use crate::startup::AppState;
+
+pub const COOKIE: &str = "engawa_csrf";
+/// The name of the hidden field every form carries.
+pub const FIELD: &str = "csrf_token";
+const PURPOSE: &str = "csrf";
+
+#[derive(Clone)]
+struct CsrfId(String);
+
+fn looks_like_an_id(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Gives every visitor a CSRF id before the handler runs, and sets the cookie when it is new.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let existing = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| looks_like_an_id(v));
+    let (id, is_new) = match existing {
+        Some(id) => (id, false),
+        None => (random_hex(32), true),
+    };
+    let secure = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.is_https());
+    req.extensions_mut().insert(CsrfId(id.clone()));
+    let mut res = next.call(req).await?;
+    if is_new {
+        let cookie = Cookie::build(COOKIE, id)
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Strict)
+            .finish();
+        res.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(res)
+}
+
+/// The token for this visitor's forms; also checks a submitted token.
+pub struct Csrf {
+    token: String,
+    id: String,
+    state: web::Data<AppState>,
+}
+
+impl Csrf {
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Fails with 403 unless `submitted` is this visitor's token.
+    pub fn verify(&self, submitted: &str) -> Result<(), AppError> {
+        if self
+            .state
+            .secret
+            .verify(PURPOSE, self.id.as_bytes(), submitted)
+        {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl FromRequest for Csrf {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let id = req.extensions().get::<CsrfId>().map(|c| c.0.clone());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        ready(match (id, state) {
+            (Some(id), Some(state)) => Ok(Csrf {
+                token: state.secret.sign(PURPOSE, id.as_bytes()),
+                id,
+                state,
+            }),
+            _ => Err(AppError::internal(anyhow::anyhow!(
+                "the CSRF middleware is not installed"
+            ))),
+        })
+    }
+}

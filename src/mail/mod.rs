@@ -1,0 +1,34 @@
+//! Mail: what we send (messages.rs) and how it leaves (sender.rs). Every mail is first queued in
+//! the outbox inside the transaction that causes it, so a slow or absent SMTP server never blocks
+//! or fails a request and no mail is lost.
+
+pub mod messages;
+pub mod sender;
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbConn;
+use crate::models::outbox::{MAIL, Outbox};
+
+/// A queued mail, stored as the outbox row's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mail {
+    /// What kind of mail, for batching and for the log; never the recipient.
+    pub kind: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Mail {
+    pub fn queue(&self, conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<()> {
+        Outbox::publish(conn, MAIL, self, now)
+    }
+
+    /// The payload kept after delivery: the kind only, no address and no text.
+    pub fn redacted(&self) -> String {
+        serde_json::json!({ "kind": self.kind, "to": [], "subject": "", "body": "" }).to_string()
+    }
+}

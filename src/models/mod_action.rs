@@ -1,0 +1,143 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::mod_actions;
+use crate::db::{Backend, DbConn};
+use crate::domain::status::text_enum;
+
+text_enum!(
+    /// What happened to a story. Submitter and system events are logged beside staff ones so
+    /// that a story's whole history reads in one place.
+    ActionKind, "操作の種類" {
+        Submit => "submit", "投稿";
+        Resubmit => "resubmit", "再投稿";
+        Withdraw => "withdraw", "取り下げ";
+        Approve => "approve", "承認";
+        Reject => "reject", "不採用";
+        RequestChanges => "request_changes", "修正依頼";
+        Edit => "edit", "編集部による修正";
+        Hide => "hide", "通報による非公開";
+    }
+);
+
+/// Who did it, as the log shows it.
+pub enum Actor<'a> {
+    Staff { id: i32, name: &'a str },
+    Submitter,
+    System,
+}
+
+impl Actor<'_> {
+    fn parts(&self) -> (Option<i32>, &str) {
+        match self {
+            Actor::Staff { id, name } => (Some(*id), name),
+            Actor::Submitter => (None, "投稿者"),
+            Actor::System => (None, "システム"),
+        }
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = mod_actions)]
+pub struct ModAction {
+    pub id: i32,
+    pub kind: String,
+    pub story_id: Option<i32>,
+    pub story_public_id: String,
+    pub actor_id: Option<i32>,
+    pub actor_label: String,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Which log rows to show.
+#[derive(Debug, Default, Clone)]
+pub struct LogFilter {
+    pub kind: Option<ActionKind>,
+    pub actor_id: Option<i32>,
+    pub story_public_id: Option<String>,
+}
+
+impl ModAction {
+    /// Writes one row; call it inside the transaction that makes the change it records.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        conn: &mut DbConn,
+        kind: ActionKind,
+        story_id: i32,
+        story_public_id: &str,
+        actor: &Actor,
+        reason: Option<&str>,
+        note: Option<&str>,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let (actor_id, actor_label) = actor.parts();
+        diesel::insert_into(mod_actions::table)
+            .values((
+                mod_actions::kind.eq(kind.as_str()),
+                mod_actions::story_id.eq(story_id),
+                mod_actions::story_public_id.eq(story_public_id),
+                mod_actions::actor_id.eq(actor_id),
+                mod_actions::actor_label.eq(actor_label),
+                mod_actions::reason.eq(reason),
+                mod_actions::note.eq(note),
+                mod_actions::created_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    fn filtered(filter: &LogFilter) -> mod_actions::BoxedQuery<'static, Backend> {
+        let mut q = mod_actions::table.into_boxed();
+        if let Some(kind) = filter.kind {
+            q = q.filter(mod_actions::kind.eq(kind.as_str()));
+        }
+        if let Some(actor) = filter.actor_id {
+            q = q.filter(mod_actions::actor_id.eq(actor));
+        }
+        if let Some(id) = &filter.story_public_id {
+            q = q.filter(mod_actions::story_public_id.eq(id.clone()));
+        }
+        q
+    }
+
+    /// Newest first, one page, and the number of matching rows.
+    pub fn list(
+        conn: &mut DbConn,
+        filter: &LogFilter,
+        limit: i64,
+        offset: i64,
+    ) -> QueryResult<(Vec<ModAction>, i64)> {
+        let total = Self::filtered(filter).count().get_result(conn)?;
+        let rows = Self::filtered(filter)
+            .order((mod_actions::created_at.desc(), mod_actions::id.desc()))
+            .select(ModAction::as_select())
+            .limit(limit)
+            .offset(offset)
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
+    pub fn for_story(conn: &mut DbConn, story_id: i32) -> QueryResult<Vec<ModAction>> {
+        mod_actions::table
+            .filter(mod_actions::story_id.eq(story_id))
+            .order((mod_actions::created_at.asc(), mod_actions::id.asc()))
+            .select(ModAction::as_select())
+            .load(conn)
+    }
+
+    /// (kind, time) of every outcome, for the public monthly counts.
+    pub fn outcomes(conn: &mut DbConn) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+        mod_actions::table
+            .filter(mod_actions::kind.eq_any([
+                ActionKind::Submit.as_str(),
+                ActionKind::Approve.as_str(),
+                ActionKind::Reject.as_str(),
+                ActionKind::Withdraw.as_str(),
+                ActionKind::Hide.as_str(),
+            ]))
+            .select((mod_actions::kind, mod_actions::created_at))
+            .load(conn)
+    }
+}

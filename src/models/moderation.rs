@@ -1,0 +1,473 @@
+//! Every change of a story's moderation state, by its submitter or by staff. Each one runs in a
+//! transaction with its `mod_actions` row, its outbox events and any mail it causes.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{reports, stories, users};
+use crate::domain::{PublicId, ReceiptCode, StoryBody, StoryStatus, Title};
+use crate::mail::messages;
+use crate::models::mod_action::{ActionKind, Actor, ModAction};
+use crate::models::outbox::{Outbox, STORY_PUBLISHED, STORY_REMOVED};
+use crate::models::report::Report;
+use crate::models::story::{Story, StoryContent, StoryInput};
+use crate::models::user::User;
+use crate::pii::Finding;
+
+/// How long opening a story keeps other moderators off it.
+pub const CLAIM_MINUTES: i64 = 15;
+
+/// Why a change was not made, in words for the person who asked.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("claimed by {name} until {until}")]
+    ClaimedByOther { name: String, until: NaiveDateTime },
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<Refused> for crate::error::AppError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::NotFound => crate::error::AppError::NotFound,
+            Refused::Database(e) => e.into(),
+            other => crate::error::AppError::bad_request(other.to_string()),
+        }
+    }
+}
+
+/// What the site needs to know to write mails.
+pub struct Site<'a> {
+    pub base_url: &'a str,
+    pub moderator_alert_interval: std::time::Duration,
+}
+
+/// A staff member acting on a story.
+pub struct Moderator<'a> {
+    pub id: i32,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a User> for Moderator<'a> {
+    fn from(u: &'a User) -> Self {
+        Moderator {
+            id: u.id,
+            name: &u.display_name,
+        }
+    }
+}
+
+impl Moderator<'_> {
+    fn actor(&self) -> Actor<'_> {
+        Actor::Staff {
+            id: self.id,
+            name: self.name,
+        }
+    }
+}
+
+fn set_status(
+    conn: &mut DbConn,
+    id: i32,
+    status: StoryStatus,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(stories::table.find(id))
+        .set((
+            stories::status.eq(status.as_str()),
+            stories::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn set_message(conn: &mut DbConn, id: i32, message: Option<&str>) -> QueryResult<()> {
+    diesel::update(stories::table.find(id))
+        .set(stories::moderator_message.eq(message))
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn is_public(status: StoryStatus) -> bool {
+    status == StoryStatus::Approved
+}
+
+// ---- The submitter's side -------------------------------------------------------------------
+
+/// Saves a new submission as pending, and tells moderators unless they were told recently.
+pub fn submit(
+    conn: &mut DbConn,
+    input: &StoryInput,
+    site: &Site,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    conn.transaction(|conn| {
+        let id = Story::insert(conn, input, now)?;
+        ModAction::record(
+            conn,
+            ActionKind::Submit,
+            id,
+            input.public_id.as_ref(),
+            &Actor::Submitter,
+            None,
+            None,
+            now,
+        )?;
+        let interval = Duration::from_std(site.moderator_alert_interval).unwrap_or_default();
+        if !Outbox::mail_kind_queued_since(conn, messages::MODERATOR_ALERT, now - interval)? {
+            let to = User::moderator_emails(conn)?;
+            if !to.is_empty() {
+                let waiting = Story::count_with_status(conn, StoryStatus::Pending)?;
+                messages::moderator_alert(to, waiting, site.base_url).queue(conn, now)?;
+            }
+        }
+        Ok(id)
+    })
+}
+
+/// The submitter's answer to a change request: new content, back to the queue.
+pub fn resubmit(
+    conn: &mut DbConn,
+    code: &ReceiptCode,
+    content: &StoryContent,
+    pii: &[Finding],
+    now: NaiveDateTime,
+) -> Result<(), Refused> {
+    conn.transaction(|conn| {
+        let story = Story::find_by_receipt(conn, code)?.ok_or(Refused::NotFound)?;
+        if story.status() != StoryStatus::ChangesRequested {
+            return Err(Refused::NotAllowed(
+                "この体験談はいま修正を受け付けていません。".to_owned(),
+            ));
+        }
+        Story::replace_content(conn, story.id, content, pii, now)?;
+        set_status(conn, story.id, StoryStatus::Pending, now)?;
+        set_message(conn, story.id, None)?;
+        ModAction::record(
+            conn,
+            ActionKind::Resubmit,
+            story.id,
+            &story.public_id,
+            &Actor::Submitter,
+            None,
+            None,
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Erases the story's text at once and takes it out of every public place.
+pub fn withdraw(conn: &mut DbConn, code: &ReceiptCode, now: NaiveDateTime) -> Result<(), Refused> {
+    conn.transaction(|conn| {
+        let story = Story::find_by_receipt(conn, code)?.ok_or(Refused::NotFound)?;
+        let was = story.status();
+        if was == StoryStatus::Withdrawn {
+            return Err(Refused::NotAllowed(
+                "この体験談はすでに取り下げられています。".to_owned(),
+            ));
+        }
+        Story::erase(conn, story.id, now)?;
+        set_status(conn, story.id, StoryStatus::Withdrawn, now)?;
+        Report::resolve_all(conn, story.id, now)?;
+        ModAction::record(
+            conn,
+            ActionKind::Withdraw,
+            story.id,
+            &story.public_id,
+            &Actor::Submitter,
+            None,
+            None,
+            now,
+        )?;
+        if is_public(was) {
+            Outbox::story_event(conn, STORY_REMOVED, &story.public_id, now)?;
+        }
+        Ok(())
+    })
+}
+
+// ---- The moderators' side -------------------------------------------------------------------
+
+/// The moderator holding a story, if the claim is still running.
+fn live_claim(
+    conn: &mut DbConn,
+    story: &Story,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(i32, String, NaiveDateTime)>> {
+    match (story.claimed_by, story.claimed_until) {
+        (Some(user_id), Some(until)) if until > now => {
+            let name: String = users::table
+                .find(user_id)
+                .select(users::display_name)
+                .first(conn)?;
+            Ok(Some((user_id, name, until)))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn check_claim(
+    conn: &mut DbConn,
+    story: &Story,
+    by: &Moderator,
+    now: NaiveDateTime,
+) -> Result<(), Refused> {
+    match live_claim(conn, story, now)? {
+        Some((user_id, name, until)) if user_id != by.id => {
+            Err(Refused::ClaimedByOther { name, until })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Opens a story for `by` for fifteen minutes, unless another moderator holds it.
+pub fn claim(
+    conn: &mut DbConn,
+    public_id: &PublicId,
+    by: &Moderator,
+    now: NaiveDateTime,
+) -> Result<Story, Refused> {
+    conn.transaction(|conn| {
+        let story = Story::find_by_public_id(conn, public_id)
+            .optional()?
+            .ok_or(Refused::NotFound)?;
+        check_claim(conn, &story, by, now)?;
+        if matches!(
+            story.status(),
+            StoryStatus::Pending | StoryStatus::Held | StoryStatus::ChangesRequested
+        ) {
+            diesel::update(stories::table.find(story.id))
+                .set((
+                    stories::claimed_by.eq(by.id),
+                    stories::claimed_until.eq(now + Duration::minutes(CLAIM_MINUTES)),
+                ))
+                .execute(conn)?;
+        }
+        Ok(Story::find_by_public_id(conn, public_id)?)
+    })
+}
+
+/// Who holds a story now, for the page: (name, until).
+pub fn claim_holder(
+    conn: &mut DbConn,
+    story: &Story,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(String, NaiveDateTime)>> {
+    Ok(live_claim(conn, story, now)?.map(|(_, name, until)| (name, until)))
+}
+
+/// A moderator's decision.
+pub enum Decision {
+    Approve,
+    Reject {
+        reason: String,
+        note: Option<String>,
+    },
+    RequestChanges {
+        message: String,
+    },
+}
+
+impl Decision {
+    fn kind(&self) -> ActionKind {
+        match self {
+            Decision::Approve => ActionKind::Approve,
+            Decision::Reject { .. } => ActionKind::Reject,
+            Decision::RequestChanges { .. } => ActionKind::RequestChanges,
+        }
+    }
+
+    fn allowed_from(&self, status: StoryStatus) -> bool {
+        use StoryStatus::*;
+        match self {
+            Decision::Approve => matches!(status, Pending | ChangesRequested | Held),
+            Decision::Reject { .. } => {
+                matches!(status, Pending | ChangesRequested | Held | Approved)
+            }
+            Decision::RequestChanges { .. } => matches!(status, Pending | Held),
+        }
+    }
+}
+
+/// Applies a decision with its audit row, outbox events and the submitter's mail, atomically.
+pub fn decide(
+    conn: &mut DbConn,
+    public_id: &PublicId,
+    decision: &Decision,
+    by: &Moderator,
+    site: &Site,
+    now: NaiveDateTime,
+) -> Result<(), Refused> {
+    conn.transaction(|conn| {
+        let story = Story::find_by_public_id(conn, public_id)
+            .optional()?
+            .ok_or(Refused::NotFound)?;
+        let was = story.status();
+        if !decision.allowed_from(was) {
+            return Err(Refused::NotAllowed(format!(
+                "「{}」の体験談には「{}」を行えません。",
+                was.label(),
+                decision.kind().label()
+            )));
+        }
+        check_claim(conn, &story, by, now)?;
+        let (status, reason, note) = match decision {
+            Decision::Approve => (StoryStatus::Approved, None, None),
+            Decision::Reject { reason, note } => (
+                StoryStatus::Rejected,
+                Some(reason.as_str()),
+                note.as_deref(),
+            ),
+            Decision::RequestChanges { message } => {
+                (StoryStatus::ChangesRequested, None, Some(message.as_str()))
+            }
+        };
+        set_status(conn, story.id, status, now)?;
+        diesel::update(stories::table.find(story.id))
+            .set((
+                stories::claimed_by.eq(None::<i32>),
+                stories::claimed_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        match decision {
+            Decision::Approve => {
+                set_message(conn, story.id, None)?;
+                if story.published_at.is_none() {
+                    diesel::update(stories::table.find(story.id))
+                        .set(stories::published_at.eq(now))
+                        .execute(conn)?;
+                }
+                Report::resolve_all(conn, story.id, now)?;
+                Outbox::story_event(conn, STORY_PUBLISHED, &story.public_id, now)?;
+            }
+            Decision::Reject { reason, note } => {
+                let shown = match note {
+                    Some(n) => format!("{reason}\n{n}"),
+                    None => reason.clone(),
+                };
+                set_message(conn, story.id, Some(&shown))?;
+                Report::resolve_all(conn, story.id, now)?;
+                if is_public(was) {
+                    Outbox::story_event(conn, STORY_REMOVED, &story.public_id, now)?;
+                }
+            }
+            Decision::RequestChanges { message } => set_message(conn, story.id, Some(message))?,
+        }
+        ModAction::record(
+            conn,
+            decision.kind(),
+            story.id,
+            &story.public_id,
+            &by.actor(),
+            reason,
+            note,
+            now,
+        )?;
+
+        // The address is used once, for the decision, and leaves the story row with it.
+        if let Some(to) = &story.contact_email {
+            let mail = match decision {
+                Decision::Approve => Some(messages::story_approved(
+                    to,
+                    &format!("{}/stories/{}", site.base_url, story.public_id),
+                )),
+                Decision::Reject { reason, .. } => Some(messages::story_rejected(
+                    to,
+                    reason,
+                    &format!("{}/stories/status", site.base_url),
+                )),
+                Decision::RequestChanges { .. } => None,
+            };
+            if let Some(mail) = mail {
+                mail.queue(conn, now)?;
+                diesel::update(stories::table.find(story.id))
+                    .set(stories::contact_email.eq(None::<String>))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Replaces a story's title and text as a moderator; the public page then says so.
+pub fn redact(
+    conn: &mut DbConn,
+    public_id: &PublicId,
+    title: &Title,
+    body: &StoryBody,
+    note: Option<&str>,
+    by: &Moderator,
+    now: NaiveDateTime,
+) -> Result<(), Refused> {
+    conn.transaction(|conn| {
+        let story = Story::find_by_public_id(conn, public_id)
+            .optional()?
+            .ok_or(Refused::NotFound)?;
+        if story.status() == StoryStatus::Withdrawn {
+            return Err(Refused::NotAllowed(
+                "取り下げられた体験談は編集できません。".to_owned(),
+            ));
+        }
+        check_claim(conn, &story, by, now)?;
+        Story::redact(conn, story.id, title, body, now)?;
+        ModAction::record(
+            conn,
+            ActionKind::Edit,
+            story.id,
+            &story.public_id,
+            &by.actor(),
+            None,
+            note,
+            now,
+        )?;
+        if is_public(story.status()) {
+            Outbox::story_event(conn, STORY_PUBLISHED, &story.public_id, now)?;
+        }
+        Ok(())
+    })
+}
+
+/// One row of the moderation queue.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = stories)]
+pub struct QueueRow {
+    pub id: i32,
+    pub public_id: String,
+    pub title: String,
+    pub length_months: i32,
+    pub status: String,
+    pub submitted_at: NaiveDateTime,
+    pub pii_flags: String,
+    pub claimed_by: Option<i32>,
+    pub claimed_until: Option<NaiveDateTime>,
+}
+
+/// Stories waiting for a decision, oldest first, then public or held stories with open reports.
+pub fn queue(conn: &mut DbConn) -> QueryResult<(Vec<QueueRow>, Vec<QueueRow>)> {
+    let waiting = stories::table
+        .filter(stories::status.eq(StoryStatus::Pending.as_str()))
+        .order((stories::submitted_at.asc(), stories::id.asc()))
+        .select(QueueRow::as_select())
+        .load(conn)?;
+    let reported = stories::table
+        .filter(
+            stories::status.eq_any([StoryStatus::Approved.as_str(), StoryStatus::Held.as_str()]),
+        )
+        .filter(
+            stories::id.eq_any(
+                reports::table
+                    .filter(reports::resolved_at.is_null())
+                    .select(reports::story_id),
+            ),
+        )
+        .order((stories::status.desc(), stories::submitted_at.asc()))
+        .select(QueueRow::as_select())
+        .load(conn)?;
+    Ok((waiting, reported))
+}

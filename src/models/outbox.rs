@@ -1,0 +1,158 @@
+//! The transactional outbox: events written in the same transaction as the change they announce.
+//! Mail rows are delivered once, with retries; other topics are read in id order by every node.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::DbConn;
+use crate::db::schema::outbox;
+
+pub const MAIL: &str = "mail";
+/// A story became public, or its public text changed.
+pub const STORY_PUBLISHED: &str = "story.published";
+/// A story left every public place.
+pub const STORY_REMOVED: &str = "story.removed";
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: i32,
+    pub topic: String,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+pub struct Outbox;
+
+impl Outbox {
+    pub fn publish(
+        conn: &mut DbConn,
+        topic: &str,
+        payload: &impl Serialize,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let payload = serde_json::to_string(payload)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::topic.eq(topic),
+                outbox::payload.eq(payload),
+                outbox::created_at.eq(now),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Announces a story's public change: published (or edited while public) or removed.
+    pub fn story_event(
+        conn: &mut DbConn,
+        topic: &str,
+        public_id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        Self::publish(
+            conn,
+            topic,
+            &serde_json::json!({ "public_id": public_id }),
+            now,
+        )
+    }
+
+    /// Undelivered mail whose next attempt is due, oldest first.
+    pub fn due_mail(
+        conn: &mut DbConn,
+        now: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<OutboxRow>> {
+        outbox::table
+            .filter(outbox::topic.eq(MAIL))
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::next_attempt_at.le(now))
+            .order(outbox::id)
+            .limit(limit)
+            .select(OutboxRow::as_select())
+            .load(conn)
+    }
+
+    /// Takes a row for delivery until `lease_until`; false when another worker took it first.
+    pub fn claim(
+        conn: &mut DbConn,
+        row: &OutboxRow,
+        lease_until: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            outbox::table
+                .filter(outbox::id.eq(row.id))
+                .filter(outbox::delivered_at.is_null())
+                .filter(outbox::next_attempt_at.eq(row.next_attempt_at)),
+        )
+        .set(outbox::next_attempt_at.eq(lease_until))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Marks a mail sent and replaces its payload, so that no address outlives its use.
+    pub fn delivered(
+        conn: &mut DbConn,
+        id: i32,
+        redacted_payload: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::delivered_at.eq(now),
+                outbox::payload.eq(redacted_payload),
+                outbox::last_error.eq(None::<String>),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn failed(
+        conn: &mut DbConn,
+        id: i32,
+        attempts: i32,
+        next_attempt_at: NaiveDateTime,
+        error: &str,
+    ) -> QueryResult<()> {
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::attempts.eq(attempts),
+                outbox::next_attempt_at.eq(next_attempt_at),
+                outbox::last_error.eq(error),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Whether a mail of `kind` was queued after `since`; used to batch moderator alerts.
+    pub fn mail_kind_queued_since(
+        conn: &mut DbConn,
+        kind: &str,
+        since: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let pattern = format!("%\"kind\":\"{kind}\"%");
+        diesel::select(diesel::dsl::exists(
+            outbox::table
+                .filter(outbox::topic.eq(MAIL))
+                .filter(outbox::created_at.gt(since))
+                .filter(outbox::payload.like(pattern)),
+        ))
+        .get_result(conn)
+    }
+
+    pub fn undelivered_mail_count(conn: &mut DbConn) -> QueryResult<i64> {
+        outbox::table
+            .filter(outbox::topic.eq(MAIL))
+            .filter(outbox::delivered_at.is_null())
+            .count()
+            .get_result(conn)
+    }
+}

@@ -1,0 +1,242 @@
+//! Login, logout and password change.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{PanelNav, panel_meta, panel_page, see_other};
+use crate::csrf::Csrf;
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::models::now;
+use crate::models::session::{LoginThrottle, Session};
+use crate::models::user::User;
+use crate::passwords;
+use crate::rate_limit::Action;
+use crate::staff::{Staff, removal_cookie, safe_next, session_cookie};
+use crate::startup::AppState;
+use crate::views::PageMeta;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/password", web::get().to(password_form))
+        .route("/password", web::post().to(change_password));
+}
+
+#[derive(Template)]
+#[template(path = "mod/login.html")]
+struct LoginPage {
+    meta: PageMeta,
+    csrf: String,
+    next: String,
+    email: String,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+    changed: Option<String>,
+}
+
+async fn login_form(csrf: Csrf, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    panel_page(
+        &LoginPage {
+            meta: panel_meta("ログイン"),
+            csrf: csrf.token().to_owned(),
+            next: safe_next(query.next.as_deref().unwrap_or("/mod")).to_owned(),
+            email: String::new(),
+            message: query.changed.as_ref().map(|_| {
+                "パスワードを変更しました。新しいパスワードでログインしてください。".to_owned()
+            }),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+const LOGIN_ATTEMPTS_PER_ADDRESS: usize = 20;
+const BAD_LOGIN: &str = "メールアドレスかパスワードが正しくありません。";
+const LOCKED: &str = "ログインに続けて失敗したため、このアカウントへのログインを15分間止めています。時間をおいてからお試しください。";
+
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf_token)?;
+    let form = form.into_inner();
+    let again = |status: StatusCode, message: &str| {
+        panel_page(
+            &LoginPage {
+                meta: panel_meta("ログイン"),
+                csrf: csrf.token().to_owned(),
+                next: safe_next(&form.next).to_owned(),
+                email: form.email.clone(),
+                message: Some(message.to_owned()),
+            },
+            status,
+        )
+    };
+    let addr = req.peer_addr().map(|a| a.ip());
+    if !state.limiter.allow(
+        Action::Login,
+        addr,
+        LOGIN_ATTEMPTS_PER_ADDRESS,
+        Duration::from_secs(900),
+    ) {
+        return again(StatusCode::TOO_MANY_REQUESTS, LOCKED);
+    }
+    // Unknown and known addresses go through the same steps, so neither answer nor timing tells them apart.
+    let email = Email::parse_lowercase(&form.email).ok();
+    let key = state.secret.sign(
+        "login-throttle",
+        form.email.trim().to_lowercase().as_bytes(),
+    );
+    let (password, lookup_key) = (form.password.clone(), key.clone());
+    let outcome = state
+        .db(move |conn| {
+            if LoginThrottle::locked_until(conn, &lookup_key, now())?.is_some() {
+                return Ok(Err(StatusCode::TOO_MANY_REQUESTS));
+            }
+            let user = match &email {
+                Some(e) => User::find_by_email(conn, e)?,
+                None => None,
+            };
+            let verified =
+                passwords::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
+            match user.filter(|u| verified && !u.disabled) {
+                Some(user) => {
+                    LoginThrottle::clear(conn, &lookup_key)?;
+                    Ok(Ok(Session::create(conn, user.id, now())?))
+                }
+                None => {
+                    LoginThrottle::fail(conn, &lookup_key, now())?;
+                    Ok(Err(StatusCode::UNPROCESSABLE_ENTITY))
+                }
+            }
+        })
+        .await?;
+    match outcome {
+        Ok(token) => {
+            let mut response = see_other(safe_next(&form.next));
+            response
+                .add_cookie(&session_cookie(&token, state.settings.is_https()))
+                .map_err(AppError::internal)?;
+            Ok(response)
+        }
+        Err(StatusCode::TOO_MANY_REQUESTS) => again(StatusCode::TOO_MANY_REQUESTS, LOCKED),
+        Err(status) => again(status, BAD_LOGIN),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn logout(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf_token)?;
+    let token = staff.token.clone();
+    state
+        .db(move |conn| Ok(Session::end(conn, &token)?))
+        .await?;
+    let mut response = see_other("/mod/login");
+    response
+        .add_cookie(&removal_cookie())
+        .map_err(AppError::internal)?;
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "mod/password.html")]
+struct PasswordPage {
+    meta: PageMeta,
+    nav: PanelNav,
+    message: Option<String>,
+}
+
+async fn password_form(staff: Staff, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    panel_page(
+        &PasswordPage {
+            meta: panel_meta("パスワードの変更"),
+            nav: PanelNav::new(&staff, &csrf),
+            message: None,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn change_password(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf_token)?;
+    let problem = if !passwords::verify(&form.current, Some(&staff.user.password_hash)) {
+        Some("いまのパスワードが正しくありません。".to_owned())
+    } else if form.new_password != form.confirm {
+        Some("新しいパスワードが確認用と一致しません。".to_owned())
+    } else {
+        passwords::check_strength(&form.new_password)
+            .err()
+            .map(|e| e.0)
+    };
+    if let Some(message) = problem {
+        return panel_page(
+            &PasswordPage {
+                meta: panel_meta("パスワードの変更"),
+                nav: PanelNav::new(&staff, &csrf),
+                message: Some(message),
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let hash = passwords::hash(&form.new_password)?;
+    let id = staff.user.id;
+    // Every session of the account ends, this one included.
+    state
+        .db(move |conn| Ok(User::set_password(conn, id, &hash)?))
+        .await?;
+    let mut response = see_other("/mod/login?changed=1");
+    response
+        .add_cookie(&removal_cookie())
+        .map_err(AppError::internal)?;
+    Ok(response)
+}

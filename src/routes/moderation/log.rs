@@ -1,0 +1,143 @@
+//! The audit log of every moderation event, with filters.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{PanelNav, panel_meta, panel_page};
+use crate::csrf::Csrf;
+use crate::error::AppError;
+use crate::models::mod_action::{ActionKind, LogFilter, ModAction};
+use crate::models::user::User;
+use crate::models::{PAGE_SIZE, page_count};
+use crate::staff::Staff;
+use crate::startup::AppState;
+use crate::views::{PageMeta, Pagination, SelectOption, date_ja, encode, time_ja};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/log", web::get().to(log));
+}
+
+pub struct LogRow {
+    pub when: String,
+    pub what: &'static str,
+    pub who: String,
+    pub story: String,
+    pub reason: String,
+    pub note: String,
+}
+
+pub struct ActorOption {
+    pub id: i32,
+    pub name: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mod/log.html")]
+struct LogPage {
+    meta: PageMeta,
+    nav: PanelNav,
+    rows: Vec<LogRow>,
+    total: i64,
+    kinds: Vec<SelectOption>,
+    actors: Vec<ActorOption>,
+    story: String,
+    pagination: Pagination,
+}
+
+#[derive(Deserialize, Default)]
+struct LogQuery {
+    kind: Option<String>,
+    actor: Option<String>,
+    story: Option<String>,
+    page: Option<String>,
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+async fn log(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, AppError> {
+    staff.require_moderator()?;
+    let bad = || AppError::bad_request("絞り込みの条件が正しくありません。");
+    let filter = LogFilter {
+        kind: present(&query.kind)
+            .map(ActionKind::parse)
+            .transpose()
+            .map_err(|_| bad())?,
+        actor_id: present(&query.actor)
+            .map(str::parse)
+            .transpose()
+            .map_err(|_| bad())?,
+        story_public_id: present(&query.story).map(str::to_owned),
+    };
+    let page: i64 = match present(&query.page) {
+        None => 1,
+        Some(p) => p.parse().ok().filter(|p| *p >= 1).ok_or_else(bad)?,
+    };
+    let f = filter.clone();
+    let (rows, total, users) = state
+        .db(move |conn| {
+            let (rows, total) = ModAction::list(conn, &f, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
+            Ok((rows, total, User::list(conn)?))
+        })
+        .await?;
+    let pages = page_count(total);
+    if page > pages {
+        return Err(AppError::NotFound);
+    }
+    let mut params = Vec::new();
+    if let Some(k) = filter.kind {
+        params.push(format!("kind={}", k.as_str()));
+    }
+    if let Some(a) = filter.actor_id {
+        params.push(format!("actor={a}"));
+    }
+    if let Some(s) = &filter.story_public_id {
+        params.push(format!("story={}", encode(s)));
+    }
+    panel_page(
+        &LogPage {
+            meta: panel_meta("操作ログ"),
+            nav: PanelNav::new(&staff, &csrf),
+            rows: rows
+                .into_iter()
+                .map(|a| LogRow {
+                    when: format!("{} {}", date_ja(a.created_at), time_ja(a.created_at)),
+                    what: ActionKind::parse(&a.kind).map_or("", |k| k.label()),
+                    who: a.actor_label,
+                    story: a.story_public_id,
+                    reason: a.reason.unwrap_or_default(),
+                    note: a.note.unwrap_or_default(),
+                })
+                .collect(),
+            total,
+            kinds: ActionKind::ALL
+                .iter()
+                .map(|k| SelectOption {
+                    value: k.as_str(),
+                    label: k.label(),
+                    selected: filter.kind == Some(*k),
+                })
+                .collect(),
+            actors: users
+                .into_iter()
+                .map(|u| ActorOption {
+                    selected: filter.actor_id == Some(u.id),
+                    id: u.id,
+                    name: u.display_name,
+                })
+                .collect(),
+            story: filter.story_public_id.clone().unwrap_or_default(),
+            pagination: Pagination::new("/mod/log", &params.join("&"), page, pages),
+        },
+        StatusCode::OK,
+    )
+}

@@ -1,0 +1,363 @@
+//! One story as a moderator sees it (opening it claims it), and the decisions on it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{PanelNav, panel_meta, panel_page, see_other};
+use crate::csrf::Csrf;
+use crate::domain::{PublicId, StoryBody, StoryStatus, Title};
+use crate::error::AppError;
+use crate::models::mod_action::{ActionKind, ModAction};
+use crate::models::moderation::{self, Decision, Moderator, Refused, Site};
+use crate::models::now;
+use crate::models::report::Report;
+use crate::models::tag::Tag;
+use crate::staff::Staff;
+use crate::startup::AppState;
+use crate::views::{PageMeta, date_ja, story_facts};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stories/{public_id}", web::get().to(show))
+        .route("/stories/{public_id}/approve", web::post().to(approve))
+        .route("/stories/{public_id}/reject", web::post().to(reject))
+        .route(
+            "/stories/{public_id}/request-changes",
+            web::post().to(request_changes),
+        )
+        .route("/stories/{public_id}/edit", web::post().to(edit));
+}
+
+pub struct HistoryEntry {
+    pub when: String,
+    pub what: &'static str,
+    pub who: String,
+    pub detail: String,
+}
+
+pub struct PiiView {
+    pub field: String,
+    pub kind: &'static str,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "mod/story.html")]
+struct StoryPage {
+    meta: PageMeta,
+    nav: PanelNav,
+    public_id: String,
+    title: String,
+    status: &'static str,
+    facts: String,
+    pen_name: String,
+    submitted: String,
+    rules: Vec<String>,
+    body_html: String,
+    body_markdown: String,
+    tags: Vec<String>,
+    pii: Vec<PiiView>,
+    reports: Vec<(String, i64)>,
+    history: Vec<HistoryEntry>,
+    claim_notice: Option<String>,
+    wants_contact: bool,
+    can_approve: bool,
+    can_reject: bool,
+    can_request_changes: bool,
+    can_edit: bool,
+    is_public: bool,
+    reject_reasons: Vec<String>,
+    error: Option<String>,
+}
+
+fn parse_id(raw: &str) -> Result<PublicId, AppError> {
+    PublicId::parse(raw).map_err(|_| AppError::NotFound)
+}
+
+async fn load_page(
+    state: &web::Data<AppState>,
+    staff: &Staff,
+    csrf: &Csrf,
+    public_id: PublicId,
+    error: Option<String>,
+) -> Result<StoryPage, AppError> {
+    let user = staff.user.clone();
+    let (story, tags, reports, history, holder) =
+        state
+            .db(move |conn| {
+                let now = now();
+                let story = moderation::claim(conn, &public_id, &Moderator::from(&user), now)
+                    .or_else(|e| match e {
+                        // Someone else holds it: show it read-only with who and until when.
+                        Refused::ClaimedByOther { .. } => Ok(
+                            crate::models::story::Story::find_by_public_id(conn, &public_id)?,
+                        ),
+                        other => Err(other),
+                    })?;
+                let tags = Tag::of_stories(conn, &[story.id])?
+                    .remove(&story.id)
+                    .unwrap_or_default();
+                let reports = Report::open_reasons(conn, story.id)?;
+                let history = ModAction::for_story(conn, story.id)?;
+                let holder = moderation::claim_holder(conn, &story, now)?;
+                Ok((story, tags, reports, history, holder))
+            })
+            .await?;
+    let status = story.status();
+    let claim_notice = holder.and_then(|(name, until)| {
+        (name != staff.user.display_name).then(|| {
+            format!(
+                "{name}さんが{}まで対応中です。重複を避けるため、それまでは操作できません。",
+                crate::views::time_ja(until)
+            )
+        })
+    });
+    use StoryStatus::*;
+    Ok(StoryPage {
+        meta: panel_meta(&format!("審査：{}", story.title)),
+        nav: PanelNav::new(staff, csrf),
+        facts: story_facts(story.length(), story.how_met(), story.continuing),
+        rules: story.rules().as_slice().to_vec(),
+        pii: story
+            .pii_findings()
+            .into_iter()
+            .map(|f| PiiView {
+                kind: f.kind.label(),
+                field: f.field,
+                text: f.text,
+            })
+            .collect(),
+        history: history
+            .into_iter()
+            .map(|a| HistoryEntry {
+                when: format!(
+                    "{} {}",
+                    date_ja(a.created_at),
+                    crate::views::time_ja(a.created_at)
+                ),
+                what: ActionKind::parse(&a.kind).map_or("", |k| k.label()),
+                who: a.actor_label,
+                detail: [a.reason, a.note]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            })
+            .collect(),
+        wants_contact: story.contact_email.is_some(),
+        can_approve: matches!(status, Pending | ChangesRequested | Held),
+        can_reject: matches!(status, Pending | ChangesRequested | Held | Approved),
+        can_request_changes: matches!(status, Pending | Held),
+        can_edit: status != Withdrawn,
+        is_public: status == Approved,
+        status: status.label(),
+        submitted: date_ja(story.submitted_at),
+        public_id: story.public_id,
+        title: story.title,
+        pen_name: story.pen_name,
+        body_html: story.body_html,
+        body_markdown: story.body_markdown,
+        tags,
+        reports,
+        claim_notice,
+        reject_reasons: state.settings.reject_reasons.clone(),
+        error,
+    })
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    public_id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    staff.require_moderator()?;
+    let page = load_page(&state, &staff, &csrf, parse_id(&public_id)?, None).await?;
+    panel_page(&page, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+}
+
+fn optional(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// Runs a decision; a refusal (claimed, wrong state, bad input) shows the story again with why.
+async fn act(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    public_id: PublicId,
+    kind: ActionKind,
+    decision: Result<Decision, String>,
+) -> Result<HttpResponse, AppError> {
+    let decision = match decision {
+        Ok(d) => d,
+        Err(message) => return refused(&state, &staff, &csrf, public_id, message).await,
+    };
+    let st = state.clone();
+    let user = staff.user.clone();
+    let id = public_id.clone();
+    let result = state
+        .db(move |conn| {
+            let site = Site {
+                base_url: &st.settings.base_url,
+                moderator_alert_interval: st.settings.moderator_alert_interval,
+            };
+            Ok(moderation::decide(
+                conn,
+                &id,
+                &decision,
+                &Moderator::from(&user),
+                &site,
+                now(),
+            ))
+        })
+        .await?;
+    after(&state, &staff, &csrf, public_id, kind, result).await
+}
+
+async fn after(
+    state: &web::Data<AppState>,
+    staff: &Staff,
+    csrf: &Csrf,
+    public_id: PublicId,
+    kind: ActionKind,
+    result: Result<(), Refused>,
+) -> Result<HttpResponse, AppError> {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/mod?done={}", kind.as_str()))),
+        Err(Refused::NotFound) => Err(AppError::NotFound),
+        Err(Refused::Database(e)) => Err(e.into()),
+        Err(Refused::ClaimedByOther { name, until }) => {
+            let message = format!(
+                "{name}さんが{}まで対応中のため、操作できませんでした。",
+                crate::views::time_ja(until)
+            );
+            refused(state, staff, csrf, public_id, message).await
+        }
+        Err(Refused::NotAllowed(message)) => refused(state, staff, csrf, public_id, message).await,
+    }
+}
+
+async fn refused(
+    state: &web::Data<AppState>,
+    staff: &Staff,
+    csrf: &Csrf,
+    public_id: PublicId,
+    message: String,
+) -> Result<HttpResponse, AppError> {
+    let page = load_page(state, staff, csrf, public_id, Some(message)).await?;
+    panel_page(&page, StatusCode::CONFLICT)
+}
+
+async fn approve(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    public_id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    staff.require_moderator()?;
+    csrf.verify(&form.csrf_token)?;
+    let id = parse_id(&public_id)?;
+    act(
+        state,
+        staff,
+        csrf,
+        id,
+        ActionKind::Approve,
+        Ok(Decision::Approve),
+    )
+    .await
+}
+
+async fn reject(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    public_id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    staff.require_moderator()?;
+    csrf.verify(&form.csrf_token)?;
+    let id = parse_id(&public_id)?;
+    let decision = if state.settings.reject_reasons.contains(&form.reason) {
+        Ok(Decision::Reject {
+            reason: form.reason.clone(),
+            note: optional(&form.note),
+        })
+    } else {
+        Err("不採用の理由を一覧から選んでください。".to_owned())
+    };
+    act(state, staff, csrf, id, ActionKind::Reject, decision).await
+}
+
+async fn request_changes(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    public_id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    staff.require_moderator()?;
+    csrf.verify(&form.csrf_token)?;
+    let id = parse_id(&public_id)?;
+    let decision = match optional(&form.message) {
+        Some(message) if message.chars().count() <= 2000 => Ok(Decision::RequestChanges { message }),
+        Some(_) => Err("投稿者へのメッセージは2,000文字以内にしてください。".to_owned()),
+        None => Err("投稿者へのメッセージを書いてください。何をどう直してほしいかが伝わるようにお願いします。".to_owned()),
+    };
+    act(state, staff, csrf, id, ActionKind::RequestChanges, decision).await
+}
+
+async fn edit(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    public_id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    staff.require_moderator()?;
+    csrf.verify(&form.csrf_token)?;
+    let id = parse_id(&public_id)?;
+    let parsed =
+        Title::parse_line(&form.title).and_then(|t| StoryBody::parse(&form.body).map(|b| (t, b)));
+    let (title, body) = match parsed {
+        Ok(v) => v,
+        Err(e) => return refused(&state, &staff, &csrf, id, e.0).await,
+    };
+    let note = optional(&form.note);
+    let user = staff.user.clone();
+    let target = id.clone();
+    let result = state
+        .db(move |conn| {
+            Ok(moderation::redact(
+                conn,
+                &target,
+                &title,
+                &body,
+                note.as_deref(),
+                &Moderator::from(&user),
+                now(),
+            ))
+        })
+        .await?;
+    after(&state, &staff, &csrf, id, ActionKind::Edit, result).await
+}

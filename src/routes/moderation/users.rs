@@ -1,0 +1,116 @@
+//! Staff accounts, for admins: who has access, and turning an account off (which ends its sessions).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{PanelNav, panel_meta, panel_page, see_other};
+use crate::csrf::Csrf;
+use crate::error::AppError;
+use crate::models::user::User;
+use crate::staff::Staff;
+use crate::startup::AppState;
+use crate::views::{PageMeta, date_ja};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users", web::get().to(list))
+        .route("/users/{id}/disable", web::post().to(disable))
+        .route("/users/{id}/enable", web::post().to(enable));
+}
+
+pub struct UserRow {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+    pub disabled: bool,
+    pub created: String,
+    pub is_self: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mod/users.html")]
+struct UsersPage {
+    meta: PageMeta,
+    nav: PanelNav,
+    users: Vec<UserRow>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+) -> Result<HttpResponse, AppError> {
+    staff.require_admin()?;
+    let users = state.db(|conn| Ok(User::list(conn)?)).await?;
+    panel_page(
+        &UsersPage {
+            meta: panel_meta("スタッフ"),
+            nav: PanelNav::new(&staff, &csrf),
+            users: users
+                .into_iter()
+                .map(|u| UserRow {
+                    is_self: u.id == staff.user.id,
+                    role: u.role().label(),
+                    id: u.id,
+                    name: u.display_name,
+                    email: u.email,
+                    disabled: u.disabled,
+                    created: date_ja(u.created_at),
+                })
+                .collect(),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn set_disabled(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    id: i32,
+    form: web::Form<TokenForm>,
+    disabled: bool,
+) -> Result<HttpResponse, AppError> {
+    staff.require_admin()?;
+    csrf.verify(&form.csrf_token)?;
+    if id == staff.user.id {
+        return Err(AppError::bad_request(
+            "自分のアカウントは無効にできません。",
+        ));
+    }
+    state
+        .db(move |conn| {
+            User::find(conn, id)?;
+            Ok(User::set_disabled(conn, id, disabled)?)
+        })
+        .await?;
+    Ok(see_other("/mod/users"))
+}
+
+async fn disable(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    id: web::Path<i32>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    set_disabled(state, staff, csrf, id.into_inner(), form, true).await
+}
+
+async fn enable(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    id: web::Path<i32>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    set_disabled(state, staff, csrf, id.into_inner(), form, false).await
+}

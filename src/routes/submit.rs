@@ -1,0 +1,515 @@
+//! Anonymous submission: the form, the receipt, and what a receipt code lets its holder do
+//! (see the status and any message, answer a change request, withdraw).
+
+use std::time::{Duration, Instant};
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::csrf::Csrf;
+use crate::domain::{PublicId, ReceiptCode, StoryStatus};
+use crate::error::AppError;
+use crate::models::moderation::{self, Refused, Site};
+use crate::models::now;
+use crate::models::story::{Story, StoryInput};
+use crate::rate_limit::Action;
+use crate::routes::story_form::{FieldErrors, FindingView, Parsed, StoryForm};
+use crate::startup::AppState;
+use crate::views::{PageMeta, SelectOption, date_ja};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stories/new", web::get().to(new_form))
+        .route("/stories/new", web::post().to(create))
+        .route("/stories/receipt", web::get().to(receipt))
+        .route("/stories/status", web::get().to(status_form))
+        .route("/stories/status", web::post().to(status))
+        .route("/stories/status/resubmit", web::post().to(resubmit))
+        .route("/stories/status/withdraw", web::post().to(withdraw))
+        .route("/stories/status/done", web::get().to(done));
+}
+
+const RECEIPT_COOKIE: &str = "engawa_receipt";
+/// Every answer to a receipt code takes at least this long, so that a right code and a wrong
+/// one cannot be told apart by timing.
+const CODE_ANSWER_FLOOR: Duration = Duration::from_millis(250);
+const CODE_ATTEMPTS: usize = 10;
+const CODE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+fn no_store() -> CacheControl {
+    CacheControl(vec![CacheDirective::NoStore])
+}
+
+fn html(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(no_store())
+        .body(template.render()?))
+}
+
+// ---- New story ------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "stories/new.html")]
+struct NewStoryPage {
+    meta: PageMeta,
+    form: StoryForm,
+    errors: FieldErrors,
+    pii: Vec<FindingView>,
+    how_met_options: Vec<SelectOption>,
+    csrf: String,
+    limit_message: Option<String>,
+}
+
+impl NewStoryPage {
+    fn new(
+        state: &AppState,
+        csrf: &Csrf,
+        form: StoryForm,
+        errors: FieldErrors,
+        pii: Vec<FindingView>,
+    ) -> Self {
+        NewStoryPage {
+            meta: PageMeta::new(
+                &state.settings.base_url,
+                "体験談を送る",
+                "セカンドパートナーとの体験談を匿名で送れます。編集部が確認してから公開します。",
+                "/stories/new",
+            ),
+            how_met_options: form.how_met_options(),
+            form: StoryForm {
+                website: String::new(),
+                confirm_pii: String::new(),
+                ..form
+            },
+            errors,
+            pii,
+            csrf: csrf.token().to_owned(),
+            limit_message: None,
+        }
+    }
+}
+
+async fn new_form(state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    html(
+        StatusCode::OK,
+        &NewStoryPage::new(
+            &state,
+            &csrf,
+            StoryForm::default(),
+            FieldErrors::default(),
+            Vec::new(),
+        ),
+    )
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    form: web::Form<StoryForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf_token)?;
+    let form = form.into_inner();
+    let (content, email, pii) = match form.parse(true) {
+        Parsed::Ready {
+            content,
+            email,
+            pii,
+        } => (content, email, pii),
+        Parsed::Again { errors, pii } => {
+            let views = form.finding_views(&pii);
+            return html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &NewStoryPage::new(&state, &csrf, form, errors, views),
+            );
+        }
+    };
+    let addr = req.peer_addr().map(|a| a.ip());
+    let window = Duration::from_secs(3600);
+    if !state.limiter.allow(
+        Action::Submit,
+        addr,
+        state.settings.submissions_per_hour,
+        window,
+    ) {
+        let mut page = NewStoryPage::new(&state, &csrf, form, FieldErrors::default(), Vec::new());
+        page.limit_message = Some(
+            "短い時間に多くの体験談が送られたため、いまは受け付けられません。入力した内容はこのページに残っています。1時間ほどたってから、もう一度送信してください。"
+                .to_owned(),
+        );
+        return html(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
+
+    let code = ReceiptCode::generate();
+    let input = StoryInput {
+        public_id: PublicId::generate(),
+        content,
+        status: StoryStatus::Pending,
+        submitted_at: None,
+        published_at: None,
+        receipt_hash: Some(code.hash()),
+        contact_email: email,
+        pii,
+    };
+    let st = state.clone();
+    state
+        .db(move |conn| {
+            let site = Site {
+                base_url: &st.settings.base_url,
+                moderator_alert_interval: st.settings.moderator_alert_interval,
+            };
+            moderation::submit(conn, &input, &site, now())?;
+            Ok(())
+        })
+        .await?;
+
+    // The code travels to the receipt page in a short-lived cookie, never in a URL or the database.
+    let cookie = Cookie::build(RECEIPT_COOKIE, code.display())
+        .path("/stories/receipt")
+        .http_only(true)
+        .secure(state.settings.is_https())
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::minutes(10))
+        .finish();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/stories/receipt"))
+        .cookie(cookie)
+        .finish())
+}
+
+#[derive(Template)]
+#[template(path = "stories/receipt.html")]
+struct ReceiptPage {
+    meta: PageMeta,
+    code: Option<String>,
+}
+
+async fn receipt(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let code = req
+        .cookie(RECEIPT_COOKIE)
+        .and_then(|c| ReceiptCode::parse(c.value()).ok())
+        .map(|c| c.display());
+    let mut meta = PageMeta::new(
+        &state.settings.base_url,
+        "受付番号",
+        "体験談の受付番号です。",
+        "/stories/receipt",
+    );
+    meta.noindex = true;
+    let body = ReceiptPage { meta, code }.render()?;
+    let mut expired = Cookie::build(RECEIPT_COOKIE, "")
+        .path("/stories/receipt")
+        .finish();
+    expired.make_removal();
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(no_store())
+        .cookie(expired)
+        .body(body))
+}
+
+// ---- Receipt code: status, change request, withdrawal ----------------------------------------
+
+#[derive(Template)]
+#[template(path = "stories/status_form.html")]
+struct StatusFormPage {
+    meta: PageMeta,
+    csrf: String,
+    message: Option<String>,
+}
+
+fn status_meta(state: &AppState) -> PageMeta {
+    let mut meta = PageMeta::new(
+        &state.settings.base_url,
+        "受付状況の確認・取り下げ",
+        "受付番号で、送った体験談の審査状況の確認、修正、取り下げができます。",
+        "/stories/status",
+    );
+    meta.noindex = true;
+    meta
+}
+
+async fn status_form(state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    html(
+        StatusCode::OK,
+        &StatusFormPage {
+            meta: status_meta(&state),
+            csrf: csrf.token().to_owned(),
+            message: None,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "stories/status.html")]
+struct StatusPage {
+    meta: PageMeta,
+    csrf: String,
+    code: String,
+    status_label: &'static str,
+    explanation: &'static str,
+    title: String,
+    submitted: String,
+    moderator_message: Option<String>,
+    public_href: Option<String>,
+    can_resubmit: bool,
+    can_withdraw: bool,
+    form: StoryForm,
+    errors: FieldErrors,
+    pii: Vec<FindingView>,
+    how_met_options: Vec<SelectOption>,
+}
+
+fn explanation(status: StoryStatus) -> &'static str {
+    match status {
+        StoryStatus::Pending => "編集部が内容を確認しています。公開までしばらくお待ちください。",
+        StoryStatus::ChangesRequested => {
+            "編集部から修正のお願いがあります。メッセージを読んで、下のフォームから修正して送り直してください。"
+        }
+        StoryStatus::Approved => "体験談は公開されています。",
+        StoryStatus::Held => {
+            "読者からの通報があったため、編集部が確認するまで一時的に非公開にしています。"
+        }
+        StoryStatus::Rejected => "審査の結果、今回は公開を見送らせていただきました。",
+        StoryStatus::Withdrawn => "この体験談は取り下げられ、内容は削除されています。",
+    }
+}
+
+impl StatusPage {
+    fn new(state: &AppState, csrf: &Csrf, code: &ReceiptCode, story: &Story) -> Self {
+        let status = story.status();
+        let form = StoryForm::from_story(story);
+        StatusPage {
+            meta: status_meta(state),
+            csrf: csrf.token().to_owned(),
+            code: code.display(),
+            status_label: status.label(),
+            explanation: explanation(status),
+            title: story.title.clone(),
+            submitted: date_ja(story.submitted_at),
+            moderator_message: story.moderator_message.clone(),
+            public_href: (status == StoryStatus::Approved)
+                .then(|| format!("/stories/{}", story.public_id)),
+            can_resubmit: status == StoryStatus::ChangesRequested,
+            can_withdraw: status != StoryStatus::Withdrawn,
+            how_met_options: form.how_met_options(),
+            form,
+            errors: FieldErrors::default(),
+            pii: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Checks the rate limit for receipt codes and parses the code.
+fn code_attempt(
+    state: &AppState,
+    req: &HttpRequest,
+    raw: &str,
+) -> Result<Result<ReceiptCode, String>, AppError> {
+    let addr = req.peer_addr().map(|a| a.ip());
+    if !state
+        .limiter
+        .allow(Action::ReceiptLookup, addr, CODE_ATTEMPTS, CODE_WINDOW)
+    {
+        return Err(AppError::TooManyRequests(
+            "受付番号の確認が短い時間に何度も行われました。15分ほどたってから、もう一度お試しください。".to_owned(),
+        ));
+    }
+    Ok(ReceiptCode::parse(raw).map_err(|e| e.0))
+}
+
+async fn answer_after_floor(
+    started: Instant,
+    response: Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let elapsed = started.elapsed();
+    if elapsed < CODE_ANSWER_FLOOR {
+        actix_web::rt::time::sleep(CODE_ANSWER_FLOOR - elapsed).await;
+    }
+    response
+}
+
+fn unknown_code(state: &AppState, csrf: &Csrf, message: String) -> Result<HttpResponse, AppError> {
+    html(
+        StatusCode::NOT_FOUND,
+        &StatusFormPage {
+            meta: status_meta(state),
+            csrf: csrf.token().to_owned(),
+            message: Some(message),
+        },
+    )
+}
+
+const UNKNOWN_CODE: &str =
+    "この受付番号の体験談は見つかりませんでした。番号をもう一度ご確認ください。";
+
+async fn status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let started = Instant::now();
+    let response = async {
+        csrf.verify(&form.csrf_token)?;
+        let code = match code_attempt(&state, &req, &form.code)? {
+            Ok(code) => code,
+            Err(message) => return unknown_code(&state, &csrf, message),
+        };
+        let lookup = code.clone();
+        match state
+            .db(move |conn| Ok(Story::find_by_receipt(conn, &lookup)?))
+            .await?
+        {
+            Some(story) => html(
+                StatusCode::OK,
+                &StatusPage::new(&state, &csrf, &code, &story),
+            ),
+            None => unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned()),
+        }
+    }
+    .await;
+    answer_after_floor(started, response).await
+}
+
+fn done_redirect(what: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("/stories/status/done?what={what}"),
+        ))
+        .finish()
+}
+
+async fn resubmit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    form: web::Form<StoryForm>,
+) -> Result<HttpResponse, AppError> {
+    let started = Instant::now();
+    let response = async {
+        csrf.verify(&form.csrf_token)?;
+        let form = form.into_inner();
+        let code = match code_attempt(&state, &req, &form.code)? {
+            Ok(code) => code,
+            Err(message) => return unknown_code(&state, &csrf, message),
+        };
+        match form.parse(false) {
+            Parsed::Ready { content, pii, .. } => {
+                let code2 = code.clone();
+                let result = state
+                    .db(move |conn| Ok(moderation::resubmit(conn, &code2, &content, &pii, now())))
+                    .await?;
+                match result {
+                    Ok(()) => Ok(done_redirect("resubmitted")),
+                    Err(Refused::NotFound) => unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned()),
+                    Err(other) => Err(other.into()),
+                }
+            }
+            Parsed::Again { errors, pii } => {
+                let lookup = code.clone();
+                let Some(story) = state
+                    .db(move |conn| Ok(Story::find_by_receipt(conn, &lookup)?))
+                    .await?
+                else {
+                    return unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned());
+                };
+                let mut page = StatusPage::new(&state, &csrf, &code, &story);
+                page.pii = form.finding_views(&pii);
+                page.how_met_options = form.how_met_options();
+                page.form = StoryForm {
+                    confirm_pii: String::new(),
+                    ..form
+                };
+                page.errors = errors;
+                html(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            }
+        }
+    }
+    .await;
+    answer_after_floor(started, response).await
+}
+
+async fn withdraw(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let started = Instant::now();
+    let response = async {
+        csrf.verify(&form.csrf_token)?;
+        let code = match code_attempt(&state, &req, &form.code)? {
+            Ok(code) => code,
+            Err(message) => return unknown_code(&state, &csrf, message),
+        };
+        if form.confirm != "yes" {
+            return Err(AppError::bad_request(
+                "取り下げるには「内容が削除されることを理解しました」にチェックを入れてください。",
+            ));
+        }
+        match state
+            .db(move |conn| Ok(moderation::withdraw(conn, &code, now())))
+            .await?
+        {
+            Ok(()) => Ok(done_redirect("withdrawn")),
+            Err(Refused::NotFound) => unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned()),
+            Err(other) => Err(other.into()),
+        }
+    }
+    .await;
+    answer_after_floor(started, response).await
+}
+
+#[derive(Template)]
+#[template(path = "stories/status_done.html")]
+struct DonePage {
+    meta: PageMeta,
+    heading: &'static str,
+    message: &'static str,
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    what: Option<String>,
+}
+
+async fn done(
+    state: web::Data<AppState>,
+    query: web::Query<DoneQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (heading, message) = match query.what.as_deref() {
+        Some("withdrawn") => (
+            "取り下げました",
+            "体験談の内容は削除され、サイトのどこからも見えなくなりました。",
+        ),
+        Some("resubmitted") => (
+            "修正を受け付けました",
+            "編集部がもう一度確認します。結果は受付状況の確認ページでご覧いただけます。",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    html(
+        StatusCode::OK,
+        &DonePage {
+            meta: status_meta(&state),
+            heading,
+            message,
+        },
+    )
+}
