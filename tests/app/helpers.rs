@@ -103,14 +103,19 @@ fn replace_database(url: &str, name: &str) -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// A reader's browser: keeps its cookies between requests.
+    pub reader: Browser,
     pub client: reqwest::Client,
     pub pool: DbPool,
     pub db: TestDatabase,
+    pub settings: Settings,
 }
 
-/// A fetched page: status, body, and the body parsed for selectors.
+/// A fetched page: status, where it redirects, headers and body.
 pub struct Page {
     pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -143,6 +148,125 @@ impl Page {
     pub fn card_titles(&self) -> Vec<String> {
         self.texts(".card-title")
     }
+
+    /// The CSRF token of the page's first form.
+    pub fn csrf(&self) -> String {
+        self.attr("input[name=csrf_token]", "value")
+            .unwrap_or_else(|| panic!("no CSRF token in:\n{}", self.body))
+    }
+}
+
+/// One visitor: its own cookies, no redirects followed.
+#[derive(Clone)]
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub address: String,
+}
+
+impl Browser {
+    pub fn new(address: &str) -> Self {
+        Self::from_source(address, None)
+    }
+
+    /// A visitor whose connections come from `source` (a loopback address).
+    pub fn from_source(address: &str, source: Option<std::net::IpAddr>) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .local_address(source)
+            .build()
+            .expect("client");
+        Browser {
+            client,
+            address: address.to_owned(),
+        }
+    }
+
+    async fn page(response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let location = headers
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned);
+        let body = response.text().await.expect("body");
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("request");
+        Self::page(response).await
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .form(fields)
+            .send()
+            .await
+            .expect("request");
+        Self::page(response).await
+    }
+
+    /// Posts a form the way a browser does after loading `form_page`: with its CSRF token.
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.get(form_page).await.csrf();
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post(action, &all).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Page {
+        let page = self
+            .submit(
+                "/mod/login",
+                "/mod/login",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(page.status, 303, "login failed: {}", page.body);
+        page
+    }
+
+    /// Sends a story through the public form and returns its receipt code.
+    pub async fn send_story(&self, fields: &[(&str, &str)]) -> String {
+        let page = self.submit("/stories/new", "/stories/new", fields).await;
+        assert_eq!(page.status, 303, "submission refused: {}", page.body);
+        assert_eq!(page.location.as_deref(), Some("/stories/receipt"));
+        let receipt = self.get("/stories/receipt").await;
+        receipt.text("#receipt-code")
+    }
+}
+
+/// The fields of a valid submission, with `title`.
+pub fn story_fields(title: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("title", title.to_owned()),
+        ("body", story_body(title)),
+        ("pen_name", "みどり".to_owned()),
+        ("length_years", "4".to_owned()),
+        ("length_months", "2".to_owned()),
+        ("how_met", "hobby".to_owned()),
+        ("continuing", "yes".to_owned()),
+        ("rules", "連絡は平日の昼だけ\n家族の予定を優先".to_owned()),
+        ("tags", "読書、ルール".to_owned()),
+        ("email", String::new()),
+    ]
+}
+
+pub fn as_refs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 pub fn settings_for(db: &TestDatabase) -> Settings {
@@ -164,34 +288,40 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(db: TestDatabase, demo: bool) -> TestApp {
-    let app = Application::build(settings_for(&db), demo).expect("application builds");
+    spawn_configured(db, demo, |_| {}).await
+}
+
+/// Starts the app with settings changed by `adjust`.
+pub async fn spawn_configured(
+    db: TestDatabase,
+    demo: bool,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = settings_for(&db);
+    adjust(&mut settings);
+    let app = Application::build(settings.clone(), demo).expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
     tokio::spawn(app.run());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("client");
+    let reader = Browser::new(&address);
     TestApp {
+        client: reader.client.clone(),
+        reader,
         address,
-        client,
         pool,
         db,
+        settings,
     }
 }
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> Page {
-        let response = self
-            .client
-            .get(format!("{}{}", self.address, path))
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        let body = response.text().await.expect("body");
-        Page { status, body }
+        self.reader.get(path).await
+    }
+
+    /// A new visitor with no cookies.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.address)
     }
 
     /// Imports JSON Lines records through the same code as `engawa import`.
@@ -199,6 +329,56 @@ impl TestApp {
         let text: String = records.iter().map(|r| format!("{r}\n")).collect();
         let mut conn = self.pool.get().expect("connection");
         engawa::import::import_str(&mut conn, &text).expect("seed imports");
+    }
+
+    /// Creates a staff account and returns its password.
+    pub fn add_staff(&self, email: &str, name: &str, role: engawa::domain::Role) -> String {
+        let password = format!("{name}-password-long");
+        let hash = engawa::passwords::hash(&password).expect("hash");
+        let mut conn = self.pool.get().expect("connection");
+        let email = engawa::domain::Email::parse(email).expect("email");
+        engawa::models::user::User::create(
+            &mut conn,
+            &email,
+            name,
+            role,
+            &hash,
+            engawa::models::now(),
+        )
+        .expect("staff account");
+        password
+    }
+
+    /// A browser signed in as a new moderator called `name`.
+    pub async fn moderator(&self, name: &str) -> Browser {
+        let email = format!("{name}@engawa.test");
+        let password = self.add_staff(&email, name, engawa::domain::Role::Moderator);
+        let browser = self.browser();
+        browser.login(&email, &password).await;
+        browser
+    }
+
+    pub fn conn(&self) -> engawa::db::PooledConn {
+        self.pool.get().expect("connection")
+    }
+
+    /// The story a receipt code belongs to, as stored.
+    pub fn story_by_code(&self, code: &str) -> engawa::models::story::Story {
+        let code = engawa::domain::ReceiptCode::parse(code).expect("code");
+        engawa::models::story::Story::find_by_receipt(&mut self.conn(), &code)
+            .expect("query")
+            .expect("a story with that code")
+    }
+
+    /// How many audit rows name the story.
+    pub fn audit_rows(&self, public_id: &str) -> Vec<engawa::models::mod_action::ModAction> {
+        let filter = engawa::models::mod_action::LogFilter {
+            story_public_id: Some(public_id.to_owned()),
+            ..Default::default()
+        };
+        engawa::models::mod_action::ModAction::list(&mut self.conn(), &filter, 1000, 0)
+            .expect("log")
+            .0
     }
 
     /// Runs the `engawa` binary against this test's database.

@@ -6,4 +6,6 @@ mod helpers;
 mod pages;
 mod sanitizing;
 mod schema;
+mod staff;
+mod submission;
 mod visibility;

@@ -1,0 +1,331 @@
+//! Staff accounts: login, sessions, CSRF and throttling on the moderation panel.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use engawa::domain::Role;
+
+use crate::helpers::{as_refs, spawn_app, story_fields};
+
+/// Every panel route, with the method it takes.
+const PANEL_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/mod"),
+    ("GET", "/mod/log"),
+    ("GET", "/mod/users"),
+    ("GET", "/mod/password"),
+    ("GET", "/mod/stories/abcdefghjkmn"),
+    ("GET", "/mod/anything-else"),
+    ("POST", "/mod/bulk"),
+    ("POST", "/mod/logout"),
+    ("POST", "/mod/password"),
+    ("POST", "/mod/stories/abcdefghjkmn/approve"),
+    ("POST", "/mod/stories/abcdefghjkmn/reject"),
+    ("POST", "/mod/stories/abcdefghjkmn/request-changes"),
+    ("POST", "/mod/stories/abcdefghjkmn/edit"),
+    ("POST", "/mod/users/1/disable"),
+    ("POST", "/mod/users/1/enable"),
+];
+
+#[tokio::test]
+async fn every_panel_route_sends_a_stranger_to_the_login_page() {
+    let app = spawn_app().await;
+    let stranger = app.browser();
+    for (method, path) in PANEL_ROUTES {
+        let page = match *method {
+            "GET" => stranger.get(path).await,
+            _ => stranger.post(path, &[("csrf_token", "x")]).await,
+        };
+        assert_eq!(page.status, 303, "{method} {path}");
+        let location = page.location.unwrap();
+        assert!(
+            location.starts_with("/mod/login?next="),
+            "{method} {path} → {location}"
+        );
+    }
+    let login = stranger.get("/mod/login?next=%2Fmod%2Flog").await;
+    assert_eq!(login.status, 200);
+    assert_eq!(
+        login.attr("input[name=next]", "value").as_deref(),
+        Some("/mod/log")
+    );
+}
+
+#[tokio::test]
+async fn every_panel_post_without_a_valid_token_is_forbidden() {
+    let app = spawn_app().await;
+    let admin_password = app.add_staff("admin@engawa.test", "admin", Role::Admin);
+    let admin = app.browser();
+    admin.login("admin@engawa.test", &admin_password).await;
+    let code = app
+        .browser()
+        .send_story(&as_refs(&story_fields("狙われる話")))
+        .await;
+    let public_id = app.story_by_code(&code).public_id;
+    for (method, path) in PANEL_ROUTES.iter().filter(|(m, _)| *m == "POST") {
+        let path = path.replace("abcdefghjkmn", &public_id);
+        for token in [None, Some("0".repeat(64))] {
+            let fields: Vec<(&str, &str)> = match &token {
+                Some(t) => vec![
+                    ("csrf_token", t.as_str()),
+                    ("ids", &public_id),
+                    ("action", "approve"),
+                ],
+                None => vec![("ids", &public_id), ("action", "approve")],
+            };
+            let page = admin.post(&path, &fields).await;
+            assert_eq!(
+                page.status, 403,
+                "{method} {path} with {token:?}: {}",
+                page.body
+            );
+        }
+    }
+    assert_eq!(
+        app.story_by_code(&code).status(),
+        engawa::domain::StoryStatus::Pending
+    );
+    assert_eq!(admin.get("/mod").await.status, 200, "still signed in");
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
+    let app = spawn_app().await;
+    let password = app.add_staff("mod@engawa.test", "mod", Role::Moderator);
+    let attacker = app.browser();
+    for _ in 0..5 {
+        let page = attacker
+            .submit(
+                "/mod/login",
+                "/mod/login",
+                &[
+                    ("email", "mod@engawa.test"),
+                    ("password", "wrong-password-123"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert_eq!(
+            page.text(".error-summary"),
+            "メールアドレスかパスワードが正しくありません。"
+        );
+    }
+    // Now even the right password is refused, with a clear reason, for this account only.
+    let page = app
+        .browser()
+        .submit(
+            "/mod/login",
+            "/mod/login",
+            &[("email", "MOD@engawa.test"), ("password", &password)],
+        )
+        .await;
+    assert_eq!(page.status, 429);
+    assert!(page.text(".error-summary").contains("15分間止めています"));
+
+    // An unknown address gets the same answer as a known one with a wrong password.
+    let unknown = app
+        .browser()
+        .submit(
+            "/mod/login",
+            "/mod/login",
+            &[
+                ("email", "nobody@engawa.test"),
+                ("password", "wrong-password-123"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, 422);
+    assert_eq!(
+        unknown.text(".error-summary"),
+        "メールアドレスかパスワードが正しくありません。"
+    );
+}
+
+#[tokio::test]
+async fn disabling_an_account_ends_its_sessions_at_once() {
+    let app = spawn_app().await;
+    let admin_password = app.add_staff("admin@engawa.test", "admin", Role::Admin);
+    let admin = app.browser();
+    admin.login("admin@engawa.test", &admin_password).await;
+    let moderator = app.moderator("tanaka").await;
+    assert_eq!(moderator.get("/mod").await.status, 200);
+
+    let users = admin.get("/mod/users").await;
+    let action = users
+        .attr("form[action$='/disable']", "action")
+        .expect("a disable button for the moderator");
+    let page = admin.submit("/mod/users", &action, &[]).await;
+    assert_eq!(page.status, 303);
+
+    let after = moderator.get("/mod").await;
+    assert_eq!(after.status, 303, "the disabled moderator's session ended");
+    let again = app
+        .browser()
+        .submit(
+            "/mod/login",
+            "/mod/login",
+            &[
+                ("email", "tanaka@engawa.test"),
+                ("password", "tanaka-password-long"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 422, "a disabled account cannot log in");
+    assert!(
+        admin
+            .get("/mod/users")
+            .await
+            .text("table.users")
+            .contains("無効")
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_session_of_the_account() {
+    let app = spawn_app().await;
+    let password = app.add_staff("mod@engawa.test", "mod", Role::Moderator);
+    let laptop = app.browser();
+    laptop.login("mod@engawa.test", &password).await;
+    let phone = app.browser();
+    phone.login("mod@engawa.test", &password).await;
+
+    let short = laptop
+        .submit(
+            "/mod/password",
+            "/mod/password",
+            &[
+                ("current", &password),
+                ("new_password", "short"),
+                ("confirm", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(short.status, 422);
+    assert!(short.text(".error-summary").contains("12文字以上"));
+
+    let new = "a-much-longer-new-password";
+    let changed = laptop
+        .submit(
+            "/mod/password",
+            "/mod/password",
+            &[
+                ("current", &password),
+                ("new_password", new),
+                ("confirm", new),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303);
+    assert_eq!(
+        phone.get("/mod").await.status,
+        303,
+        "the other device was signed out"
+    );
+    assert_eq!(laptop.get("/mod").await.status, 303);
+    app.browser().login("mod@engawa.test", new).await;
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_and_login_never_redirects_elsewhere() {
+    let app = spawn_app().await;
+    let password = app.add_staff("mod@engawa.test", "mod", Role::Moderator);
+    let browser = app.browser();
+    for (next, expected) in [
+        ("/mod/log", "/mod/log"),
+        ("https://evil.example/", "/mod"),
+        ("//evil.example", "/mod"),
+        ("/stories", "/mod"),
+    ] {
+        let page = browser
+            .submit(
+                "/mod/login",
+                "/mod/login",
+                &[
+                    ("email", "mod@engawa.test"),
+                    ("password", &password),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303);
+        assert_eq!(page.location.as_deref(), Some(expected), "next={next}");
+    }
+    let out = browser.submit("/mod", "/mod/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(browser.get("/mod").await.status, 303);
+}
+
+#[tokio::test]
+async fn an_editor_cannot_moderate() {
+    let app = spawn_app().await;
+    let password = app.add_staff("ed@engawa.test", "ed", Role::Editor);
+    let editor = app.browser();
+    editor.login("ed@engawa.test", &password).await;
+    assert_eq!(editor.get("/mod").await.status, 403);
+    assert_eq!(editor.get("/mod/users").await.status, 403);
+}
+
+#[tokio::test]
+async fn the_cli_adds_an_account_with_the_password_from_standard_input() {
+    let app = spawn_app().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_engawa"))
+        .args([
+            "user",
+            "add",
+            "--email",
+            "Chief@Engawa.test",
+            "--role",
+            "admin",
+            "--name",
+            "編集長",
+        ])
+        .env("DATABASE_URL", &app.db.url)
+        .env("ENGAWA_DATA_DIR", app.db.data_dir())
+        .env("ENGAWA_CONFIG", "/dev/null")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-long-admin-password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("created admin account chief@engawa.test")
+    );
+
+    let admin = app.browser();
+    admin
+        .login("chief@engawa.test", "a-long-admin-password")
+        .await;
+    assert!(
+        admin
+            .get("/mod/users")
+            .await
+            .text("table.users")
+            .contains("編集長")
+    );
+
+    let weak = app.cli(&[
+        "user",
+        "add",
+        "--email",
+        "x@engawa.test",
+        "--role",
+        "moderator",
+    ]);
+    assert_eq!(weak.status.code(), Some(1), "an empty password is refused");
+    let bad_role = app.cli(&["user", "add", "--email", "y@engawa.test", "--role", "owner"]);
+    assert!(
+        String::from_utf8_lossy(&bad_role.stderr)
+            .contains("--role must be admin, moderator or editor")
+    );
+}
