@@ -3,6 +3,7 @@
 
 mod cli;
 mod helpers;
+mod moderation;
 mod pages;
 mod sanitizing;
 mod schema;

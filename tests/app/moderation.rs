@@ -1,0 +1,362 @@
+//! Moderators working the queue: claims, decisions, redaction, bulk actions, reports, the log.
+
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+use engawa::db::DbConn;
+use engawa::domain::StoryStatus;
+
+use crate::helpers::{
+    Browser, TestApp, TestDatabase, as_refs, spawn_app, spawn_configured, story_fields,
+};
+
+async fn submitted(app: &TestApp, title: &str) -> (String, String) {
+    let code = app
+        .browser()
+        .send_story(&as_refs(&story_fields(title)))
+        .await;
+    let public_id = app.story_by_code(&code).public_id;
+    (code, public_id)
+}
+
+async fn act(
+    moderator: &Browser,
+    public_id: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> crate::helpers::Page {
+    moderator
+        .submit(
+            &format!("/mod/stories/{public_id}"),
+            &format!("/mod/stories/{public_id}/{action}"),
+            fields,
+        )
+        .await
+}
+
+#[tokio::test]
+async fn each_action_leaves_exactly_one_audit_row() {
+    let app = spawn_app().await;
+    let moderator = app.moderator("sato").await;
+    let reason = app.settings.reject_reasons[1].clone();
+    let (_, a) = submitted(&app, "承認する話").await;
+    let (_, b) = submitted(&app, "不採用にする話").await;
+    let (_, c) = submitted(&app, "修正を頼む話").await;
+
+    for (id, action, fields) in [
+        (&a, "approve", vec![]),
+        (&b, "reject", vec![("reason", reason.as_str())]),
+        (
+            &c,
+            "request-changes",
+            vec![("message", "ここを直してください")],
+        ),
+        (
+            &a,
+            "edit",
+            vec![
+                ("title", "承認する話"),
+                (
+                    "body",
+                    "編集部が書き直した本文です。個人が特定されそうな部分を削りました。読んでくださった方に感謝します。ふたりの関係はいまも続いています。",
+                ),
+            ],
+        ),
+    ] {
+        let before = app.audit_rows(id).len();
+        let page = act(&moderator, id, action, &fields).await;
+        assert_eq!(page.status, 303, "{action}: {}", page.body);
+        let rows = app.audit_rows(id);
+        assert_eq!(rows.len(), before + 1, "{action}");
+        let row = &rows[0];
+        assert_eq!(row.actor_label, "sato");
+        assert!(row.actor_id.is_some());
+    }
+    let rows = app.audit_rows(&b);
+    assert_eq!(rows[0].kind, "reject");
+    assert_eq!(rows[0].reason.as_deref(), Some(reason.as_str()));
+
+    // A refused action changes nothing and writes nothing.
+    let before = app.audit_rows(&b).len();
+    let refused = act(&moderator, &b, "request-changes", &[("message", "今さら")]).await;
+    assert_eq!(refused.status, 409);
+    assert!(
+        refused
+            .text(".error-summary")
+            .contains("「不採用」の体験談には「修正依頼」を行えません")
+    );
+    assert_eq!(app.audit_rows(&b).len(), before);
+}
+
+/// Makes every insert into mod_actions fail, on either backend.
+fn break_the_audit_log(conn: &mut DbConn) {
+    match conn {
+        DbConn::Sqlite(c) => c
+            .batch_execute(
+                "CREATE TRIGGER no_audit BEFORE INSERT ON mod_actions BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END;",
+            )
+            .unwrap(),
+        DbConn::Postgres(c) => c
+            .batch_execute(
+                "CREATE FUNCTION no_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END; $$ LANGUAGE plpgsql;
+                 CREATE TRIGGER no_audit BEFORE INSERT ON mod_actions FOR EACH ROW EXECUTE FUNCTION no_audit();",
+            )
+            .unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_state_change_never_lands_without_its_audit_row() {
+    let app = spawn_app().await;
+    let moderator = app.moderator("sato").await;
+    let (code, id) = submitted(&app, "記録されない承認").await;
+    let token = moderator.get(&format!("/mod/stories/{id}")).await.csrf();
+    let outbox_before = outbox_rows(&app);
+    break_the_audit_log(&mut app.conn());
+
+    let page = moderator
+        .post(
+            &format!("/mod/stories/{id}/approve"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(page.status, 500);
+    assert!(
+        !page.body.contains("audit log unavailable"),
+        "internal errors are not shown"
+    );
+    assert_eq!(
+        app.story_by_code(&code).status(),
+        StoryStatus::Pending,
+        "the approval was rolled back"
+    );
+    assert_eq!(app.get(&format!("/stories/{id}")).await.status, 404);
+    assert_eq!(
+        outbox_rows(&app),
+        outbox_before,
+        "no event announced a change that did not happen"
+    );
+}
+
+fn outbox_rows(app: &TestApp) -> usize {
+    diesel::sql_query("SELECT id FROM outbox")
+        .load::<OutboxId>(&mut app.conn())
+        .unwrap()
+        .len()
+}
+
+#[derive(diesel::QueryableByName)]
+struct OutboxId {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    #[allow(dead_code)]
+    id: i32,
+}
+
+#[tokio::test]
+async fn opening_a_story_claims_it_so_two_moderators_do_not_work_on_it() {
+    let app = spawn_app().await;
+    let sato = app.moderator("sato").await;
+    let suzuki = app.moderator("suzuki").await;
+    let (code, id) = submitted(&app, "取り合いになる話").await;
+
+    let first = sato.get(&format!("/mod/stories/{id}")).await;
+    assert!(first.texts(".claim").is_empty());
+    assert_eq!(
+        suzuki
+            .get("/mod")
+            .await
+            .texts("table.queue tbody tr td:last-child"),
+        vec!["sato"]
+    );
+    let second = suzuki.get(&format!("/mod/stories/{id}")).await;
+    assert!(
+        second.text(".claim").contains("satoさんが"),
+        "{}",
+        second.body
+    );
+
+    let blocked = act(&suzuki, &id, "approve", &[]).await;
+    assert_eq!(blocked.status, 409);
+    assert!(blocked.text(".error-summary").contains("satoさんが"));
+    assert_eq!(app.story_by_code(&code).status(), StoryStatus::Pending);
+
+    let page = act(&sato, &id, "approve", &[]).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(app.story_by_code(&code).status(), StoryStatus::Approved);
+}
+
+#[tokio::test]
+async fn a_redacted_story_says_so_and_the_removed_text_is_gone() {
+    let app = spawn_app().await;
+    let moderator = app.moderator("sato").await;
+    let (code, id) = submitted(&app, "書き直される話").await;
+    act(&moderator, &id, "approve", &[]).await;
+    let page = act(
+        &moderator,
+        &id,
+        "edit",
+        &[("title", "書き直される話"), ("body", "勤め先の名前を含む部分を編集部で削除しました。ふたりは今も穏やかな関係を続けていて、連絡は平日の昼だけにしています。"), ("note", "勤務先の記述を削除")],
+    )
+    .await;
+    assert_eq!(page.status, 303);
+
+    let public = app.get(&format!("/stories/{id}")).await;
+    assert_eq!(public.text(".edited-note"), "編集部により一部修正");
+    assert!(public.text(".prose").contains("編集部で削除しました"));
+    let story = app.story_by_code(&code);
+    assert!(
+        !story.body_markdown.contains("についての体験談です"),
+        "the old text is not kept"
+    );
+    assert!(story.edited_by_staff);
+}
+
+#[tokio::test]
+async fn the_queue_lists_the_oldest_first_and_bulk_decisions_apply_to_the_chosen() {
+    let app = spawn_app().await;
+    let moderator = app.moderator("sato").await;
+    let mut ids = Vec::new();
+    for title in ["一番目", "二番目", "三番目"] {
+        ids.push(submitted(&app, title).await.1);
+    }
+    let queue = moderator.get("/mod").await;
+    assert_eq!(
+        queue.texts("table.queue tbody a"),
+        vec!["一番目", "二番目", "三番目"]
+    );
+
+    let token = queue.csrf();
+    let page = moderator
+        .post(
+            "/mod/bulk",
+            &[
+                ("csrf_token", &token),
+                ("action", "approve"),
+                ("ids", &ids[0]),
+                ("ids", &ids[2]),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    let after = moderator.get(page.location.as_deref().unwrap()).await;
+    assert_eq!(after.text(".notice"), "2件を承認しました。");
+    assert_eq!(after.texts("table.queue tbody a"), vec!["二番目"]);
+    let mut public = app.get("/stories").await.card_titles();
+    public.sort();
+    assert_eq!(public, vec!["一番目", "三番目"]);
+
+    let reason = app.settings.reject_reasons[0].clone();
+    let page = moderator
+        .post(
+            "/mod/bulk",
+            &[
+                ("csrf_token", &token),
+                ("action", "reject"),
+                ("reason", &reason),
+                ("ids", &ids[1]),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    assert!(
+        moderator
+            .get("/mod")
+            .await
+            .texts("table.queue tbody a")
+            .is_empty()
+    );
+    let bad = moderator
+        .post(
+            "/mod/bulk",
+            &[("csrf_token", &token), ("action", "approve")],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn enough_reports_hide_a_story_until_a_moderator_decides() {
+    let db = TestDatabase::new();
+    let app = spawn_configured(db, false, |s| s.report_threshold = 2).await;
+    let moderator = app.moderator("sato").await;
+    let (code, id) = submitted(&app, "通報される話").await;
+    act(&moderator, &id, "approve", &[]).await;
+
+    let reader = app.browser();
+    let report = |reason: &'static str| {
+        let reader = reader.clone();
+        let id = id.clone();
+        async move {
+            reader
+                .submit(
+                    &format!("/stories/{id}"),
+                    &format!("/stories/{id}/report"),
+                    &[("reason", reason)],
+                )
+                .await
+        }
+    };
+    let first = report("personal_info").await;
+    assert_eq!(first.status, 303);
+    assert_eq!(
+        app.get(&format!("/stories/{id}")).await.status,
+        200,
+        "one report is not enough"
+    );
+    let queue = moderator.get("/mod").await;
+    assert_eq!(queue.text("#reported-heading"), "通報のあった体験談（1件）");
+
+    report("harmful").await;
+    assert_eq!(
+        app.get(&format!("/stories/{id}")).await.status,
+        404,
+        "hidden at the threshold"
+    );
+    assert_eq!(app.story_by_code(&code).status(), StoryStatus::Held);
+    let detail = moderator.get(&format!("/mod/stories/{id}")).await;
+    assert_eq!(detail.texts(".reports li").len(), 2);
+    assert_eq!(app.audit_rows(&id)[0].actor_label, "システム");
+
+    act(&moderator, &id, "approve", &[]).await;
+    assert_eq!(
+        app.get(&format!("/stories/{id}")).await.status,
+        200,
+        "restored"
+    );
+    assert!(
+        moderator
+            .get("/mod")
+            .await
+            .text("#reported-heading")
+            .contains("0件"),
+        "reports resolved"
+    );
+}
+
+#[tokio::test]
+async fn the_log_filters_and_the_transparency_page_shows_counts_only() {
+    let app = spawn_app().await;
+    let sato = app.moderator("sato").await;
+    let suzuki = app.moderator("suzuki").await;
+    let (_, a) = submitted(&app, "透明性の話A").await;
+    let (_, b) = submitted(&app, "透明性の話B").await;
+    act(&sato, &a, "approve", &[]).await;
+    let reason = app.settings.reject_reasons[0].clone();
+    act(&suzuki, &b, "reject", &[("reason", &reason)]).await;
+
+    let all = sato.get("/mod/log").await;
+    assert_eq!(all.text(".result-count"), "4件");
+    let approvals = sato.get("/mod/log?kind=approve").await;
+    assert_eq!(approvals.texts("table.log td.kind"), vec!["承認"]);
+    let by_story = sato.get(&format!("/mod/log?story={b}")).await;
+    assert_eq!(by_story.texts("table.log td.kind"), vec!["不採用", "投稿"]);
+    let bad = sato.get("/mod/log?kind=nonsense").await;
+    assert_eq!(bad.status, 400);
+
+    let public = app.get("/transparency").await;
+    assert_eq!(public.status, 200);
+    let cells = public.texts("table.transparency tbody td");
+    assert_eq!(cells, vec!["2", "1", "1", "0", "0"]);
+    for hidden in ["透明性の話", "sato", "suzuki", &reason] {
+        assert!(!public.body.contains(hidden), "{hidden} on the public page");
+    }
+}
