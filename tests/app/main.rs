@@ -3,10 +3,13 @@
 
 mod cli;
 mod helpers;
+mod mail;
 mod moderation;
 mod pages;
+mod privacy;
 mod sanitizing;
 mod schema;
+mod smtp;
 mod staff;
 mod submission;
 mod visibility;

@@ -329,3 +329,23 @@ async fn the_cli_adds_an_account_with_the_password_from_standard_input() {
             .contains("--role must be admin, moderator or editor")
     );
 }
+
+#[tokio::test]
+async fn a_session_ends_after_twelve_hours() {
+    use diesel::{ExpressionMethods, RunQueryDsl};
+    let app = spawn_app().await;
+    let moderator = app.moderator("sato").await;
+    assert_eq!(moderator.get("/mod").await.status, 200);
+    // Move every session's start thirteen hours back, as if the login were yesterday.
+    let past = engawa::models::now() - chrono::Duration::hours(13);
+    diesel::update(engawa::db::schema::sessions::table)
+        .set((
+            engawa::db::schema::sessions::created_at.eq(past),
+            engawa::db::schema::sessions::expires_at.eq(past + chrono::Duration::hours(12)),
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    let page = moderator.get("/mod").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/mod/login?next=%2Fmod"));
+}

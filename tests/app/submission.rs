@@ -273,6 +273,7 @@ async fn the_receipt_code_is_shown_once_and_only_its_hash_is_stored() {
     let again = browser.get("/stories/receipt").await;
     assert_eq!(again.status, 200);
     assert!(again.texts("#receipt-code").is_empty(), "shown only once");
+    assert_eq!(again.headers["cache-control"], "no-store");
     assert!(again.text("h1").contains("すでに表示しました"));
 
     let canonical = code.replace('-', "");

@@ -1,0 +1,189 @@
+//! Mail leaves through the outbox: to a real SMTP server, retried while it is down, and never
+//! carrying story text; the submitter's address is used once and then forgotten.
+
+use std::time::Duration;
+
+use diesel::RunQueryDsl;
+use engawa::domain::Role;
+
+use crate::helpers::{TestApp, TestDatabase, as_refs, spawn_configured, story_fields};
+use crate::smtp::{SmtpServer, free_port};
+
+fn fields_with_email(title: &str, email: &str) -> Vec<(&'static str, String)> {
+    let mut fields = story_fields(title);
+    for (k, v) in fields.iter_mut() {
+        if *k == "email" {
+            *v = email.to_owned();
+        }
+    }
+    fields
+}
+
+async fn app_with_smtp(port: u16) -> TestApp {
+    spawn_configured(TestDatabase::new(), false, |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        s.mail_retry = Duration::from_secs(1);
+        s.base_url = "https://engawa.example".to_owned();
+    })
+    .await
+}
+
+#[derive(diesel::QueryableByName, Debug)]
+struct OutboxMail {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    payload: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    delivered_at: Option<chrono::NaiveDateTime>,
+}
+
+fn outbox_mail(app: &TestApp) -> Vec<OutboxMail> {
+    diesel::sql_query(
+        "SELECT payload, attempts, delivered_at FROM outbox WHERE topic = 'mail' ORDER BY id",
+    )
+    .load(&mut app.conn())
+    .unwrap()
+}
+
+#[tokio::test]
+async fn moderators_are_alerted_at_most_once_per_interval_and_the_submitter_hears_the_decision() {
+    let port = free_port();
+    let smtp = SmtpServer::start(port);
+    let app = app_with_smtp(port).await;
+    app.add_staff("sato@engawa.test", "sato", Role::Moderator);
+    app.add_staff("ed@engawa.test", "ed", Role::Editor);
+    let submitter = app.browser();
+    let code = submitter
+        .send_story(&as_refs(&fields_with_email(
+            "知らせてほしい話",
+            "me@example.jp",
+        )))
+        .await;
+    submitter
+        .send_story(&as_refs(&story_fields("二通目を呼ばない話")))
+        .await;
+
+    let mails = smtp.wait_for(1).await;
+    let alert = &mails[0];
+    assert_eq!(
+        alert.to,
+        vec!["sato@engawa.test"],
+        "moderators only, not editors"
+    );
+    assert_eq!(alert.subject, "【縁側】審査待ちの体験談が1件あります");
+    assert!(alert.body.contains("https://engawa.example/mod"));
+    assert!(
+        !alert.body.contains("知らせてほしい話"),
+        "no story text in mail"
+    );
+
+    let moderator = app.browser();
+    moderator
+        .login("sato@engawa.test", "sato-password-long")
+        .await;
+    let public_id = app.story_by_code(&code).public_id;
+    moderator
+        .submit(
+            &format!("/mod/stories/{public_id}"),
+            &format!("/mod/stories/{public_id}/approve"),
+            &[],
+        )
+        .await;
+    assert!(
+        app.story_by_code(&code).contact_email.is_none(),
+        "the address left the story at once"
+    );
+
+    let mails = smtp.wait_for(2).await;
+    assert_eq!(
+        mails.len(),
+        2,
+        "the second submission did not alert again: {mails:#?}"
+    );
+    let decision = &mails[1];
+    assert_eq!(decision.to, vec!["me@example.jp"]);
+    assert_eq!(decision.subject, "【縁側】体験談を公開しました");
+    assert!(
+        decision
+            .body
+            .contains(&format!("https://engawa.example/stories/{public_id}"))
+    );
+    assert!(!decision.body.contains("知らせてほしい話"));
+
+    // Once delivered, no address remains anywhere in the outbox.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for row in outbox_mail(&app) {
+        assert!(row.delivered_at.is_some());
+        assert!(!row.payload.contains("@"), "{}", row.payload);
+    }
+}
+
+#[tokio::test]
+async fn while_the_smtp_server_is_down_mail_waits_in_the_outbox_and_is_delivered_after() {
+    let port = free_port();
+    let app = app_with_smtp(port).await;
+    app.add_staff("sato@engawa.test", "sato", Role::Moderator);
+    app.browser()
+        .send_story(&as_refs(&story_fields("待たされる話")))
+        .await;
+
+    // The worker tries, fails, and keeps the mail.
+    let started = std::time::Instant::now();
+    loop {
+        let rows = outbox_mail(&app);
+        if rows.iter().any(|r| r.attempts >= 1) {
+            assert!(rows.iter().all(|r| r.delivered_at.is_none()));
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no delivery attempt: {rows:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let smtp = SmtpServer::start(port);
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails[0].subject, "【縁側】審査待ちの体験談が1件あります");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(outbox_mail(&app).iter().all(|r| r.delivered_at.is_some()));
+    assert_eq!(smtp.received().len(), 1, "delivered exactly once");
+}
+
+#[tokio::test]
+async fn without_smtp_mail_is_written_to_the_data_folder() {
+    let app = spawn_configured(TestDatabase::new(), false, |_| {}).await;
+    app.add_staff("sato@engawa.test", "sato", Role::Moderator);
+    app.browser()
+        .send_story(&as_refs(&story_fields("ファイルに書かれる話")))
+        .await;
+    let dir = app.db.data_dir().join("outbox");
+    let started = std::time::Instant::now();
+    let file = loop {
+        let found = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .find(|p| p.extension().is_some_and(|x| x == "eml"))
+            })
+            .ok()
+            .flatten();
+        if let Some(file) = found {
+            break file;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no .eml in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let raw = std::fs::read(&file).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(
+        message.subject(),
+        Some("【縁側】審査待ちの体験談が1件あります")
+    );
+}

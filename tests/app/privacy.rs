@@ -1,0 +1,182 @@
+//! No client address is stored anywhere: not in the database, not in the logs.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use diesel::RunQueryDsl;
+
+use crate::helpers::{Browser, TestDatabase, as_refs, story_fields};
+
+/// Every client in this test connects from this loopback address, which appears nowhere else.
+const CLIENT: &str = "127.0.0.3";
+
+#[derive(diesel::QueryableByName)]
+struct Dump {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    dump: Option<String>,
+}
+
+/// Everything the database holds, as text.
+fn database_text(db: &TestDatabase) -> String {
+    if db.is_postgres() {
+        let mut conn = engawa::db::establish(&db.url).unwrap();
+        let tables = [
+            "users",
+            "guides",
+            "stories",
+            "tags",
+            "guide_tags",
+            "story_tags",
+            "sessions",
+            "login_throttle",
+            "mod_actions",
+            "reports",
+            "outbox",
+        ];
+        tables
+            .iter()
+            .map(|t| {
+                let sql =
+                    format!("SELECT string_agg(row_to_json(t)::text, ' ') AS dump FROM {t} t");
+                let rows: Vec<Dump> = diesel::sql_query(sql).load(&mut conn).unwrap();
+                rows.into_iter().filter_map(|r| r.dump).collect::<String>()
+            })
+            .collect()
+    } else {
+        ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|suffix| std::fs::read(format!("{}{suffix}", db.url)).ok())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn no_client_address_reaches_the_database_or_the_logs() {
+    let db = TestDatabase::new();
+    // A staff account, made with the CLI before the server starts.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_engawa"))
+        .args([
+            "user",
+            "add",
+            "--email",
+            "mod@engawa.test",
+            "--role",
+            "moderator",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("ENGAWA_DATA_DIR", db.data_dir())
+        .env("ENGAWA_CONFIG", "/dev/null")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut add.stdin.take().unwrap(), b"moderator-password\n").unwrap();
+    assert!(add.wait().unwrap().success());
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_engawa"))
+        .args(["serve"])
+        .env("DATABASE_URL", &db.url)
+        .env("ENGAWA_DATA_DIR", db.data_dir())
+        .env("ENGAWA_BIND", "127.0.0.1:0")
+        .env("ENGAWA_CONFIG", "/dev/null")
+        .env("ENGAWA_LOG", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let stderr = server.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("engawa ready at ").nth(1) {
+                let _ = ready_tx.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+            sink.lock().unwrap().push_str(&line);
+            sink.lock().unwrap().push('\n');
+        }
+    });
+    let address = ready_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("server ready");
+
+    let source = Some(CLIENT.parse().unwrap());
+    let reader = Browser::from_source(&address, source);
+    let code = reader
+        .send_story(&as_refs(&story_fields("住所のない話")))
+        .await;
+    reader
+        .submit("/stories/status", "/stories/status", &[("code", &code)])
+        .await;
+    reader
+        .submit(
+            "/stories/status",
+            "/stories/status",
+            &[("code", "ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ")],
+        )
+        .await;
+    let moderator = Browser::from_source(&address, source);
+    moderator
+        .submit(
+            "/mod/login",
+            "/mod/login",
+            &[
+                ("email", "mod@engawa.test"),
+                ("password", "wrong-password!"),
+            ],
+        )
+        .await;
+    moderator
+        .login("mod@engawa.test", "moderator-password")
+        .await;
+    let queue = moderator.get("/mod").await;
+    let public_id = queue
+        .attr("table.queue tbody a", "href")
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    moderator
+        .submit(
+            &format!("/mod/stories/{public_id}"),
+            &format!("/mod/stories/{public_id}/approve"),
+            &[],
+        )
+        .await;
+    reader
+        .submit(
+            &format!("/stories/{public_id}"),
+            &format!("/stories/{public_id}/report"),
+            &[("reason", "spam")],
+        )
+        .await;
+    assert_eq!(
+        reader.get(&format!("/stories/{public_id}")).await.status,
+        200
+    );
+
+    let _ = server.kill();
+    let _ = server.wait();
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.contains("GET /stories/"),
+        "the request log was captured:\n{log}"
+    );
+    assert!(
+        !log.contains(CLIENT),
+        "the log holds the client address:\n{log}"
+    );
+    let stored = database_text(&db);
+    assert!(stored.contains("住所のない話"), "the database dump is real");
+    assert!(
+        !stored.contains(CLIENT),
+        "the database holds the client address"
+    );
+}

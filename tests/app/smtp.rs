@@ -1,0 +1,113 @@
+//! A real SMTP server for tests (mailin-embedded on a TCP port), keeping what it receives.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mailin_embedded::{Handler, Response, Server, SslConfig, response};
+
+/// A mail as the server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Clone, Default)]
+struct Collector {
+    inbox: Arc<Mutex<Vec<Received>>>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for Collector {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let parsed = mail_parser::MessageParser::default().parse(&self.data);
+        let (subject, body) = parsed.map_or_else(Default::default, |m| {
+            (
+                m.subject().unwrap_or_default().to_owned(),
+                m.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
+            )
+        });
+        self.inbox.lock().unwrap().push(Received {
+            to: self.to.clone(),
+            subject,
+            body,
+        });
+        response::OK
+    }
+}
+
+/// A port on loopback that nothing listens on (yet).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct SmtpServer {
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+impl SmtpServer {
+    /// Starts a server on `port`; it runs until the test process ends.
+    pub fn start(port: u16) -> Self {
+        let collector = Collector::default();
+        let inbox = collector.inbox.clone();
+        let mut server = Server::new(collector);
+        server
+            .with_name("smtp.engawa.test")
+            .with_ssl(SslConfig::None)
+            .unwrap()
+            .with_addr(("127.0.0.1", port))
+            .unwrap();
+        std::thread::spawn(move || {
+            if let Err(e) = server.serve() {
+                eprintln!("test SMTP server stopped: {e}");
+            }
+        });
+        // Wait until it accepts connections.
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the SMTP server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        SmtpServer { inbox }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inbox.lock().unwrap().clone()
+    }
+
+    /// Waits until `count` mails have arrived, and returns them.
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        let started = Instant::now();
+        loop {
+            let got = self.received();
+            if got.len() >= count {
+                return got;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "expected {count} mails, got {got:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
