@@ -126,6 +126,40 @@ pub struct StoryFilter {
 
 type BoxedStories = stories::BoxedQuery<'static, Backend>;
 
+/// The columns that hold what a submitter wrote, as written by insert and by replace.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = stories)]
+struct ContentRow<'a> {
+    title: &'a str,
+    body_markdown: &'a str,
+    body_html: String,
+    excerpt: String,
+    pen_name: &'a str,
+    length_months: i32,
+    how_met: &'a str,
+    continuing: bool,
+    rules: String,
+    pii_flags: String,
+}
+
+impl<'a> ContentRow<'a> {
+    fn new(c: &'a StoryContent, pii: &[Finding]) -> Self {
+        let rendered = markdown::render(c.body.as_ref());
+        ContentRow {
+            title: c.title.as_ref(),
+            body_markdown: c.body.as_ref(),
+            body_html: rendered.html,
+            excerpt: rendered.excerpt,
+            pen_name: c.pen_name.as_ref(),
+            length_months: c.length.months(),
+            how_met: c.how_met.as_str(),
+            continuing: c.continuing,
+            rules: c.rules.to_stored(),
+            pii_flags: findings_json(pii),
+        }
+    }
+}
+
 fn findings_json(findings: &[Finding]) -> String {
     serde_json::to_string(findings).unwrap_or_else(|_| "[]".to_owned())
 }
@@ -228,7 +262,6 @@ impl Story {
     /// Saves a new story with its tags; call inside a transaction so that both land or neither.
     pub fn insert(conn: &mut DbConn, input: &StoryInput, now: NaiveDateTime) -> QueryResult<i32> {
         let c = &input.content;
-        let rendered = markdown::render(c.body.as_ref());
         let submitted_at = input.submitted_at.unwrap_or(now);
         let published_at = match input.status {
             StoryStatus::Approved => Some(input.published_at.unwrap_or(now)),
@@ -236,23 +269,14 @@ impl Story {
         };
         let id = diesel::insert_into(stories::table)
             .values((
+                ContentRow::new(c, &input.pii),
                 stories::public_id.eq(input.public_id.as_ref()),
-                stories::title.eq(c.title.as_ref()),
-                stories::body_markdown.eq(c.body.as_ref()),
-                stories::body_html.eq(&rendered.html),
-                stories::excerpt.eq(&rendered.excerpt),
-                stories::pen_name.eq(c.pen_name.as_ref()),
-                stories::length_months.eq(c.length.months()),
-                stories::how_met.eq(c.how_met.as_str()),
-                stories::continuing.eq(c.continuing),
-                stories::rules.eq(c.rules.to_stored()),
                 stories::status.eq(input.status.as_str()),
                 stories::submitted_at.eq(submitted_at),
                 stories::published_at.eq(published_at),
                 stories::updated_at.eq(published_at.unwrap_or(submitted_at)),
                 stories::receipt_hash.eq(input.receipt_hash.as_deref()),
                 stories::contact_email.eq(input.contact_email.as_ref().map(|e| e.as_ref())),
-                stories::pii_flags.eq(findings_json(&input.pii)),
             ))
             .returning(stories::id)
             .get_result(conn)?;
@@ -268,21 +292,8 @@ impl Story {
         pii: &[Finding],
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        let rendered = markdown::render(c.body.as_ref());
         diesel::update(stories::table.find(id))
-            .set((
-                stories::title.eq(c.title.as_ref()),
-                stories::body_markdown.eq(c.body.as_ref()),
-                stories::body_html.eq(&rendered.html),
-                stories::excerpt.eq(&rendered.excerpt),
-                stories::pen_name.eq(c.pen_name.as_ref()),
-                stories::length_months.eq(c.length.months()),
-                stories::how_met.eq(c.how_met.as_str()),
-                stories::continuing.eq(c.continuing),
-                stories::rules.eq(c.rules.to_stored()),
-                stories::pii_flags.eq(findings_json(pii)),
-                stories::updated_at.eq(now),
-            ))
+            .set((ContentRow::new(c, pii), stories::updated_at.eq(now)))
             .execute(conn)?;
         Tag::detach_from_story(conn, id)?;
         Tag::attach_to_story(conn, id, &c.tags)

@@ -354,6 +354,19 @@ fn unknown_code(state: &AppState, csrf: &Csrf, message: String) -> Result<HttpRe
     )
 }
 
+/// Checks the CSRF token and the rate limit, then parses the code; a code that cannot be one
+/// gets the same answer as an unknown one.
+fn checked_code(
+    state: &AppState,
+    req: &HttpRequest,
+    csrf: &Csrf,
+    token: &str,
+    raw: &str,
+) -> Result<Result<ReceiptCode, Result<HttpResponse, AppError>>, AppError> {
+    csrf.verify(token)?;
+    Ok(code_attempt(state, req, raw)?.map_err(|message| unknown_code(state, csrf, message)))
+}
+
 const UNKNOWN_CODE: &str =
     "この受付番号の体験談は見つかりませんでした。番号をもう一度ご確認ください。";
 
@@ -365,10 +378,9 @@ async fn status(
 ) -> Result<HttpResponse, AppError> {
     let started = Instant::now();
     let response = async {
-        csrf.verify(&form.csrf_token)?;
-        let code = match code_attempt(&state, &req, &form.code)? {
+        let code = match checked_code(&state, &req, &csrf, &form.csrf_token, &form.code)? {
             Ok(code) => code,
-            Err(message) => return unknown_code(&state, &csrf, message),
+            Err(answer) => return answer,
         };
         let lookup = code.clone();
         match state
@@ -403,12 +415,11 @@ async fn resubmit(
 ) -> Result<HttpResponse, AppError> {
     let started = Instant::now();
     let response = async {
-        csrf.verify(&form.csrf_token)?;
-        let form = form.into_inner();
-        let code = match code_attempt(&state, &req, &form.code)? {
+        let code = match checked_code(&state, &req, &csrf, &form.csrf_token, &form.code)? {
             Ok(code) => code,
-            Err(message) => return unknown_code(&state, &csrf, message),
+            Err(answer) => return answer,
         };
+        let form = form.into_inner();
         match form.parse(false) {
             Parsed::Ready { content, pii, .. } => {
                 let code2 = code.clone();
@@ -453,10 +464,9 @@ async fn withdraw(
 ) -> Result<HttpResponse, AppError> {
     let started = Instant::now();
     let response = async {
-        csrf.verify(&form.csrf_token)?;
-        let code = match code_attempt(&state, &req, &form.code)? {
+        let code = match checked_code(&state, &req, &csrf, &form.csrf_token, &form.code)? {
             Ok(code) => code,
-            Err(message) => return unknown_code(&state, &csrf, message),
+            Err(answer) => return answer,
         };
         if form.confirm != "yes" {
             return Err(AppError::bad_request(

@@ -193,6 +193,18 @@ struct ActionForm {
     body: String,
 }
 
+/// A moderator, a valid token, a well-formed id: what every action needs first.
+fn authorize(
+    staff: &Staff,
+    csrf: &Csrf,
+    form: &ActionForm,
+    public_id: &str,
+) -> Result<PublicId, AppError> {
+    staff.require_moderator()?;
+    csrf.verify(&form.csrf_token)?;
+    parse_id(public_id)
+}
+
 fn optional(text: &str) -> Option<String> {
     let t = text.trim();
     (!t.is_empty()).then(|| t.to_owned())
@@ -274,9 +286,7 @@ async fn approve(
     public_id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    staff.require_moderator()?;
-    csrf.verify(&form.csrf_token)?;
-    let id = parse_id(&public_id)?;
+    let id = authorize(&staff, &csrf, &form, &public_id)?;
     act(
         state,
         staff,
@@ -295,9 +305,7 @@ async fn reject(
     public_id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    staff.require_moderator()?;
-    csrf.verify(&form.csrf_token)?;
-    let id = parse_id(&public_id)?;
+    let id = authorize(&staff, &csrf, &form, &public_id)?;
     let decision = if state.settings.reject_reasons.contains(&form.reason) {
         Ok(Decision::Reject {
             reason: form.reason.clone(),
@@ -316,9 +324,7 @@ async fn request_changes(
     public_id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    staff.require_moderator()?;
-    csrf.verify(&form.csrf_token)?;
-    let id = parse_id(&public_id)?;
+    let id = authorize(&staff, &csrf, &form, &public_id)?;
     let decision = match optional(&form.message) {
         Some(message) if message.chars().count() <= 2000 => Ok(Decision::RequestChanges { message }),
         Some(_) => Err("投稿者へのメッセージは2,000文字以内にしてください。".to_owned()),
@@ -334,9 +340,7 @@ async fn edit(
     public_id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    staff.require_moderator()?;
-    csrf.verify(&form.csrf_token)?;
-    let id = parse_id(&public_id)?;
+    let id = authorize(&staff, &csrf, &form, &public_id)?;
     let parsed =
         Title::parse_line(&form.title).and_then(|t| StoryBody::parse(&form.body).map(|b| (t, b)));
     let (title, body) = match parsed {
