@@ -15,6 +15,7 @@ use crate::domain::{
 };
 use crate::models::guide::{Guide, GuideInput};
 use crate::models::now;
+use crate::models::outbox::{GUIDE_PUBLISHED, Outbox, STORY_PUBLISHED};
 use crate::models::story::{Story, StoryContent, StoryInput};
 
 #[derive(Deserialize)]
@@ -215,6 +216,9 @@ pub fn import_str(conn: &mut DbConn, text: &str) -> Result<Imported, ImportError
                         continue;
                     }
                     Guide::insert(conn, g, now)?;
+                    if g.status == GuideStatus::Published {
+                        Outbox::guide_event(conn, GUIDE_PUBLISHED, g.slug.as_ref(), now)?;
+                    }
                     summary.guides += 1;
                 }
                 Item::Story(s) => {
@@ -229,6 +233,9 @@ pub fn import_str(conn: &mut DbConn, text: &str) -> Result<Imported, ImportError
                         continue;
                     }
                     Story::insert(conn, s, now)?;
+                    if s.status == StoryStatus::Approved {
+                        Outbox::story_event(conn, STORY_PUBLISHED, s.public_id.as_ref(), now)?;
+                    }
                     summary.stories += 1;
                 }
             }

@@ -113,6 +113,29 @@ pub fn render(markdown: &str) -> Rendered {
     }
 }
 
+/// All the text of a document without markup, paragraphs on their own lines, for the search index.
+pub fn plain_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    ) {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableCell,
+            ) => text.push('\n'),
+            _ => {}
+        }
+    }
+    text
+}
+
 fn excerpt(plain: &str) -> String {
     // Japanese runs on without spaces: a space is kept only where a non-Japanese word ends or starts.
     let mut words = String::with_capacity(plain.len());
@@ -247,6 +270,13 @@ mod tests {
         let long = render(&"あ".repeat(500));
         assert_eq!(long.excerpt.chars().count(), EXCERPT_CHARS + 1);
         assert!(long.excerpt.ends_with('…'));
+    }
+
+    #[test]
+    fn plain_text_keeps_every_word_and_drops_markup() {
+        let text =
+            plain_text("## 見出し\n\n**太字**と[リンク](https://x.example)。<b>生</b>\n\n- 項目");
+        assert_eq!(text, "見出し\n太字とリンク。生\n項目\n");
     }
 
     #[test]

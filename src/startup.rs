@@ -1,6 +1,7 @@
 //! Building and running the web server, in a form tests can call with port 0.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{self, Compress, Logger};
@@ -11,8 +12,10 @@ use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
 use crate::rate_limit::RateLimiter;
+use crate::search::SearchIndex;
+use crate::search::index::Opened;
 use crate::secrets::SecretKey;
-use crate::{csrf, demo, mail, routes};
+use crate::{csrf, demo, mail, routes, search};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -20,6 +23,7 @@ pub struct AppState {
     pub settings: Settings,
     pub secret: SecretKey,
     pub limiter: RateLimiter,
+    pub search: Arc<SearchIndex>,
 }
 
 impl AppState {
@@ -66,11 +70,15 @@ impl Application {
         let settings = settings.with_bound_port(port);
         let secret = SecretKey::load(settings.secret_key.as_deref(), &settings.data_dir)?;
         mail::sender::spawn(pool.clone(), settings.clone())?;
+        let (index, opened) = SearchIndex::open(&settings.data_dir.join("search"))?;
+        let index = Arc::new(index);
+        search::indexer::spawn(pool.clone(), index.clone(), opened == Opened::Fresh);
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
             secret,
             limiter: RateLimiter::default(),
+            search: index,
         });
         let server = HttpServer::new(move || {
             App::new()

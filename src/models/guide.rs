@@ -69,6 +69,14 @@ impl Guide {
             .first(conn)
     }
 
+    pub fn all_published(conn: &mut DbConn) -> QueryResult<Vec<Guide>> {
+        guides::table
+            .filter(published())
+            .order(guides::id)
+            .select(Guide::as_select())
+            .load(conn)
+    }
+
     pub fn slug_taken(conn: &mut DbConn, slug: &Slug) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(
             guides::table.filter(guides::slug.eq(slug.as_ref())),

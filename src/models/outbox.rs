@@ -13,6 +13,16 @@ pub const MAIL: &str = "mail";
 pub const STORY_PUBLISHED: &str = "story.published";
 /// A story left every public place.
 pub const STORY_REMOVED: &str = "story.removed";
+/// A guide became public or changed while public; `GUIDE_REMOVED` when it stops being public.
+pub const GUIDE_PUBLISHED: &str = "guide.published";
+pub const GUIDE_REMOVED: &str = "guide.removed";
+/// The topics that change what the public sees, read in order by every node.
+pub const CONTENT_TOPICS: [&str; 4] = [
+    STORY_PUBLISHED,
+    STORY_REMOVED,
+    GUIDE_PUBLISHED,
+    GUIDE_REMOVED,
+];
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
@@ -63,6 +73,39 @@ impl Outbox {
             &serde_json::json!({ "public_id": public_id }),
             now,
         )
+    }
+
+    pub fn guide_event(
+        conn: &mut DbConn,
+        topic: &str,
+        slug: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        Self::publish(conn, topic, &serde_json::json!({ "slug": slug }), now)
+    }
+
+    /// Content events after `after`, in order.
+    pub fn content_events_after(
+        conn: &mut DbConn,
+        after: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<OutboxRow>> {
+        let after = i32::try_from(after).unwrap_or(i32::MAX);
+        outbox::table
+            .filter(outbox::id.gt(after))
+            .filter(outbox::topic.eq_any(CONTENT_TOPICS))
+            .order(outbox::id)
+            .limit(limit)
+            .select(OutboxRow::as_select())
+            .load(conn)
+    }
+
+    /// The newest row's id, 0 when there is none.
+    pub fn max_id(conn: &mut DbConn) -> QueryResult<i64> {
+        let max: Option<i32> = outbox::table
+            .select(diesel::dsl::max(outbox::id))
+            .first(conn)?;
+        Ok(i64::from(max.unwrap_or(0)))
     }
 
     /// Undelivered mail whose next attempt is due, oldest first.

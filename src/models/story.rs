@@ -178,6 +178,18 @@ impl Story {
             .first(conn)
     }
 
+    /// Approved stories with an id above `after`, in id order: the search index's rebuild reads
+    /// them in batches.
+    pub fn public_after(conn: &mut DbConn, after: i32, limit: i64) -> QueryResult<Vec<Story>> {
+        stories::table
+            .filter(approved())
+            .filter(stories::id.gt(after))
+            .order(stories::id)
+            .limit(limit)
+            .select(Story::as_select())
+            .load(conn)
+    }
+
     pub fn public_id_taken(conn: &mut DbConn, public_id: &PublicId) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(
             stories::table.filter(stories::public_id.eq(public_id.as_ref())),

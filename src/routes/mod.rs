@@ -5,6 +5,7 @@ mod guides;
 mod home;
 mod listing;
 mod moderation;
+mod search;
 mod stories;
 mod story_form;
 mod submit;
@@ -42,6 +43,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     .configure(submit::config)
     .configure(stories::config)
     .configure(tags::config)
+    .configure(search::config)
     .configure(transparency::config)
     .configure(assets::config)
     .configure(moderation::config)

@@ -1,0 +1,287 @@
+//! `/search`: Japanese full-text search over guides and approved stories, with filters.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::{HowMet, LengthBucket, TagName};
+use crate::error::AppError;
+use crate::search::snippet::Segment;
+use crate::search::{Hit, Kind, SearchRequest};
+use crate::startup::AppState;
+use crate::views::{PageMeta, Pagination, TagLink, encode, story_facts};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/search", web::get().to(search));
+}
+
+const PER_PAGE: usize = 10;
+/// Longer queries are cut: nobody types more, and each word costs a phrase query.
+const MAX_QUERY_CHARS: usize = 100;
+
+pub struct HitView {
+    pub kind: &'static str,
+    pub title: String,
+    pub href: String,
+    pub facts: Option<String>,
+    pub snippet: Vec<Segment>,
+    pub tags: Vec<TagLink>,
+}
+
+impl From<Hit> for HitView {
+    fn from(h: Hit) -> Self {
+        HitView {
+            kind: h.kind.label(),
+            facts: h.story.and_then(|(months, how_met, continuing)| {
+                crate::domain::RelationshipLength::from_months(months)
+                    .ok()
+                    .map(|l| story_facts(l, how_met, continuing))
+            }),
+            title: h.title,
+            href: h.href,
+            snippet: h.snippet,
+            tags: h.tags.iter().map(|t| TagLink::new(t)).collect(),
+        }
+    }
+}
+
+/// One choice of a filter, with how many results it would give and the link that applies it.
+pub struct FacetLink {
+    pub label: String,
+    pub count: usize,
+    pub href: String,
+    pub selected: bool,
+}
+
+pub struct FacetGroup {
+    pub heading: &'static str,
+    pub links: Vec<FacetLink>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    meta: PageMeta,
+    q: String,
+    ready: bool,
+    total: usize,
+    hits: Vec<HitView>,
+    groups: Vec<FacetGroup>,
+    filtered: bool,
+    clear_href: String,
+    pagination: Pagination,
+}
+
+#[derive(Deserialize, Default)]
+struct RawQuery {
+    q: Option<String>,
+    kind: Option<String>,
+    length: Option<String>,
+    how_met: Option<String>,
+    tag: Option<String>,
+    page: Option<String>,
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The query string for a request, with `page` left out.
+fn query_string(req: &SearchRequest) -> String {
+    let mut params = vec![format!("q={}", encode(&req.q))];
+    if let Some(k) = req.kind {
+        params.push(format!("kind={}", k.as_str()));
+    }
+    if let Some(l) = req.length {
+        params.push(format!("length={}", l.as_str()));
+    }
+    if let Some(h) = req.how_met {
+        params.push(format!("how_met={}", h.as_str()));
+    }
+    if let Some(t) = &req.tag {
+        params.push(format!("tag={}", encode(t)));
+    }
+    params.join("&")
+}
+
+fn link(req: &SearchRequest, change: impl FnOnce(&mut SearchRequest)) -> String {
+    let mut r = req.clone();
+    change(&mut r);
+    format!("/search?{}", query_string(&r))
+}
+
+fn groups(req: &SearchRequest, facets: &crate::search::index::Facets) -> Vec<FacetGroup> {
+    vec![
+        FacetGroup {
+            heading: "種類",
+            links: facets
+                .kinds
+                .iter()
+                .map(|(k, n)| FacetLink {
+                    label: k.label().to_owned(),
+                    count: *n,
+                    selected: req.kind == Some(*k),
+                    href: link(req, |r| {
+                        r.kind = if r.kind == Some(*k) { None } else { Some(*k) }
+                    }),
+                })
+                .collect(),
+        },
+        FacetGroup {
+            heading: "交際期間",
+            links: facets
+                .lengths
+                .iter()
+                .map(|(b, n)| FacetLink {
+                    label: b.label().to_owned(),
+                    count: *n,
+                    selected: req.length == Some(*b),
+                    href: link(req, |r| {
+                        r.length = if r.length == Some(*b) { None } else { Some(*b) }
+                    }),
+                })
+                .collect(),
+        },
+        FacetGroup {
+            heading: "出会いのきっかけ",
+            links: facets
+                .how_met
+                .iter()
+                .map(|(h, n)| FacetLink {
+                    label: h.label().to_owned(),
+                    count: *n,
+                    selected: req.how_met == Some(*h),
+                    href: link(req, |r| {
+                        r.how_met = if r.how_met == Some(*h) {
+                            None
+                        } else {
+                            Some(*h)
+                        }
+                    }),
+                })
+                .collect(),
+        },
+        FacetGroup {
+            heading: "タグ",
+            links: facets
+                .tags
+                .iter()
+                .map(|(t, n)| FacetLink {
+                    label: format!("#{t}"),
+                    count: *n,
+                    selected: req.tag.as_deref() == Some(t.as_str()),
+                    href: link(req, |r| {
+                        r.tag = if r.tag.as_deref() == Some(t.as_str()) {
+                            None
+                        } else {
+                            Some(t.clone())
+                        }
+                    }),
+                })
+                .collect(),
+        },
+    ]
+}
+
+async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let raw: RawQuery = serde_urlencoded::from_str(req.query_string())
+        .map_err(|_| AppError::bad_request("URLの検索条件を読み取れませんでした。"))?;
+    let bad = |e: crate::domain::Invalid| AppError::bad_request(e.0);
+    let q: String = present(&raw.q)
+        .unwrap_or_default()
+        .chars()
+        .take(MAX_QUERY_CHARS)
+        .collect();
+    let page: usize = match present(&raw.page) {
+        None => 1,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|p| (1..=1000).contains(p))
+            .ok_or_else(|| AppError::bad_request("ページ番号が正しくありません。"))?,
+    };
+    let request = SearchRequest {
+        kind: match present(&raw.kind) {
+            None => None,
+            Some(k) => Some(
+                Kind::parse(k)
+                    .ok_or_else(|| AppError::bad_request("種類の指定が正しくありません。"))?,
+            ),
+        },
+        length: present(&raw.length)
+            .map(LengthBucket::parse)
+            .transpose()
+            .map_err(bad)?,
+        how_met: present(&raw.how_met)
+            .map(HowMet::parse)
+            .transpose()
+            .map_err(bad)?,
+        tag: present(&raw.tag)
+            .map(|t| TagName::parse(t).map(|t| t.as_ref().to_owned()))
+            .transpose()
+            .map_err(bad)?,
+        offset: (page - 1) * PER_PAGE,
+        limit: PER_PAGE,
+        q,
+    };
+    let ready = state.search.is_ready();
+    let results = if ready && !request.q.is_empty() {
+        let index = state.search.clone();
+        let r = request.clone();
+        web::block(move || index.search(&r)).await??
+    } else {
+        Default::default()
+    };
+    let pages = results.total.div_ceil(PER_PAGE).max(1);
+    if page > pages {
+        return Err(AppError::NotFound);
+    }
+    let title = if request.q.is_empty() {
+        "検索".to_owned()
+    } else {
+        format!("「{}」の検索結果", request.q)
+    };
+    let mut meta = PageMeta::new(
+        &state.settings.base_url,
+        &title,
+        "縁側の体験談とガイドを検索します。",
+        "/search",
+    );
+    meta.noindex = !request.q.is_empty();
+    let filtered = request.kind.is_some()
+        || request.length.is_some()
+        || request.how_met.is_some()
+        || request.tag.is_some();
+    let page_view = SearchPage {
+        meta,
+        ready,
+        total: results.total,
+        groups: if results.total > 0 || filtered {
+            groups(&request, &results.facets)
+        } else {
+            Vec::new()
+        },
+        hits: results.hits.into_iter().map(HitView::from).collect(),
+        filtered,
+        clear_href: format!("/search?q={}", encode(&request.q)),
+        pagination: Pagination::new(
+            "/search",
+            &query_string(&request),
+            page as i64,
+            pages as i64,
+        ),
+        q: request.q,
+    };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut response = HttpResponse::build(status);
+    response.content_type("text/html; charset=utf-8");
+    if !ready {
+        response.insert_header(("Retry-After", "30"));
+    }
+    Ok(response.body(page_view.render()?))
+}

@@ -1,0 +1,585 @@
+//! The tantivy index of published guides and approved stories, under `<data dir>/search`.
+//! It is derived data: the indexer (indexer.rs) fills it from the database and the outbox, and
+//! records in each commit the last outbox row it applied.
+
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{
+    FAST, IndexRecordOption, NumericOptions, OwnedValue, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
+
+use super::analyzer::{JaTokenizer, TOKENIZER, query_tokens};
+use super::snippet::{Segment, snippet};
+use crate::domain::{HowMet, LengthBucket};
+
+/// What kind of page a result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Story,
+    Guide,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::Story, Kind::Guide];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Story => "story",
+            Kind::Guide => "guide",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Story => "体験談",
+            Kind::Guide => "ガイド",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+/// One guide or story as the index holds it.
+#[derive(Debug, Clone)]
+pub struct SearchDoc {
+    /// `story:<public id>` or `guide:<slug>`.
+    pub id: String,
+    pub kind: Kind,
+    pub title: String,
+    /// Plain text: the body, the rules and the tags.
+    pub body: String,
+    pub tags: Vec<String>,
+    pub href: String,
+    /// Story facts: months, way of meeting, whether it continues.
+    pub story: Option<(i32, HowMet, bool)>,
+    pub summary: String,
+}
+
+struct Fields {
+    id: tantivy::schema::Field,
+    kind: tantivy::schema::Field,
+    title: tantivy::schema::Field,
+    body: tantivy::schema::Field,
+    tag: tantivy::schema::Field,
+    how_met: tantivy::schema::Field,
+    length_months: tantivy::schema::Field,
+    continuing: tantivy::schema::Field,
+    href: tantivy::schema::Field,
+    summary: tantivy::schema::Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED | FAST),
+        title: b.add_text_field("title", text.clone()),
+        body: b.add_text_field("body", text),
+        tag: b.add_text_field("tag", STRING | STORED | FAST),
+        how_met: b.add_text_field("how_met", STRING | STORED | FAST),
+        length_months: b.add_u64_field(
+            "length_months",
+            NumericOptions::default()
+                .set_indexed()
+                .set_stored()
+                .set_fast(),
+        ),
+        continuing: b.add_u64_field("continuing", STORED),
+        href: b.add_text_field("href", STORED),
+        summary: b.add_text_field("summary", STORED),
+    };
+    (b.build(), fields)
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    outbox: i64,
+}
+
+/// How the index was found at start.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Opened {
+    /// Usable, with the last outbox row it applied.
+    Existing { last_applied: i64 },
+    /// Missing, unreadable or of another shape: it is empty now and must be rebuilt.
+    Fresh,
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    ready: AtomicBool,
+    dir: PathBuf,
+}
+
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+const TITLE_BOOST: f32 = 3.0;
+
+impl SearchIndex {
+    pub fn open(dir: &Path) -> anyhow::Result<(Self, Opened)> {
+        let (schema, fields) = schema();
+        let existing = Index::open_in_dir(dir)
+            .ok()
+            .filter(|i| i.schema() == schema)
+            .and_then(|i| {
+                let payload = i.load_metas().ok()?.payload?;
+                let p: Payload = serde_json::from_str(&payload).ok()?;
+                Some((i, p.outbox))
+            });
+        let (index, opened) = match existing {
+            Some((index, last_applied)) => (index, Opened::Existing { last_applied }),
+            None => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir).with_context(|| {
+                        format!("cannot clear the search index at {}", dir.display())
+                    })?;
+                }
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the search index at {}", dir.display())
+                })?;
+                (Index::create_in_dir(dir, schema)?, Opened::Fresh)
+            }
+        };
+        index.tokenizers().register(TOKENIZER, JaTokenizer);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let writer = index.writer(WRITER_MEMORY).with_context(|| {
+            format!(
+                "the search index at {} is in use by another process",
+                dir.display()
+            )
+        })?;
+        let ready = matches!(opened, Opened::Existing { .. });
+        Ok((
+            SearchIndex {
+                index,
+                reader,
+                writer: Mutex::new(writer),
+                fields,
+                ready: AtomicBool::new(ready),
+                dir: dir.to_owned(),
+            },
+            opened,
+        ))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn upsert(&self, doc: &SearchDoc) -> anyhow::Result<()> {
+        let f = &self.fields;
+        let writer = self.lock();
+        writer.delete_term(Term::from_field_text(f.id, &doc.id));
+        let mut d = TantivyDocument::default();
+        d.add_text(f.id, &doc.id);
+        d.add_text(f.kind, doc.kind.as_str());
+        d.add_text(f.title, &doc.title);
+        d.add_text(f.body, &doc.body);
+        for tag in &doc.tags {
+            d.add_text(f.tag, tag);
+        }
+        d.add_text(f.href, &doc.href);
+        d.add_text(f.summary, &doc.summary);
+        if let Some((months, how_met, continuing)) = doc.story {
+            d.add_u64(f.length_months, u64::try_from(months).unwrap_or(0));
+            d.add_text(f.how_met, how_met.as_str());
+            d.add_u64(f.continuing, u64::from(continuing));
+        }
+        writer.add_document(d)?;
+        Ok(())
+    }
+
+    pub fn delete(&self, id: &str) {
+        self.lock()
+            .delete_term(Term::from_field_text(self.fields.id, id));
+    }
+
+    pub fn clear(&self) -> anyhow::Result<()> {
+        self.lock().delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes the changes visible, recording the last outbox row they include.
+    pub fn commit(&self, last_applied: i64) -> anyhow::Result<()> {
+        let mut writer = self.lock();
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&serde_json::to_string(&Payload {
+            outbox: last_applied,
+        })?);
+        prepared.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    pub fn last_applied(&self) -> Option<i64> {
+        let payload = self.index.load_metas().ok()?.payload?;
+        serde_json::from_str::<Payload>(&payload)
+            .ok()
+            .map(|p| p.outbox)
+    }
+
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}
+
+/// What a reader asks for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub q: String,
+    pub kind: Option<Kind>,
+    pub length: Option<LengthBucket>,
+    pub how_met: Option<HowMet>,
+    pub tag: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub id: String,
+    pub kind: Kind,
+    pub title: String,
+    pub href: String,
+    pub snippet: Vec<Segment>,
+    pub story: Option<(i32, HowMet, bool)>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Facets {
+    pub kinds: Vec<(Kind, usize)>,
+    pub lengths: Vec<(LengthBucket, usize)>,
+    pub how_met: Vec<(HowMet, usize)>,
+    pub tags: Vec<(String, usize)>,
+}
+
+#[derive(Debug, Default)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+/// A filter dimension, so that each facet's counts can leave its own filter out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dim {
+    Kind,
+    Length,
+    HowMet,
+    Tag,
+}
+
+impl SearchIndex {
+    fn term_query(
+        &self,
+        field: tantivy::schema::Field,
+        tokens: &[(usize, String)],
+    ) -> Box<dyn Query> {
+        if tokens.len() == 1 {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, &tokens[0].1),
+                IndexRecordOption::WithFreqs,
+            ))
+        } else {
+            Box::new(PhraseQuery::new_with_offset(
+                tokens
+                    .iter()
+                    .map(|(p, t)| (*p, Term::from_field_text(field, t)))
+                    .collect(),
+            ))
+        }
+    }
+
+    /// Every word of the query must appear, in the title or the text; a title match weighs more.
+    /// There is no query syntax, so no input can be malformed.
+    fn text_query(&self, q: &str) -> Option<Vec<Box<dyn Query>>> {
+        let terms: Vec<Box<dyn Query>> = q
+            .split_whitespace()
+            .map(query_tokens)
+            .filter(|tokens| !tokens.is_empty())
+            .map(|tokens| {
+                let title: Box<dyn Query> = Box::new(BoostQuery::new(
+                    self.term_query(self.fields.title, &tokens),
+                    TITLE_BOOST,
+                ));
+                let body = self.term_query(self.fields.body, &tokens);
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, title),
+                    (Occur::Should, body),
+                ])) as Box<dyn Query>
+            })
+            .collect();
+        (!terms.is_empty()).then_some(terms)
+    }
+
+    fn filter(&self, dim: Dim, req: &SearchRequest) -> Option<Box<dyn Query>> {
+        let f = &self.fields;
+        let exact = |field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, value),
+                IndexRecordOption::Basic,
+            ))
+        };
+        match dim {
+            Dim::Kind => req.kind.map(|k| exact(f.kind, k.as_str())),
+            Dim::HowMet => req.how_met.map(|h| exact(f.how_met, h.as_str())),
+            Dim::Tag => req.tag.as_deref().map(|t| exact(f.tag, t)),
+            Dim::Length => req.length.map(|b| {
+                let (min, max) = b.month_range();
+                let term =
+                    |m: i32| Term::from_field_u64(f.length_months, u64::try_from(m).unwrap_or(0));
+                let upper = max.map_or(Bound::Unbounded, |m| Bound::Excluded(term(m)));
+                Box::new(RangeQuery::new(Bound::Included(term(min)), upper)) as Box<dyn Query>
+            }),
+        }
+    }
+
+    /// The text query and every filter but `except`'s, plus `extra`.
+    fn combined(
+        &self,
+        text: &[Box<dyn Query>],
+        req: &SearchRequest,
+        except: Option<Dim>,
+        extra: Option<Box<dyn Query>>,
+    ) -> BooleanQuery {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            text.iter().map(|q| (Occur::Must, q.box_clone())).collect();
+        for dim in [Dim::Kind, Dim::Length, Dim::HowMet, Dim::Tag] {
+            if Some(dim) != except
+                && let Some(q) = self.filter(dim, req)
+            {
+                clauses.push((Occur::Must, q));
+            }
+        }
+        if let Some(q) = extra {
+            clauses.push((Occur::Must, q));
+        }
+        BooleanQuery::new(clauses)
+    }
+
+    pub fn search(&self, req: &SearchRequest) -> anyhow::Result<SearchResults> {
+        let Some(text) = self.text_query(&req.q) else {
+            return Ok(SearchResults::default());
+        };
+        let searcher = self.searcher();
+        let query = self.combined(&text, req, None, None);
+        let (top, total) = searcher.search(
+            &query,
+            &(
+                TopDocs::with_limit(req.limit.max(1))
+                    .and_offset(req.offset)
+                    .order_by_score(),
+                Count,
+            ),
+        )?;
+        let needles: Vec<String> = req
+            .q
+            .split_whitespace()
+            .map(super::analyzer::normalized)
+            .collect();
+        let hits = top
+            .into_iter()
+            .map(|(_, address)| self.hit(&searcher, address, &needles))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+
+        let count = |dim: Dim, q: Box<dyn Query>| -> anyhow::Result<usize> {
+            Ok(searcher.search(&self.combined(&text, req, Some(dim), Some(q)), &Count)?)
+        };
+        let f = &self.fields;
+        let exact = |field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, value),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let facets = Facets {
+            kinds: Kind::ALL
+                .into_iter()
+                .map(|k| Ok((k, count(Dim::Kind, exact(f.kind, k.as_str()))?)))
+                .collect::<anyhow::Result<_>>()?,
+            lengths: LengthBucket::ALL
+                .iter()
+                .map(|b| {
+                    let probe = SearchRequest {
+                        length: Some(*b),
+                        ..SearchRequest::default()
+                    };
+                    let q = self
+                        .filter(Dim::Length, &probe)
+                        .unwrap_or_else(|| Box::new(AllQuery));
+                    Ok((*b, count(Dim::Length, q)?))
+                })
+                .collect::<anyhow::Result<_>>()?,
+            how_met: HowMet::ALL
+                .iter()
+                .map(|h| Ok((*h, count(Dim::HowMet, exact(f.how_met, h.as_str()))?)))
+                .collect::<anyhow::Result<_>>()?,
+            tags: self.tag_counts(&searcher, &self.combined(&text, req, Some(Dim::Tag), None))?,
+        };
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+        })
+    }
+
+    /// The most frequent tags among the matches, most frequent first.
+    fn tag_counts(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+    ) -> anyhow::Result<Vec<(String, usize)>> {
+        use tantivy::aggregation::agg_req::Aggregations;
+        use tantivy::aggregation::{AggContextParams, AggregationCollector};
+        let request: Aggregations = serde_json::from_value(serde_json::json!({
+            "tags": { "terms": { "field": "tag", "size": 12 } }
+        }))?;
+        let collector = AggregationCollector::from_aggs(request, AggContextParams::default());
+        let result = serde_json::to_value(searcher.search(query, &collector)?)?;
+        Ok(result["tags"]["buckets"]
+            .as_array()
+            .map(|buckets| {
+                buckets
+                    .iter()
+                    .filter_map(|b| {
+                        Some((
+                            b["key"].as_str()?.to_owned(),
+                            b["doc_count"].as_u64()? as usize,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        needles: &[String],
+    ) -> anyhow::Result<Hit> {
+        let f = &self.fields;
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let kind = Kind::parse(&text(f.kind)).unwrap_or(Kind::Story);
+        let story = match (
+            doc.get_first(f.length_months).and_then(|v| v.as_u64()),
+            HowMet::parse(&text(f.how_met)).ok(),
+            doc.get_first(f.continuing).and_then(|v| v.as_u64()),
+        ) {
+            (Some(months), Some(how_met), Some(continuing)) => {
+                Some((i32::try_from(months).unwrap_or(0), how_met, continuing == 1))
+            }
+            _ => None,
+        };
+        let body = text(f.body);
+        let summary = text(f.summary);
+        Ok(Hit {
+            id: text(f.id),
+            kind,
+            title: text(f.title),
+            href: text(f.href),
+            snippet: snippet(if body.is_empty() { &summary } else { &body }, needles),
+            story,
+            tags: doc
+                .get_all(f.tag)
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+        })
+    }
+
+    /// Up to `limit` approved stories like the document `id`, by the words they share.
+    pub fn related(&self, id: &str, limit: usize) -> anyhow::Result<Vec<Hit>> {
+        let f = &self.fields;
+        let searcher = self.searcher();
+        let found = searcher.search(
+            &TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic),
+            &TopDocs::with_limit(1).order_by_score(),
+        )?;
+        let Some((_, address)) = found.into_iter().next() else {
+            return Ok(Vec::new());
+        };
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let values =
+            |field| -> Vec<OwnedValue> { doc.get_all(field).map(OwnedValue::from).collect() };
+        let like = MoreLikeThisQuery::builder()
+            .with_min_doc_frequency(2)
+            .with_max_doc_frequency(searcher.num_docs() / 5 + 2)
+            .with_min_term_frequency(1)
+            .with_max_query_terms(40)
+            .with_min_word_length(2)
+            .with_document_fields(vec![(f.title, values(f.title)), (f.body, values(f.body))]);
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(like) as Box<dyn Query>),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.kind, Kind::Story.as_str()),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+            (
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.id, id),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        top.into_iter()
+            .map(|(_, address)| self.hit(&searcher, address, &[]))
+            .collect()
+    }
+}

@@ -1,0 +1,9 @@
+//! Japanese full-text search: the analyzer, the index, snippets, and the indexer that keeps the
+//! index in step with the database through the outbox.
+
+pub mod analyzer;
+pub mod index;
+pub mod indexer;
+pub mod snippet;
+
+pub use index::{Hit, Kind, SearchIndex, SearchRequest, SearchResults};
