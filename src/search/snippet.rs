@@ -74,7 +74,6 @@ pub fn snippet(text: &str, needles: &[String]) -> Vec<Segment> {
         at = e;
     }
     push(at, last, false);
-    drop(push);
     if first > 0 {
         segments.insert(
             0,
