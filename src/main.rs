@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use engawa::config::Settings;
 use engawa::domain::{Email, Role};
 use engawa::models::user::User;
+use engawa::search::{SearchIndex, indexer};
 use engawa::startup::Application;
 use engawa::{db, import, passwords};
 
@@ -32,6 +33,8 @@ enum Command {
     Migrate,
     /// Import guides and stories from a JSON Lines file, all or nothing.
     Import { file: PathBuf },
+    /// Rebuild the search index from the database (stop the server first: it holds the index).
+    Reindex,
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
@@ -116,6 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Add { email, role, name },
         } => add_user(&settings, &email, &role, name.as_deref()),
+        Command::Reindex => reindex(&settings),
     }
 }
 
@@ -156,6 +160,34 @@ fn add_user(
         "created {} account {} ({name})",
         role.as_str(),
         email.as_ref()
+    );
+    Ok(())
+}
+
+fn reindex(settings: &Settings) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let pool = db::connect(&settings.database_url)?;
+    let dir = settings.data_dir.join("search");
+    let (index, _) = SearchIndex::open(&dir)?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} documents ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let (guides, stories) = indexer::rebuild(&pool, &index, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    let size: u64 = std::fs::read_dir(&dir)?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "reindexed {guides} guide(s) and {stories} story(ies) in {:.1} s; index size {:.1} MB at {}",
+        started.elapsed().as_secs_f64(),
+        size as f64 / 1_048_576.0,
+        dir.display()
     );
     Ok(())
 }

@@ -8,6 +8,7 @@ use crate::models::guide::Guide;
 use crate::models::tag::Tag;
 use crate::routes::listing::ListingQuery;
 use crate::routes::page;
+use crate::routes::search::{HitView, related};
 use crate::startup::AppState;
 use crate::views::{
     GuideCard, PageMeta, Pagination, TagLink, TocSection, date_iso, date_ja, toc_sections,
@@ -66,6 +67,7 @@ struct GuidePage {
     toc: Vec<TocSection>,
     body_html: String,
     tags: Vec<TagLink>,
+    related: Vec<HitView>,
 }
 
 async fn show(
@@ -80,9 +82,11 @@ async fn show(
             Ok((guide, tags))
         })
         .await?;
+    let related = related(&state, format!("guide:{}", guide.slug)).await;
     let published = guide.published_at.unwrap_or(guide.updated_at);
     let toc = guide.toc();
     page(&GuidePage {
+        related,
         meta: PageMeta::new(
             &state.settings.base_url,
             &guide.title,

@@ -5,7 +5,7 @@ mod guides;
 mod home;
 mod listing;
 mod moderation;
-mod search;
+pub(crate) mod search;
 mod stories;
 mod story_form;
 mod submit;

@@ -46,6 +46,27 @@ impl From<Hit> for HitView {
     }
 }
 
+/// Up to five approved stories like the page `id`; the page still renders if search cannot answer.
+pub async fn related(state: &AppState, id: String) -> Vec<HitView> {
+    if !state.search.is_ready() {
+        return Vec::new();
+    }
+    let index = state.search.clone();
+    match web::block(move || index.related(&id, RELATED)).await {
+        Ok(Ok(hits)) => hits.into_iter().map(HitView::from).collect(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = format!("{e:#}"), "related stories unavailable");
+            Vec::new()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "related stories unavailable");
+            Vec::new()
+        }
+    }
+}
+
+const RELATED: usize = 5;
+
 /// One choice of a filter, with how many results it would give and the link that applies it.
 pub struct FacetLink {
     pub label: String,

@@ -16,6 +16,7 @@ use crate::models::tag::Tag;
 use crate::rate_limit::Action;
 use crate::routes::listing::ListingQuery;
 use crate::routes::page;
+use crate::routes::search::{HitView, related};
 use crate::startup::AppState;
 use crate::views::{
     PageMeta, Pagination, SelectOption, StoryCard, TagLink, date_iso, date_ja, story_facts,
@@ -150,6 +151,7 @@ struct StoryPage {
     public_id: String,
     report_reasons: Vec<SelectOption>,
     csrf: String,
+    related: Vec<HitView>,
 }
 
 async fn show(
@@ -167,8 +169,10 @@ async fn show(
             Ok((story, tags))
         })
         .await?;
+    let related = related(&state, format!("story:{}", story.public_id)).await;
     let published = story.published_at.unwrap_or(story.submitted_at);
     page(&StoryPage {
+        related,
         meta: PageMeta::new(
             &state.settings.base_url,
             &story.title,

@@ -114,6 +114,13 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+fn in_use(dir: &Path, e: tantivy::TantivyError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the search index at {} is in use by another process (is `engawa serve` running?): {e}",
+        dir.display()
+    )
+}
+
 #[derive(Serialize, Deserialize)]
 struct Payload {
     outbox: i64,
@@ -143,14 +150,21 @@ const TITLE_BOOST: f32 = 3.0;
 impl SearchIndex {
     pub fn open(dir: &Path) -> anyhow::Result<(Self, Opened)> {
         let (schema, fields) = schema();
-        let existing = Index::open_in_dir(dir)
-            .ok()
-            .filter(|i| i.schema() == schema)
-            .and_then(|i| {
-                let payload = i.load_metas().ok()?.payload?;
-                let p: Payload = serde_json::from_str(&payload).ok()?;
-                Some((i, p.outbox))
-            });
+        let found = Index::open_in_dir(dir).ok();
+        if let Some(index) = &found {
+            // Never clear an index another process is writing to.
+            index.tokenizers().register(TOKENIZER, JaTokenizer);
+            drop(
+                index
+                    .writer::<TantivyDocument>(WRITER_MEMORY)
+                    .map_err(|e| in_use(dir, e))?,
+            );
+        }
+        let existing = found.filter(|i| i.schema() == schema).and_then(|i| {
+            let payload = i.load_metas().ok()?.payload?;
+            let p: Payload = serde_json::from_str(&payload).ok()?;
+            Some((i, p.outbox))
+        });
         let (index, opened) = match existing {
             Some((index, last_applied)) => (index, Opened::Existing { last_applied }),
             None => {

@@ -293,57 +293,23 @@ fn wrong_password_against_a_fresh_cluster() {
     );
 }
 
-/// Kills the server when the test ends, even when it fails.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn serve_demo_logs_one_ready_line_and_serves_the_demo_site() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
     let db = TestDatabase::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engawa"))
-        .args(["serve", "--demo"])
-        .env("DATABASE_URL", &db.url)
-        .env("ENGAWA_DATA_DIR", db.data_dir())
-        .env("ENGAWA_BIND", "127.0.0.1:0")
-        .env("ENGAWA_CONFIG", "/dev/null")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("engawa serve starts");
-    let stderr = child.stderr.take().unwrap();
-    let _running = Running(child);
-
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut seen = Vec::new();
-    let address = loop {
-        let line = rx
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no ready line; the server said:\n{}", seen.join("\n")));
-        if let Some(rest) = line.split("engawa ready at ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-        seen.push(line);
-    };
-    assert!(address.starts_with("http://127.0.0.1:"), "{address}");
+    let server = crate::process::ServerProcess::start(&db, &["serve", "--demo"], &[]);
     assert!(
-        seen.iter().any(|l| l.contains("demo content added")),
-        "{seen:?}"
+        server.address.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.address
     );
+    assert!(
+        server.log().contains("demo content added"),
+        "{}",
+        server.log()
+    );
+    assert_eq!(server.log().matches("engawa ready at").count(), 1);
 
-    let home = reqwest::get(&address).await.unwrap();
+    let home = reqwest::get(&server.address).await.unwrap();
     assert_eq!(home.status(), 200);
     let body = home.text().await.unwrap();
     assert!(

@@ -1,6 +1,8 @@
 use serde_json::json;
 
-use crate::helpers::{TestDatabase, guide, public_id, spawn_app, spawn_app_with, story, with};
+use crate::helpers::{
+    TestDatabase, guide, public_id, spawn_app, spawn_app_with, spawn_configured, story, with,
+};
 
 #[tokio::test]
 async fn the_demo_site_shows_guides_and_stories_in_japanese() {
@@ -35,17 +37,17 @@ async fn the_demo_site_shows_guides_and_stories_in_japanese() {
 #[tokio::test]
 async fn demo_content_never_touches_a_database_that_has_content() {
     let db = TestDatabase::new();
-    {
-        let app = spawn_app_with(db, false).await;
-        app.seed(&[guide("ours", "私たちのガイド", "published")]);
-        let app = spawn_app_with(app.db, true).await;
-        let guides = app.get("/guides").await;
-        assert_eq!(guides.card_titles(), vec!["私たちのガイド"]);
-        assert_eq!(
-            app.get("/stories").await.text(".result-count"),
-            "0件の体験談"
-        );
-    }
+    let app = spawn_app_with(db, false).await;
+    app.seed(&[guide("ours", "私たちのガイド", "published")]);
+    // A second node on the same database, with its own data dir (each node has its own index).
+    let other = tempfile::tempdir().unwrap();
+    let app = spawn_configured(app.db, true, |s| s.data_dir = other.path().to_owned()).await;
+    let guides = app.get("/guides").await;
+    assert_eq!(guides.card_titles(), vec!["私たちのガイド"]);
+    assert_eq!(
+        app.get("/stories").await.text(".result-count"),
+        "0件の体験談"
+    );
 }
 
 #[tokio::test]

@@ -1,12 +1,11 @@
 //! No client address is stored anywhere: not in the database, not in the logs.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 
 use diesel::RunQueryDsl;
 
 use crate::helpers::{Browser, TestDatabase, as_refs, story_fields};
+use crate::process::ServerProcess;
 
 /// Every client in this test connects from this loopback address, which appears nowhere else.
 const CLIENT: &str = "127.0.0.3";
@@ -74,37 +73,8 @@ async fn no_client_address_reaches_the_database_or_the_logs() {
     std::io::Write::write_all(&mut add.stdin.take().unwrap(), b"moderator-password\n").unwrap();
     assert!(add.wait().unwrap().success());
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_engawa"))
-        .args(["serve"])
-        .env("DATABASE_URL", &db.url)
-        .env("ENGAWA_DATA_DIR", db.data_dir())
-        .env("ENGAWA_BIND", "127.0.0.1:0")
-        .env("ENGAWA_CONFIG", "/dev/null")
-        .env("ENGAWA_LOG", "debug")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let stderr = server.stderr.take().unwrap();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("engawa ready at ").nth(1) {
-                let _ = ready_tx.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
-            sink.lock().unwrap().push_str(&line);
-            sink.lock().unwrap().push('\n');
-        }
-    });
-    let address = ready_rx
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .expect("server ready");
+    let server = ServerProcess::start(&db, &["serve"], &[("ENGAWA_LOG", "debug")]);
+    let address = server.address.clone();
 
     let source = Some(CLIENT.parse().unwrap());
     let reader = Browser::from_source(&address, source);
@@ -162,9 +132,8 @@ async fn no_client_address_reaches_the_database_or_the_logs() {
         200
     );
 
-    let _ = server.kill();
-    let _ = server.wait();
-    let log = log.lock().unwrap().clone();
+    let log = server.log();
+    server.kill();
     assert!(
         log.contains("GET /stories/"),
         "the request log was captured:\n{log}"

@@ -1,0 +1,395 @@
+//! Japanese search, kept in step with what is published.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{
+    Browser, TestApp, TestDatabase, as_refs, guide, spawn_app, story, story_fields, with,
+};
+use crate::process::ServerProcess;
+
+fn fixture() -> Vec<serde_json::Value> {
+    let s = |id: &str, title: &str, body: &str, status: &str, how: &str, tags: &[&str]| {
+        let r = with(story(id, title, status), "body", json!(body));
+        let r = with(r, "how_met", json!(how));
+        with(r, "tags", json!(tags))
+    };
+    vec![
+        s(
+            "aaaaaaaaaaa2",
+            "アプリの話",
+            "マッチングアプリで出会いました。長続きの秘訣は、ふたりで決めたルールを守ることだと思っています。家族の予定を何より優先しています。",
+            "approved",
+            "app",
+            &["アプリ"],
+        ),
+        s(
+            "aaaaaaaaaaa3",
+            "長い話",
+            "長い間、穏やかな関係が続きました。趣味の仲間として出会い、ルールを決めてから五年が過ぎました。家族には感謝しています。",
+            "approved",
+            "hobby",
+            &["趣味"],
+        ),
+        s(
+            "aaaaaaaaaaa4",
+            "連絡の話",
+            "ＬＩＮＥで連絡をとっています。帰り道、電線の下で少しだけ話すのが私たちの習慣です。お互いの家族を大切にしています。",
+            "approved",
+            "workplace",
+            &["職場"],
+        ),
+        s(
+            "aaaaaaaaaaa5",
+            "不採用のアプリの話",
+            "アプリで出会った秘密の話です。不採用になったので検索に出てはいけません。長続きしたかった関係でした。",
+            "rejected",
+            "app",
+            &["アプリ"],
+        ),
+        s(
+            "aaaaaaaaaaa6",
+            "取り下げたアプリの話",
+            "アプリで出会った秘密の話です。取り下げたので検索に出てはいけません。長続きしたかった関係でした。残念です。",
+            "withdrawn",
+            "app",
+            &["アプリ"],
+        ),
+        s(
+            "aaaaaaaaaaa7",
+            "審査待ちのアプリの話",
+            "アプリで出会った秘密の話です。審査待ちなので検索に出てはいけません。長続きしたかった関係でした。残念です。",
+            "pending",
+            "app",
+            &["アプリ"],
+        ),
+        with(
+            guide("rules", "ルールの決め方", "published"),
+            "body",
+            json!("## ルール\n\nふたりのルールは守れる量にとどめます。"),
+        ),
+        with(
+            guide("draft", "下書きのルール", "draft"),
+            "body",
+            json!("## ルール\n\n下書きのルールです。"),
+        ),
+    ]
+}
+
+/// Titles of the results for `q`, waiting (up to `limit`) for the index to show `expected` results.
+async fn results_within(
+    reader: &Browser,
+    q: &str,
+    expected: usize,
+    limit: Duration,
+) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let page = reader.get(&format!("/search?q={}", urlencode(q))).await;
+        if page.status == 200 {
+            let titles = page.texts("ol.results .card-title");
+            if titles.len() == expected || started.elapsed() > limit {
+                return titles;
+            }
+        } else if started.elapsed() > limit {
+            panic!("search still answers {} after {limit:?}", page.status);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn results(reader: &Browser, q: &str) -> Vec<String> {
+    let mut titles = results_within(reader, q, usize::MAX, Duration::ZERO).await;
+    titles.sort();
+    titles
+}
+
+fn urlencode(q: &str) -> String {
+    q.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn app_with_fixture() -> TestApp {
+    let app = spawn_app().await;
+    app.seed(&fixture());
+    // The seed's outbox events reach the index through the indexer, as in production.
+    results_within(&app.reader, "家族", 3, Duration::from_secs(10)).await;
+    app
+}
+
+#[tokio::test]
+async fn japanese_queries_find_what_a_reader_means() {
+    let app = app_with_fixture().await;
+    let r = &app.reader;
+    assert_eq!(
+        results(r, "秘訣").await,
+        vec!["アプリの話"],
+        "an exact word"
+    );
+    assert_eq!(
+        results(r, "アプリ").await,
+        vec!["アプリの話"],
+        "アプリ inside マッチングアプリ, and nothing unpublished"
+    );
+    assert_eq!(
+        results(r, "ﾏｯﾁﾝｸﾞ").await,
+        vec!["アプリの話"],
+        "half-width katakana"
+    );
+    assert_eq!(
+        results(r, "line").await,
+        vec!["連絡の話"],
+        "full-width ＬＩＮＥ from lower-case ASCII"
+    );
+    assert_eq!(results(r, "ＬＩＮＥ").await, vec!["連絡の話"]);
+    assert_eq!(
+        results(r, "長続き").await,
+        vec!["アプリの話"],
+        "長い…続き is not 長続き"
+    );
+    assert_eq!(
+        results(r, "線").await,
+        vec!["連絡の話"],
+        "a one-character query"
+    );
+    assert_eq!(
+        results(r, "ルール 家族").await,
+        vec!["アプリの話", "長い話"],
+        "every word must match"
+    );
+    assert_eq!(
+        results(r, "ルール").await,
+        vec!["アプリの話", "ルールの決め方", "長い話"],
+        "guides too, not drafts"
+    );
+    assert!(results(r, "審査待ち").await.is_empty());
+    assert!(
+        results(r, "秘密").await.is_empty(),
+        "rejected, withdrawn and pending stories are never returned"
+    );
+}
+
+#[tokio::test]
+async fn results_show_kind_facts_a_marked_snippet_and_filters_with_counts() {
+    let app = app_with_fixture().await;
+    let page = app.get(&format!("/search?q={}", urlencode("ルール"))).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.attr("#q", "value").as_deref(),
+        Some("ルール"),
+        "the query stays in the box"
+    );
+    assert_eq!(page.text(".result-count"), "「ルール」：3件");
+    assert!(
+        page.texts(".result .kind-label")
+            .contains(&"ガイド".to_owned())
+    );
+    assert!(
+        page.texts(".result .facts")
+            .contains(&"交際4年目・マッチングアプリで出会った・継続中".to_owned())
+    );
+    assert!(page.texts(".snippet mark").iter().all(|m| m == "ルール"));
+    assert!(!page.texts(".snippet mark").is_empty());
+    let kinds = page.texts(".facet[aria-label='種類で絞り込む'] a");
+    assert_eq!(kinds, vec!["体験談2", "ガイド1"]);
+
+    let stories = app
+        .get(&format!(
+            "/search?q={}&kind=story&how_met=hobby",
+            urlencode("ルール")
+        ))
+        .await;
+    assert_eq!(stories.texts("ol.results .card-title"), vec!["長い話"]);
+    assert_eq!(
+        stories.attr(".facet a.selected", "aria-current").as_deref(),
+        Some("true")
+    );
+    let tagged = app
+        .get(&format!(
+            "/search?q={}&tag={}",
+            urlencode("ルール"),
+            urlencode("アプリ")
+        ))
+        .await;
+    assert_eq!(tagged.texts("ol.results .card-title"), vec!["アプリの話"]);
+    let bad = app.get("/search?q=x&length=forever").await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn malformed_input_is_searched_as_plain_text_and_never_fails() {
+    let app = app_with_fixture().await;
+    for q in [
+        "\"(",
+        "AND OR NOT",
+        "*",
+        "title:",
+        "ルール)",
+        "<script>alert(1)</script>",
+        "　",
+        "\\",
+        "[]{}~^",
+    ] {
+        let page = app.get(&format!("/search?q={}", urlencode(q))).await;
+        assert_eq!(page.status, 200, "{q}");
+        assert!(!page.body.contains("<script>alert"), "{q}");
+    }
+    let empty = app.get("/search?q=xyzzy").await;
+    assert!(empty.text(".empty").contains("見つかりませんでした"));
+    assert!(empty.text(".empty").contains("体験談の一覧"));
+}
+
+#[tokio::test]
+async fn an_approved_story_is_searchable_within_two_seconds_and_gone_once_withdrawn() {
+    let app = spawn_app().await;
+    let submitter = app.browser();
+    let mut fields = story_fields("検索される話");
+    fields[1].1 = format!("{}鎌倉の海辺を歩きました。", fields[1].1);
+    let code = submitter.send_story(&as_refs(&fields)).await;
+    let public_id = app.story_by_code(&code).public_id;
+    assert!(
+        results_within(&app.reader, "鎌倉", 1, Duration::from_millis(500))
+            .await
+            .is_empty(),
+        "pending is not searchable"
+    );
+
+    let moderator = app.moderator("sato").await;
+    moderator
+        .submit(
+            &format!("/mod/stories/{public_id}"),
+            &format!("/mod/stories/{public_id}/approve"),
+            &[],
+        )
+        .await;
+    let approved_at = Instant::now();
+    assert_eq!(
+        results_within(&app.reader, "鎌倉", 1, Duration::from_secs(2)).await,
+        vec!["検索される話"]
+    );
+    assert!(approved_at.elapsed() < Duration::from_secs(2));
+
+    submitter
+        .submit(
+            "/stories/status",
+            "/stories/status/withdraw",
+            &[("code", &code), ("confirm", "yes")],
+        )
+        .await;
+    assert!(
+        results_within(&app.reader, "鎌倉", 0, Duration::from_secs(2))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_story_page_shows_related_stories() {
+    let app = app_with_fixture().await;
+    let page = app.get("/stories/aaaaaaaaaaa2").await;
+    let related = page.texts(".related .card-title");
+    assert!(!related.is_empty() && related.len() <= 5, "{related:?}");
+    assert!(!related.contains(&"アプリの話".to_owned()), "not itself");
+    for hidden in [
+        "不採用のアプリの話",
+        "取り下げたアプリの話",
+        "審査待ちのアプリの話",
+    ] {
+        assert!(!related.contains(&hidden.to_owned()));
+    }
+}
+
+async fn wait_for_search(address: &str, q: &str, expected: usize) -> Vec<String> {
+    results_within(&Browser::new(address), q, expected, Duration::from_secs(20)).await
+}
+
+#[tokio::test]
+async fn a_deleted_index_is_rebuilt_at_start_and_search_waits_politely() {
+    let db = TestDatabase::new();
+    let server = ServerProcess::start(&db, &["serve", "--demo"], &[]);
+    assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
+    server.kill();
+
+    std::fs::remove_dir_all(db.data_dir().join("search")).unwrap();
+    let server = ServerProcess::start(&db, &["serve"], &[]);
+    assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
+    assert!(
+        server.log().contains("rebuilding it in the background"),
+        "{}",
+        server.log()
+    );
+    assert!(
+        server.log().contains("search index rebuilt"),
+        "{}",
+        server.log()
+    );
+}
+
+#[tokio::test]
+async fn content_committed_while_the_indexer_was_down_is_indexed_after_restart() {
+    let db = TestDatabase::new();
+    let server = ServerProcess::start(&db, &["serve", "--demo"], &[]);
+    assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
+    server.kill();
+
+    // A commit the killed process never indexed: the story and its outbox row, nothing else.
+    let file = db.data_dir().join("late.jsonl");
+    let late = with(
+        story("atexxxxxxxx2", "遅れて届いた話", "approved"),
+        "body",
+        json!(
+            "灯台の見える町で出会いました。お互いの家庭を大切にしながら、月に一度だけ会う関係がもうすぐ三年になります。"
+        ),
+    );
+    std::fs::write(&file, format!("{late}\n")).unwrap();
+    let out = crate::helpers::run_cli(&db.url, db.data_dir(), &["import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = ServerProcess::start(&db, &["serve"], &[]);
+    assert_eq!(
+        wait_for_search(&server.address, "灯台", 1).await,
+        vec!["遅れて届いた話"]
+    );
+    assert!(
+        !server.log().contains("rebuilding"),
+        "caught up from the outbox, not rebuilt: {}",
+        server.log()
+    );
+}
+
+#[tokio::test]
+async fn reindex_rebuilds_with_a_summary_and_refuses_while_the_server_holds_the_index() {
+    let db = TestDatabase::new();
+    let server = ServerProcess::start(&db, &["serve", "--demo"], &[]);
+    assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
+    let busy = crate::helpers::run_cli(&db.url, db.data_dir(), &["reindex"]);
+    assert_eq!(busy.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&busy.stderr).contains("is `engawa serve` running?"));
+    server.kill();
+
+    let out = crate::helpers::run_cli(&db.url, db.data_dir(), &["reindex"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("reindexed 3 guide(s) and 13 story(ies)"),
+        "{stdout}"
+    );
+    let server = ServerProcess::start(&db, &["serve"], &[]);
+    assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
+}
