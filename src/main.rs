@@ -33,6 +33,14 @@ enum Command {
     Migrate,
     /// Import guides and stories from a JSON Lines file, all or nothing.
     Import { file: PathBuf },
+    /// Add N synthetic approved stories (natural Japanese, varied lengths and tags), for benchmarks.
+    Demo {
+        #[arg(long)]
+        stories: usize,
+        /// The same seed gives the same corpus.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Rebuild the search index from the database (stop the server first: it holds the index).
     Reindex,
     /// Manage staff accounts.
@@ -120,6 +128,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: UserCommand::Add { email, role, name },
         } => add_user(&settings, &email, &role, name.as_deref()),
         Command::Reindex => reindex(&settings),
+        Command::Demo { stories, seed } => {
+            let started = std::time::Instant::now();
+            let pool = db::connect(&settings.database_url)?;
+            let mut conn = pool.get().context("cannot get a database connection")?;
+            let bar = indicatif::ProgressBar::new(stories as u64);
+            engawa::demo::synthetic::generate(
+                &mut conn,
+                stories,
+                seed,
+                engawa::models::now(),
+                &|done| bar.set_position(done as u64),
+            )?;
+            bar.finish_and_clear();
+            println!(
+                "added {stories} synthetic stories in {:.1} s; the running server indexes them from the outbox, or run `engawa reindex`",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -9,10 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{
     FAST, IndexRecordOption, NumericOptions, OwnedValue, STORED, STRING, Schema, TextFieldIndexing,
@@ -23,6 +22,7 @@ use tantivy::{
 };
 
 use super::analyzer::{JaTokenizer, TOKENIZER, query_tokens};
+use super::facets::{FacetCollector, Filters};
 use super::snippet::{Segment, snippet};
 use crate::domain::{HowMet, LengthBucket};
 
@@ -146,6 +146,8 @@ pub struct SearchIndex {
 
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 const TITLE_BOOST: f32 = 3.0;
+/// How many tags the tag filter offers.
+const TAG_FACETS: usize = 12;
 
 impl SearchIndex {
     pub fn open(dir: &Path) -> anyhow::Result<(Self, Opened)> {
@@ -180,6 +182,13 @@ impl SearchIndex {
             }
         };
         index.tokenizers().register(TOKENIZER, JaTokenizer);
+        let mut index = index;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        if threads > 1 {
+            index.set_multithread_executor(threads)?;
+        }
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -266,6 +275,42 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// How many segments a rebuild leaves, and threads a search uses: one per core, so that a
+    /// slow query is split across them.
+    pub fn parts(&self) -> usize {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4)
+    }
+
+    pub fn segment_ids(&self) -> anyhow::Result<Vec<tantivy::index::SegmentId>> {
+        Ok(self.index.searchable_segment_ids()?)
+    }
+
+    /// Merges the segments not in `keep` into one and waits. A background merge may take some
+    /// of them first; then it tries again.
+    pub fn merge_segments_except(&self, keep: &[tantivy::index::SegmentId]) -> anyhow::Result<()> {
+        for _ in 0..20 {
+            let ids: Vec<_> = self
+                .segment_ids()?
+                .into_iter()
+                .filter(|id| !keep.contains(id))
+                .collect();
+            if ids.len() <= 1 {
+                break;
+            }
+            match self.lock().merge(&ids).wait() {
+                Ok(_) => break,
+                Err(tantivy::TantivyError::InvalidArgument(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
     pub fn last_applied(&self) -> Option<i64> {
         let payload = self.index.load_metas().ok()?.payload?;
         serde_json::from_str::<Payload>(&payload)
@@ -320,15 +365,6 @@ pub struct SearchResults {
     pub facets: Facets,
 }
 
-/// A filter dimension, so that each facet's counts can leave its own filter out.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dim {
-    Kind,
-    Length,
-    HowMet,
-    Tag,
-}
-
 impl SearchIndex {
     fn term_query(
         &self,
@@ -372,7 +408,8 @@ impl SearchIndex {
         (!terms.is_empty()).then_some(terms)
     }
 
-    fn filter(&self, dim: Dim, req: &SearchRequest) -> Option<Box<dyn Query>> {
+    /// The text query with every active filter.
+    fn combined(&self, text: &[Box<dyn Query>], req: &SearchRequest) -> BooleanQuery {
         let f = &self.fields;
         let exact = |field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
@@ -380,41 +417,45 @@ impl SearchIndex {
                 IndexRecordOption::Basic,
             ))
         };
-        match dim {
-            Dim::Kind => req.kind.map(|k| exact(f.kind, k.as_str())),
-            Dim::HowMet => req.how_met.map(|h| exact(f.how_met, h.as_str())),
-            Dim::Tag => req.tag.as_deref().map(|t| exact(f.tag, t)),
-            Dim::Length => req.length.map(|b| {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            text.iter().map(|q| (Occur::Must, q.box_clone())).collect();
+        let filters = [
+            req.kind.map(|k| exact(f.kind, k.as_str())),
+            req.how_met.map(|h| exact(f.how_met, h.as_str())),
+            req.tag.as_deref().map(|t| exact(f.tag, t)),
+            req.length.map(|b| {
                 let (min, max) = b.month_range();
                 let term =
                     |m: i32| Term::from_field_u64(f.length_months, u64::try_from(m).unwrap_or(0));
                 let upper = max.map_or(Bound::Unbounded, |m| Bound::Excluded(term(m)));
                 Box::new(RangeQuery::new(Bound::Included(term(min)), upper)) as Box<dyn Query>
             }),
-        }
+        ];
+        clauses.extend(filters.into_iter().flatten().map(|q| (Occur::Must, q)));
+        BooleanQuery::new(clauses)
     }
 
-    /// The text query and every filter but `except`'s, plus `extra`.
-    fn combined(
-        &self,
-        text: &[Box<dyn Query>],
-        req: &SearchRequest,
-        except: Option<Dim>,
-        extra: Option<Box<dyn Query>>,
-    ) -> BooleanQuery {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            text.iter().map(|q| (Occur::Must, q.box_clone())).collect();
-        for dim in [Dim::Kind, Dim::Length, Dim::HowMet, Dim::Tag] {
-            if Some(dim) != except
-                && let Some(q) = self.filter(dim, req)
-            {
-                clauses.push((Occur::Must, q));
-            }
-        }
-        if let Some(q) = extra {
-            clauses.push((Occur::Must, q));
-        }
-        BooleanQuery::new(clauses)
+    /// Only the best `req.limit` hits with their snippets: no total, no filter counts.
+    pub fn top(&self, req: &SearchRequest) -> anyhow::Result<Vec<Hit>> {
+        let Some(text) = self.text_query(&req.q) else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.searcher();
+        let query = self.combined(&text, req);
+        let top = searcher.search(
+            &query,
+            &TopDocs::with_limit(req.limit.max(1))
+                .and_offset(req.offset)
+                .order_by_score(),
+        )?;
+        let needles: Vec<String> = req
+            .q
+            .split_whitespace()
+            .map(super::analyzer::normalized)
+            .collect();
+        top.into_iter()
+            .map(|(_, address)| self.hit(&searcher, address, &needles))
+            .collect()
     }
 
     pub fn search(&self, req: &SearchRequest) -> anyhow::Result<SearchResults> {
@@ -422,16 +463,34 @@ impl SearchIndex {
             return Ok(SearchResults::default());
         };
         let searcher = self.searcher();
-        let query = self.combined(&text, req, None, None);
-        let (top, total) = searcher.search(
-            &query,
-            &(
-                TopDocs::with_limit(req.limit.max(1))
-                    .and_offset(req.offset)
-                    .order_by_score(),
-                Count,
-            ),
-        )?;
+        let facets = FacetCollector {
+            filters: Filters {
+                kind: req.kind.map(|k| k.as_str().to_owned()),
+                how_met: req.how_met.map(|h| h.as_str().to_owned()),
+                length: req.length,
+                tag: req.tag.clone(),
+            },
+        };
+        let top_docs = TopDocs::with_limit(req.limit.max(1))
+            .and_offset(req.offset)
+            .order_by_score();
+        let text_only =
+            BooleanQuery::new(text.iter().map(|q| (Occur::Must, q.box_clone())).collect());
+        let filtered = req.kind.is_some()
+            || req.length.is_some()
+            || req.how_met.is_some()
+            || req.tag.is_some();
+        // One pass over the text query gives every count; the filtered top needs a second only
+        // when a filter is active.
+        let (top, counts) = if filtered {
+            let counts = searcher.search(&text_only, &facets)?;
+            (
+                searcher.search(&self.combined(&text, req), &top_docs)?,
+                counts,
+            )
+        } else {
+            searcher.search(&text_only, &(top_docs, facets))?
+        };
         let needles: Vec<String> = req
             .q
             .split_whitespace()
@@ -441,75 +500,32 @@ impl SearchIndex {
             .into_iter()
             .map(|(_, address)| self.hit(&searcher, address, &needles))
             .collect::<anyhow::Result<Vec<_>>>()?;
-
-        let count = |dim: Dim, q: Box<dyn Query>| -> anyhow::Result<usize> {
-            Ok(searcher.search(&self.combined(&text, req, Some(dim), Some(q)), &Count)?)
+        let count = |map: &std::collections::HashMap<String, usize>, key: &str| {
+            map.get(key).copied().unwrap_or(0)
         };
-        let f = &self.fields;
-        let exact = |field, value: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(field, value),
-                IndexRecordOption::Basic,
-            ))
-        };
-        let facets = Facets {
-            kinds: Kind::ALL
-                .into_iter()
-                .map(|k| Ok((k, count(Dim::Kind, exact(f.kind, k.as_str()))?)))
-                .collect::<anyhow::Result<_>>()?,
-            lengths: LengthBucket::ALL
-                .iter()
-                .map(|b| {
-                    let probe = SearchRequest {
-                        length: Some(*b),
-                        ..SearchRequest::default()
-                    };
-                    let q = self
-                        .filter(Dim::Length, &probe)
-                        .unwrap_or_else(|| Box::new(AllQuery));
-                    Ok((*b, count(Dim::Length, q)?))
-                })
-                .collect::<anyhow::Result<_>>()?,
-            how_met: HowMet::ALL
-                .iter()
-                .map(|h| Ok((*h, count(Dim::HowMet, exact(f.how_met, h.as_str()))?)))
-                .collect::<anyhow::Result<_>>()?,
-            tags: self.tag_counts(&searcher, &self.combined(&text, req, Some(Dim::Tag), None))?,
-        };
+        let mut tags: Vec<(String, usize)> =
+            counts.tags.iter().map(|(t, n)| (t.clone(), *n)).collect();
+        tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        tags.truncate(TAG_FACETS);
         Ok(SearchResults {
-            total,
+            total: counts.total,
             hits,
-            facets,
-        })
-    }
-
-    /// The most frequent tags among the matches, most frequent first.
-    fn tag_counts(
-        &self,
-        searcher: &Searcher,
-        query: &dyn Query,
-    ) -> anyhow::Result<Vec<(String, usize)>> {
-        use tantivy::aggregation::agg_req::Aggregations;
-        use tantivy::aggregation::{AggContextParams, AggregationCollector};
-        let request: Aggregations = serde_json::from_value(serde_json::json!({
-            "tags": { "terms": { "field": "tag", "size": 12 } }
-        }))?;
-        let collector = AggregationCollector::from_aggs(request, AggContextParams::default());
-        let result = serde_json::to_value(searcher.search(query, &collector)?)?;
-        Ok(result["tags"]["buckets"]
-            .as_array()
-            .map(|buckets| {
-                buckets
+            facets: Facets {
+                kinds: Kind::ALL
+                    .into_iter()
+                    .map(|k| (k, count(&counts.kinds, k.as_str())))
+                    .collect(),
+                lengths: LengthBucket::ALL
                     .iter()
-                    .filter_map(|b| {
-                        Some((
-                            b["key"].as_str()?.to_owned(),
-                            b["doc_count"].as_u64()? as usize,
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+                    .map(|b| (*b, counts.lengths.get(b.as_str()).copied().unwrap_or(0)))
+                    .collect(),
+                how_met: HowMet::ALL
+                    .iter()
+                    .map(|h| (*h, count(&counts.how_met, h.as_str())))
+                    .collect(),
+                tags,
+            },
+        })
     }
 
     fn hit(

@@ -144,6 +144,10 @@ pub fn rebuild(
         done += 1;
     }
     progress(done, total);
+    // One segment per core: a search runs them in parallel.
+    let part_size = (total / index.parts() as u64).max(1);
+    let mut merged: Vec<tantivy::index::SegmentId> = Vec::new();
+    let mut next_part = part_size;
     let mut stories = 0;
     let mut after = 0;
     loop {
@@ -161,8 +165,15 @@ pub fn rebuild(
         stories += batch.len();
         done += batch.len() as u64;
         progress(done, total);
+        if done >= next_part {
+            index.commit(start)?;
+            index.merge_segments_except(&merged)?;
+            merged = index.segment_ids()?;
+            next_part += part_size;
+        }
     }
     index.commit(start)?;
+    index.merge_segments_except(&merged)?;
     Ok((guides.len(), stories))
 }
 

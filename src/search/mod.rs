@@ -2,6 +2,7 @@
 //! index in step with the database through the outbox.
 
 pub mod analyzer;
+pub mod facets;
 pub mod index;
 pub mod indexer;
 pub mod snippet;

@@ -2,12 +2,14 @@
 
 use diesel::Connection;
 
+pub mod synthetic;
+
 use crate::db::DbConn;
 use crate::import::{self, Imported};
 use crate::models::guide::Guide;
 use crate::models::story::Story;
 
-const CONTENT: &str = include_str!("demo/content.jsonl");
+const CONTENT: &str = include_str!("content.jsonl");
 
 /// Imports the demo content when the database holds no guide and no story; otherwise does nothing.
 pub fn seed_if_empty(conn: &mut DbConn) -> anyhow::Result<Option<Imported>> {
