@@ -35,6 +35,8 @@ pub struct Settings {
     pub submissions_per_hour: usize,
     /// The reasons a moderator picks from when rejecting.
     pub reject_reasons: Vec<String>,
+    /// The time zone editors schedule in.
+    pub timezone: chrono_tz::Tz,
 }
 
 const KEYS: &[&str] = &[
@@ -50,6 +52,7 @@ const KEYS: &[&str] = &[
     "report_threshold",
     "submissions_per_hour",
     "reject_reasons",
+    "timezone",
 ];
 
 const DEFAULT_REJECT_REASONS: &[&str] = &[
@@ -153,6 +156,12 @@ impl Settings {
             report_threshold: src.number("report_threshold", 3i64)?.max(1),
             submissions_per_hour: src.number("submissions_per_hour", 5usize)?,
             reject_reasons,
+            timezone: match src.get("timezone") {
+                None => chrono_tz::Asia::Tokyo,
+                Some(name) => name.trim().parse().map_err(|_| {
+                    anyhow::anyhow!("timezone must be a name such as Asia/Tokyo, got {name:?}")
+                })?,
+            },
             bind,
             data_dir,
             database_url,
@@ -227,6 +236,8 @@ mod tests {
         assert_eq!(s.report_threshold, 3);
         assert!(s.smtp_url.is_none());
         assert!(!s.reject_reasons.is_empty());
+        assert_eq!(s.timezone, chrono_tz::Asia::Tokyo);
+        assert!(load(&[("ENGAWA_TIMEZONE", "Mars/Olympus")]).is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod passwords;
 pub mod pii;
 pub mod rate_limit;
 pub mod routes;
+pub mod scheduler;
 pub mod search;
 pub mod secrets;
 pub mod staff;

@@ -33,6 +33,15 @@ impl Staff {
         }
     }
 
+    /// Editors and admins write guides; moderators do not.
+    pub fn require_editor(&self) -> Result<(), AppError> {
+        if matches!(self.user.role(), Role::Admin | Role::Editor) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     pub fn require_admin(&self) -> Result<(), AppError> {
         if self.user.role() == Role::Admin {
             Ok(())

@@ -15,7 +15,7 @@ use crate::rate_limit::RateLimiter;
 use crate::search::SearchIndex;
 use crate::search::index::Opened;
 use crate::secrets::SecretKey;
-use crate::{csrf, demo, mail, routes, search};
+use crate::{csrf, demo, mail, routes, scheduler, search};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -70,6 +70,7 @@ impl Application {
         let settings = settings.with_bound_port(port);
         let secret = SecretKey::load(settings.secret_key.as_deref(), &settings.data_dir)?;
         mail::sender::spawn(pool.clone(), settings.clone())?;
+        scheduler::spawn(pool.clone());
         let (index, opened) = SearchIndex::open(&settings.data_dir.join("search"))?;
         let index = Arc::new(index);
         search::indexer::spawn(pool.clone(), index.clone(), opened == Opened::Fresh);

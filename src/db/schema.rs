@@ -27,6 +27,43 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        scheduled_at -> Nullable<Timestamp>,
+        category -> Text,
+        version -> Integer,
+        featured_on_home -> Bool,
+    }
+}
+
+diesel::table! {
+    guide_revisions (id) {
+        id -> Integer,
+        guide_id -> Integer,
+        version -> Integer,
+        title -> Text,
+        slug -> Text,
+        summary -> Text,
+        body_markdown -> Text,
+        tags -> Text,
+        category -> Text,
+        author_id -> Nullable<Integer>,
+        author_label -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    redirects (from_path) {
+        from_path -> Text,
+        guide_id -> Integer,
+    }
+}
+
+diesel::table! {
+    featured_stories (guide_id, story_id) {
+        guide_id -> Integer,
+        story_id -> Integer,
+        position -> Integer,
     }
 }
 
@@ -139,6 +176,10 @@ diesel::joinable!(guide_tags -> tags (tag_id));
 diesel::joinable!(story_tags -> stories (story_id));
 diesel::joinable!(story_tags -> tags (tag_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(guide_revisions -> guides (guide_id));
+diesel::joinable!(redirects -> guides (guide_id));
+diesel::joinable!(featured_stories -> guides (guide_id));
+diesel::joinable!(featured_stories -> stories (story_id));
 diesel::joinable!(reports -> stories (story_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -153,4 +194,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mod_actions,
     reports,
     outbox,
+    guide_revisions,
+    redirects,
+    featured_stories,
 );

@@ -39,7 +39,9 @@ text_enum!(
     /// Only published guides are public.
     GuideStatus, "公開状態" {
         Draft => "draft", "下書き";
+        Scheduled => "scheduled", "公開予約";
         Published => "published", "公開中";
+        Unpublished => "unpublished", "非公開";
     }
 );
 

@@ -24,6 +24,10 @@ pub struct Guide {
     pub published_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub scheduled_at: Option<NaiveDateTime>,
+    pub category: String,
+    pub version: i32,
+    pub featured_on_home: bool,
 }
 
 /// What a listing needs of a guide.
@@ -55,6 +59,36 @@ fn published() -> diesel::dsl::Eq<guides::status, &'static str> {
 }
 
 impl Guide {
+    pub fn status(&self) -> GuideStatus {
+        GuideStatus::parse(&self.status).unwrap_or(GuideStatus::Draft)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Guide> {
+        guides::table
+            .find(id)
+            .select(Guide::as_select())
+            .first(conn)
+    }
+
+    /// Every guide, whatever its status, most recently changed first: the editors' list.
+    pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Guide>> {
+        guides::table
+            .order((guides::updated_at.desc(), guides::id.desc()))
+            .select(Guide::as_select())
+            .load(conn)
+    }
+
+    /// The newest published guide marked for the home page.
+    pub fn featured_on_home(conn: &mut DbConn) -> QueryResult<Option<GuideListItem>> {
+        guides::table
+            .filter(published())
+            .filter(guides::featured_on_home.eq(true))
+            .order((guides::published_at.desc(), guides::id.desc()))
+            .select(GuideListItem::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn toc(&self) -> Vec<TocEntry> {
         // Written by us at save time; an unreadable value only loses the table of contents.
         serde_json::from_str(&self.toc_json).unwrap_or_default()
@@ -128,7 +162,7 @@ impl Guide {
         let toc_json = serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".to_owned());
         let published_at = match input.status {
             GuideStatus::Published => Some(input.published_at.unwrap_or(now)),
-            GuideStatus::Draft => None,
+            _ => None,
         };
         let id = diesel::insert_into(guides::table)
             .values((
@@ -147,6 +181,14 @@ impl Guide {
             .returning(guides::id)
             .get_result(conn)?;
         Tag::attach_to_guide(conn, id, &input.tags)?;
+        crate::models::editorial::Revision::record(
+            conn,
+            id,
+            None,
+            &input.author_name,
+            "最初の版",
+            now,
+        )?;
         Ok(id)
     }
 }

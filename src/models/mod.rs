@@ -1,5 +1,6 @@
 //! Each model is a struct and the queries that read or write it.
 
+pub mod editorial;
 pub mod guide;
 pub mod mod_action;
 pub mod moderation;

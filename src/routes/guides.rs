@@ -4,6 +4,9 @@ use askama::Template;
 use crate::domain::Slug;
 use crate::error::AppError;
 use crate::models::PAGE_SIZE;
+use diesel::OptionalExtension;
+
+use crate::models::editorial;
 use crate::models::guide::Guide;
 use crate::models::tag::Tag;
 use crate::routes::listing::ListingQuery;
@@ -11,7 +14,8 @@ use crate::routes::page;
 use crate::routes::search::{HitView, related};
 use crate::startup::AppState;
 use crate::views::{
-    GuideCard, PageMeta, Pagination, TagLink, TocSection, date_iso, date_ja, toc_sections,
+    GuideCard, PageMeta, Pagination, StoryCard, TagLink, TocSection, date_iso, date_ja,
+    toc_sections,
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -68,6 +72,7 @@ struct GuidePage {
     body_html: String,
     tags: Vec<TagLink>,
     related: Vec<HitView>,
+    featured: Vec<StoryCard>,
 }
 
 async fn show(
@@ -75,18 +80,38 @@ async fn show(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
-    let (guide, tags) = state
+    let found = state
         .db(move |conn| {
-            let guide = Guide::find_published(conn, &slug)?;
+            let Some(guide) = Guide::find_published(conn, &slug).optional()? else {
+                // A renamed guide keeps its old address.
+                let moved = editorial::redirect_for(conn, &format!("/guides/{}", slug.as_ref()))?;
+                return Ok(Err(moved.ok_or(AppError::NotFound)?));
+            };
             let tags = Tag::of_guide(conn, guide.id)?;
-            Ok((guide, tags))
+            let featured = editorial::featured(conn, guide.id)?;
+            let ids: Vec<i32> = featured.iter().map(|s| s.id).collect();
+            let featured_tags = Tag::of_stories(conn, &ids)?;
+            let cards: Vec<StoryCard> = featured
+                .iter()
+                .map(|s| StoryCard::new(s, featured_tags.get(&s.id).map_or(&[][..], Vec::as_slice)))
+                .collect();
+            Ok(Ok((guide, tags, cards)))
         })
         .await?;
+    let (guide, tags, featured) = match found {
+        Ok(found) => found,
+        Err(location) => {
+            return Ok(HttpResponse::MovedPermanently()
+                .insert_header((actix_web::http::header::LOCATION, location))
+                .finish());
+        }
+    };
     let related = related(&state, format!("guide:{}", guide.slug)).await;
     let published = guide.published_at.unwrap_or(guide.updated_at);
     let toc = guide.toc();
     page(&GuidePage {
         related,
+        featured,
         meta: PageMeta::new(
             &state.settings.base_url,
             &guide.title,

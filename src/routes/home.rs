@@ -45,13 +45,14 @@ struct HomePage {
     stories: Vec<StoryCard>,
     by_length: Vec<BrowseLink>,
     by_how_met: Vec<BrowseLink>,
+    featured_guide: Option<GuideCard>,
 }
 
 const LATEST_GUIDES: i64 = 3;
 const LATEST_STORIES: i64 = 6;
 
 async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (guides, stories, by_length, by_how_met) = state
+    let (guides, stories, by_length, by_how_met, featured_guide) = state
         .db(|conn| {
             let guides = Guide::list_published(conn, LATEST_GUIDES, 0)?;
             let (latest, _) = Story::list_public(conn, &StoryFilter::default(), LATEST_STORIES, 0)?;
@@ -96,7 +97,8 @@ async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
                     )
                 })
                 .collect::<Result<Vec<_>, AppError>>()?;
-            Ok((guides, stories, by_length, by_how_met))
+            let featured_guide = Guide::featured_on_home(conn)?;
+            Ok((guides, stories, by_length, by_how_met, featured_guide))
         })
         .await?;
     page(&HomePage {
@@ -113,5 +115,6 @@ async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
         stories,
         by_length,
         by_how_met,
+        featured_guide: featured_guide.as_ref().map(GuideCard::from),
     })
 }

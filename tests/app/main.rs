@@ -2,6 +2,7 @@
 //! Every test runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
 
 mod cli;
+mod editorial;
 mod helpers;
 mod mail;
 mod moderation;

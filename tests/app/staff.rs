@@ -24,6 +24,15 @@ const PANEL_ROUTES: &[(&str, &str)] = &[
     ("POST", "/mod/stories/abcdefghjkmn/edit"),
     ("POST", "/mod/users/1/disable"),
     ("POST", "/mod/users/1/enable"),
+    ("GET", "/mod/guides"),
+    ("GET", "/mod/guides/new"),
+    ("POST", "/mod/guides/new"),
+    ("GET", "/mod/guides/1/edit"),
+    ("POST", "/mod/guides/1/edit"),
+    ("POST", "/mod/guides/1/unpublish"),
+    ("GET", "/mod/guides/1/revisions"),
+    ("GET", "/mod/guides/1/diff?from=1&to=1"),
+    ("POST", "/mod/guides/1/revisions/1/restore"),
 ];
 
 #[tokio::test]
@@ -260,8 +269,24 @@ async fn an_editor_cannot_moderate() {
     let password = app.add_staff("ed@engawa.test", "ed", Role::Editor);
     let editor = app.browser();
     editor.login("ed@engawa.test", &password).await;
-    assert_eq!(editor.get("/mod").await.status, 403);
+    let front = editor.get("/mod").await;
+    assert_eq!(front.status, 303, "editors land on their guides");
+    assert_eq!(front.location.as_deref(), Some("/mod/guides"));
+    assert_eq!(editor.get("/mod/log").await.status, 403);
     assert_eq!(editor.get("/mod/users").await.status, 403);
+    let code = app
+        .browser()
+        .send_story(&as_refs(&story_fields("編集者には承認できない話")))
+        .await;
+    let public_id = app.story_by_code(&code).public_id;
+    let token = editor.get("/mod/guides").await.csrf();
+    let approve = editor
+        .post(
+            &format!("/mod/stories/{public_id}/approve"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(approve.status, 403);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The moderation panel under /mod. Every route needs a staff session; every POST a CSRF token.
 
 mod auth;
+mod guides;
 mod log;
 mod queue;
 mod story;
@@ -19,6 +20,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .configure(story::config)
             .configure(log::config)
             .configure(users::config)
+            .configure(guides::config)
             .default_service(web::to(unknown)),
     );
 }
@@ -32,6 +34,8 @@ async fn unknown(_staff: Staff) -> Result<HttpResponse, AppError> {
 pub struct PanelNav {
     pub name: String,
     pub is_admin: bool,
+    pub moderates: bool,
+    pub edits: bool,
     pub csrf: String,
 }
 
@@ -40,6 +44,8 @@ impl PanelNav {
         PanelNav {
             name: staff.user.display_name.clone(),
             is_admin: staff.user.role() == crate::domain::Role::Admin,
+            moderates: staff.require_moderator().is_ok(),
+            edits: staff.require_editor().is_ok(),
             csrf: csrf.token().to_owned(),
         }
     }

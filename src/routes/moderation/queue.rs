@@ -99,6 +99,10 @@ async fn queue(
     csrf: Csrf,
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
+    // The panel's front page is the editors' list for those who only write guides.
+    if staff.require_moderator().is_err() && staff.require_editor().is_ok() {
+        return Ok(see_other("/mod/guides"));
+    }
     staff.require_moderator()?;
     let (waiting, reported) = state
         .db(|conn| {

@@ -1,0 +1,727 @@
+//! The editors' panel for guides: list, write with preview, save, publish now or at a time,
+//! unpublish, revisions with differences and restore.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{NaiveDateTime, TimeZone};
+use serde::Deserialize;
+
+use super::{PanelNav, panel_meta, panel_page, see_other};
+use crate::csrf::Csrf;
+use crate::domain::{GuideBody, GuideStatus, PublicId, Slug, Summary, TagName, Title};
+use crate::error::AppError;
+use crate::markdown;
+use crate::models::editorial::{self, EditRefused, Editor, GuideDraft, Intent, Revision};
+use crate::models::guide::Guide;
+use crate::models::now;
+use crate::models::tag::Tag;
+use crate::staff::Staff;
+use crate::startup::AppState;
+use crate::views::{PageMeta, date_ja, time_ja};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/guides", web::get().to(list))
+        .route("/guides/new", web::get().to(new_form))
+        .route("/guides/new", web::post().to(create))
+        .route("/guides/{id}/edit", web::get().to(edit_form))
+        .route("/guides/{id}/edit", web::post().to(save))
+        .route("/guides/{id}/unpublish", web::post().to(unpublish))
+        .route("/guides/{id}/revisions", web::get().to(revisions))
+        .route("/guides/{id}/diff", web::get().to(diff))
+        .route(
+            "/guides/{id}/revisions/{rev}/restore",
+            web::post().to(restore),
+        );
+}
+
+fn editor(staff: &Staff) -> Result<Editor<'_>, AppError> {
+    staff.require_editor()?;
+    Ok(Editor {
+        id: staff.user.id,
+        name: &staff.user.display_name,
+    })
+}
+
+// ---- List ---------------------------------------------------------------------------------
+
+pub struct GuideRow {
+    pub id: i32,
+    pub title: String,
+    pub status: &'static str,
+    pub when: String,
+    pub updated: String,
+    pub public_href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "mod/guides.html")]
+struct ListPage {
+    meta: PageMeta,
+    nav: PanelNav,
+    guides: Vec<GuideRow>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    done: Option<String>,
+}
+
+fn local(state: &AppState, utc: NaiveDateTime) -> String {
+    let t = state.settings.timezone.from_utc_datetime(&utc);
+    t.format("%Y年%-m月%-d日 %H:%M").to_string()
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    editor(&staff)?;
+    let guides = state.db(|conn| Ok(Guide::all(conn)?)).await?;
+    let rows = guides
+        .into_iter()
+        .map(|g| GuideRow {
+            when: match g.status() {
+                GuideStatus::Scheduled => g
+                    .scheduled_at
+                    .map(|t| format!("{}に公開", local(&state, t)))
+                    .unwrap_or_default(),
+                GuideStatus::Published => g
+                    .published_at
+                    .map(|t| format!("{}公開", date_ja(t)))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            },
+            status: g.status().label(),
+            updated: format!("{} {}", date_ja(g.updated_at), time_ja(g.updated_at)),
+            public_href: (g.status() == GuideStatus::Published)
+                .then(|| format!("/guides/{}", g.slug)),
+            id: g.id,
+            title: g.title,
+        })
+        .collect();
+    let notice = match query.done.as_deref() {
+        Some("saved") => Some("保存しました。"),
+        Some("published") => Some("公開しました。"),
+        Some("scheduled") => Some("公開を予約しました。"),
+        Some("unpublished") => Some("非公開にしました。"),
+        Some("restored") => Some("古い版から復元しました（新しい版として保存）。"),
+        _ => None,
+    };
+    panel_page(
+        &ListPage {
+            meta: panel_meta("ガイド"),
+            nav: PanelNav::new(&staff, &csrf),
+            guides: rows,
+            notice,
+        },
+        StatusCode::OK,
+    )
+}
+
+// ---- Form ---------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct GuideForm {
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub body: String,
+    pub tags: String,
+    pub category: String,
+    pub featured: String,
+    pub on_home: String,
+    pub publish_at: String,
+    pub version: String,
+    pub action: String,
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Default)]
+pub struct GuideErrors {
+    pub title: Option<String>,
+    pub slug: Option<String>,
+    pub summary: Option<String>,
+    pub body: Option<String>,
+    pub tags: Option<String>,
+    pub category: Option<String>,
+    pub featured: Option<String>,
+    pub publish_at: Option<String>,
+    pub form: Option<String>,
+}
+
+impl GuideErrors {
+    fn any(&self) -> bool {
+        [
+            &self.title,
+            &self.slug,
+            &self.summary,
+            &self.body,
+            &self.tags,
+            &self.category,
+            &self.featured,
+            &self.publish_at,
+            &self.form,
+        ]
+        .iter()
+        .any(|e| e.is_some())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mod/guide_form.html")]
+struct FormPage {
+    meta: PageMeta,
+    nav: PanelNav,
+    action_url: String,
+    guide_id: Option<i32>,
+    status: &'static str,
+    form: GuideForm,
+    errors: GuideErrors,
+    preview_html: Option<String>,
+    timezone: String,
+}
+
+fn take<T>(r: Result<T, crate::domain::Invalid>, slot: &mut Option<String>) -> Option<T> {
+    r.map_err(|e| *slot = Some(e.0)).ok()
+}
+
+impl GuideForm {
+    fn from_guide(g: &Guide, tags: &[String], featured: &[String], state: &AppState) -> Self {
+        GuideForm {
+            title: g.title.clone(),
+            slug: g.slug.clone(),
+            summary: g.summary.clone(),
+            body: g.body_markdown.clone(),
+            tags: tags.join(", "),
+            category: g.category.clone(),
+            featured: featured.join("\n"),
+            on_home: if g.featured_on_home {
+                "yes".into()
+            } else {
+                String::new()
+            },
+            publish_at: g
+                .scheduled_at
+                .map(|t| {
+                    state
+                        .settings
+                        .timezone
+                        .from_utc_datetime(&t)
+                        .format("%Y-%m-%dT%H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            version: g.version.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// Parses every field; the slug may be empty (one is suggested from the title).
+    fn parse(&self, state: &AppState) -> (Option<(GuideDraftParts, Intent)>, GuideErrors) {
+        let mut e = GuideErrors::default();
+        let title = take(Title::parse_line(&self.title), &mut e.title);
+        let slug = if self.slug.trim().is_empty() {
+            Some(None)
+        } else {
+            take(Slug::parse(&self.slug), &mut e.slug).map(Some)
+        };
+        let summary = take(Summary::parse(&self.summary), &mut e.summary);
+        let body = take(GuideBody::parse(&self.body), &mut e.body);
+        let tags = take(
+            TagName::parse_list(
+                self.tags
+                    .split([',', '、', '，'])
+                    .filter(|t| !t.trim().is_empty()),
+            ),
+            &mut e.tags,
+        );
+        let category = self.category.trim().to_owned();
+        if category.chars().count() > 40 {
+            e.category = Some("カテゴリは40文字以内にしてください。".to_owned());
+        }
+        let featured: Result<Vec<PublicId>, _> = self
+            .featured
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|s| !s.is_empty())
+            .map(|s| PublicId::parse(s.rsplit('/').next().unwrap_or(s)))
+            .collect();
+        let featured = take(featured, &mut e.featured);
+        let intent = match self.action.as_str() {
+            "publish" => Some(Intent::PublishNow),
+            "schedule" => match parse_local(&self.publish_at, state) {
+                Some(at) if at > now() => Some(Intent::Schedule(at)),
+                Some(_) => {
+                    e.publish_at = Some("公開日時は今より後にしてください。".to_owned());
+                    None
+                }
+                None => {
+                    e.publish_at =
+                        Some("公開日時を「2026-12-01T09:00」の形で入力してください。".to_owned());
+                    None
+                }
+            },
+            _ => Some(Intent::Save),
+        };
+        match (title, slug, summary, body, tags, featured, intent) {
+            (
+                Some(title),
+                Some(slug),
+                Some(summary),
+                Some(body),
+                Some(tags),
+                Some(featured),
+                Some(intent),
+            ) if !e.any() => (
+                Some((
+                    GuideDraftParts {
+                        title,
+                        slug,
+                        summary,
+                        body,
+                        tags,
+                        category,
+                        featured,
+                        on_home: self.on_home == "yes",
+                    },
+                    intent,
+                )),
+                e,
+            ),
+            _ => (None, e),
+        }
+    }
+}
+
+/// A draft whose slug may still have to be suggested.
+struct GuideDraftParts {
+    title: Title,
+    slug: Option<Slug>,
+    summary: Summary,
+    body: GuideBody,
+    tags: Vec<TagName>,
+    category: String,
+    featured: Vec<PublicId>,
+    on_home: bool,
+}
+
+/// A local date and time in the editors' time zone, as a datetime-local field sends it, in UTC.
+fn parse_local(raw: &str, state: &AppState) -> Option<NaiveDateTime> {
+    let raw = raw.trim();
+    let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M"))
+        .ok()?;
+    state
+        .settings
+        .timezone
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.naive_utc())
+}
+
+fn form_page(
+    state: &AppState,
+    staff: &Staff,
+    csrf: &Csrf,
+    guide: Option<&Guide>,
+    form: GuideForm,
+    errors: GuideErrors,
+    preview_html: Option<String>,
+) -> FormPage {
+    FormPage {
+        meta: panel_meta(if guide.is_some() {
+            "ガイドの編集"
+        } else {
+            "新しいガイド"
+        }),
+        nav: PanelNav::new(staff, csrf),
+        action_url: guide.map_or_else(
+            || "/mod/guides/new".to_owned(),
+            |g| format!("/mod/guides/{}/edit", g.id),
+        ),
+        guide_id: guide.map(|g| g.id),
+        status: guide.map_or(GuideStatus::Draft.label(), |g| g.status().label()),
+        form: GuideForm {
+            csrf_token: String::new(),
+            action: String::new(),
+            ..form
+        },
+        errors,
+        preview_html,
+        timezone: state.settings.timezone.name().to_owned(),
+    }
+}
+
+async fn new_form(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+) -> Result<HttpResponse, AppError> {
+    editor(&staff)?;
+    panel_page(
+        &form_page(
+            &state,
+            &staff,
+            &csrf,
+            None,
+            GuideForm::default(),
+            GuideErrors::default(),
+            None,
+        ),
+        StatusCode::OK,
+    )
+}
+
+async fn edit_form(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    editor(&staff)?;
+    let id = id.into_inner();
+    let (guide, tags, featured) = state
+        .db(move |conn| {
+            let g = Guide::find(conn, id)?;
+            let tags = Tag::of_guide(conn, id)?;
+            let featured = editorial::featured_ids(conn, id)?;
+            Ok((g, tags, featured))
+        })
+        .await?;
+    let form = GuideForm::from_guide(&guide, &tags, &featured, &state);
+    panel_page(
+        &form_page(
+            &state,
+            &staff,
+            &csrf,
+            Some(&guide),
+            form,
+            GuideErrors::default(),
+            None,
+        ),
+        StatusCode::OK,
+    )
+}
+
+fn done(intent: Intent) -> &'static str {
+    match intent {
+        Intent::Save => "/mod/guides?done=saved",
+        Intent::PublishNow => "/mod/guides?done=published",
+        Intent::Schedule(_) => "/mod/guides?done=scheduled",
+    }
+}
+
+/// Saves (or previews) a form for a new guide (`id` None) or an existing one.
+async fn submit(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    id: Option<i32>,
+    form: GuideForm,
+) -> Result<HttpResponse, AppError> {
+    let by_id = editor(&staff)?.id;
+    csrf.verify(&form.csrf_token)?;
+    let guide = match id {
+        Some(id) => Some(state.db(move |conn| Ok(Guide::find(conn, id)?)).await?),
+        None => None,
+    };
+    let again =
+        |form: GuideForm, errors: GuideErrors, preview: Option<String>, status: StatusCode| {
+            panel_page(
+                &form_page(&state, &staff, &csrf, guide.as_ref(), form, errors, preview),
+                status,
+            )
+        };
+    if form.action == "preview" {
+        // Exactly the public rendering, sanitized; nothing is saved.
+        let html = markdown::render(&form.body).html;
+        return again(form, GuideErrors::default(), Some(html), StatusCode::OK);
+    }
+    let (parts, errors) = form.parse(&state);
+    let Some((parts, intent)) = parts else {
+        return again(form, errors, None, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let expected: i32 = form.version.parse().unwrap_or(0);
+    let name = staff.user.display_name.clone();
+    let result = state
+        .db(move |conn| {
+            let by = Editor {
+                id: by_id,
+                name: &name,
+            };
+            let now = now();
+            let slug = match parts.slug {
+                Some(s) => s,
+                None => editorial::suggest_slug(conn, parts.title.as_ref(), now)?,
+            };
+            let draft = GuideDraft {
+                title: parts.title,
+                slug,
+                summary: parts.summary,
+                body: parts.body,
+                tags: parts.tags,
+                category: parts.category,
+                featured: parts.featured,
+                on_home: parts.on_home,
+            };
+            Ok(match id {
+                None => editorial::create(conn, &draft, intent, &by, now).map(|_| ()),
+                Some(id) => {
+                    let change = editorial::Change {
+                        expected_version: expected,
+                        intent,
+                        note: "",
+                    };
+                    editorial::update(conn, id, &draft, &change, &by, now)
+                }
+            })
+        })
+        .await?;
+    let mut errors = GuideErrors::default();
+    match result {
+        Ok(()) => return Ok(see_other(done(intent))),
+        Err(EditRefused::NotFound) => return Err(AppError::NotFound),
+        Err(EditRefused::Database(e)) => return Err(e.into()),
+        Err(EditRefused::SlugTaken) => {
+            errors.slug = Some(
+                "このスラッグはほかのガイドが使っています。別のものにしてください。".to_owned(),
+            )
+        }
+        Err(EditRefused::Invalid(m)) => errors.featured = Some(m),
+        Err(EditRefused::Conflict { current, by }) => {
+            errors.form = Some(format!(
+                "あなたが編集している間に、{by}さんがこのガイドを保存しました（版{current}）。あなたの文章はこのページに残っています。最新の版を別のタブで確認し、必要な変更を反映してから保存してください。"
+            ));
+            let mut form = form;
+            form.version = current.to_string();
+            return again(form, errors, None, StatusCode::CONFLICT);
+        }
+    }
+    again(form, errors, None, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    form: web::Form<GuideForm>,
+) -> Result<HttpResponse, AppError> {
+    submit(state, staff, csrf, None, form.into_inner()).await
+}
+
+async fn save(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    id: web::Path<i32>,
+    form: web::Form<GuideForm>,
+) -> Result<HttpResponse, AppError> {
+    submit(state, staff, csrf, Some(id.into_inner()), form.into_inner()).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn unpublish(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    id: web::Path<i32>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    editor(&staff)?;
+    csrf.verify(&form.csrf_token)?;
+    let id = id.into_inner();
+    match state
+        .db(move |conn| Ok(editorial::unpublish(conn, id, now())))
+        .await?
+    {
+        Ok(()) => Ok(see_other("/mod/guides?done=unpublished")),
+        Err(EditRefused::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+// ---- Revisions ----------------------------------------------------------------------------
+
+pub struct RevisionRow {
+    pub id: i32,
+    pub version: i32,
+    pub when: String,
+    pub who: String,
+    pub note: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "mod/revisions.html")]
+struct RevisionsPage {
+    meta: PageMeta,
+    nav: PanelNav,
+    guide_id: i32,
+    title: String,
+    revisions: Vec<RevisionRow>,
+}
+
+async fn revisions(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    editor(&staff)?;
+    let id = id.into_inner();
+    let (guide, revs) = state
+        .db(move |conn| Ok((Guide::find(conn, id)?, Revision::of_guide(conn, id)?)))
+        .await?;
+    panel_page(
+        &RevisionsPage {
+            meta: panel_meta("版の履歴"),
+            nav: PanelNav::new(&staff, &csrf),
+            guide_id: id,
+            title: guide.title,
+            revisions: revs
+                .into_iter()
+                .map(|r| RevisionRow {
+                    id: r.id,
+                    version: r.version,
+                    when: format!("{} {}", date_ja(r.created_at), time_ja(r.created_at)),
+                    who: r.author_label,
+                    note: r.note,
+                    title: r.title,
+                })
+                .collect(),
+        },
+        StatusCode::OK,
+    )
+}
+
+/// One line of a difference: `kind` is "same", "added" or "removed".
+pub struct DiffLine {
+    pub kind: &'static str,
+    pub sign: &'static str,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "mod/diff.html")]
+struct DiffPage {
+    meta: PageMeta,
+    nav: PanelNav,
+    guide_id: i32,
+    from: String,
+    to: String,
+    lines: Vec<DiffLine>,
+}
+
+#[derive(Deserialize)]
+struct DiffQuery {
+    from: i32,
+    to: i32,
+}
+
+fn revision_text(r: &Revision) -> String {
+    format!(
+        "タイトル: {}\nスラッグ: {}\n概要: {}\nタグ: {}\nカテゴリ: {}\n\n{}",
+        r.title, r.slug, r.summary, r.tags, r.category, r.body_markdown
+    )
+}
+
+async fn diff(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    id: web::Path<i32>,
+    query: web::Query<DiffQuery>,
+) -> Result<HttpResponse, AppError> {
+    editor(&staff)?;
+    let id = id.into_inner();
+    let (from, to) = (query.from, query.to);
+    let (a, b) = state
+        .db(move |conn| {
+            Ok((
+                Revision::find(conn, id, from)?,
+                Revision::find(conn, id, to)?,
+            ))
+        })
+        .await?;
+    let (old, new) = (revision_text(&a), revision_text(&b));
+    let lines = similar::TextDiff::from_lines(&old, &new)
+        .iter_all_changes()
+        .map(|c| {
+            let (kind, sign) = match c.tag() {
+                similar::ChangeTag::Equal => ("same", " "),
+                similar::ChangeTag::Insert => ("added", "+"),
+                similar::ChangeTag::Delete => ("removed", "−"),
+            };
+            DiffLine {
+                kind,
+                sign,
+                text: c.value().trim_end_matches('\n').to_owned(),
+            }
+        })
+        .collect();
+    panel_page(
+        &DiffPage {
+            meta: panel_meta("版の比較"),
+            nav: PanelNav::new(&staff, &csrf),
+            guide_id: id,
+            from: format!(
+                "版{}（{}・{}）",
+                a.version,
+                a.author_label,
+                date_ja(a.created_at)
+            ),
+            to: format!(
+                "版{}（{}・{}）",
+                b.version,
+                b.author_label,
+                date_ja(b.created_at)
+            ),
+            lines,
+        },
+        StatusCode::OK,
+    )
+}
+
+async fn restore(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    path: web::Path<(i32, i32)>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let by_id = editor(&staff)?.id;
+    csrf.verify(&form.csrf_token)?;
+    let (id, rev) = path.into_inner();
+    let name = staff.user.display_name.clone();
+    let result = state
+        .db(move |conn| {
+            Ok(editorial::restore(
+                conn,
+                id,
+                rev,
+                &Editor {
+                    id: by_id,
+                    name: &name,
+                },
+                now(),
+            ))
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(see_other("/mod/guides?done=restored")),
+        Err(EditRefused::NotFound) => Err(AppError::NotFound),
+        Err(EditRefused::Database(e)) => Err(e.into()),
+        Err(other) => Err(AppError::bad_request(format!(
+            "この版は復元できません：{other}"
+        ))),
+    }
+}

@@ -1,0 +1,431 @@
+//! Editors write guides: preview, drafts, scheduling, publishing, revisions, conflicts, slugs.
+
+use std::time::{Duration, Instant};
+
+use chrono::TimeZone;
+use engawa::domain::Role;
+
+use crate::helpers::{Browser, Page, TestApp, as_refs, spawn_app, story_fields};
+
+async fn editor(app: &TestApp, name: &str) -> Browser {
+    let email = format!("{name}@engawa.test");
+    let password = app.add_staff(&email, name, Role::Editor);
+    let browser = app.browser();
+    browser.login(&email, &password).await;
+    browser
+}
+
+fn fields<'a>(
+    title: &'a str,
+    slug: &'a str,
+    body: &'a str,
+    action: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("title", title),
+        ("slug", slug),
+        ("summary", "編集部のガイドです。"),
+        ("body", body),
+        ("tags", "ルール、長続き"),
+        ("category", "はじめに"),
+        ("action", action),
+    ]
+}
+
+/// Posts the guide form as an editor who loaded `form_path` (taking its token and version).
+async fn post_form(
+    editor: &Browser,
+    form_path: &str,
+    action_path: &str,
+    fields: &[(&str, &str)],
+) -> Page {
+    let form = editor.get(form_path).await;
+    assert_eq!(form.status, 200, "{form_path}: {}", form.body);
+    let token = form.csrf();
+    let version = form
+        .attr("input[name=version]", "value")
+        .unwrap_or_default();
+    let mut all = fields.to_vec();
+    all.push(("csrf_token", &token));
+    all.push(("version", &version));
+    editor.post(action_path, &all).await
+}
+
+fn guide_id(app: &TestApp, slug: &str) -> i32 {
+    use diesel::prelude::*;
+    use engawa::db::schema::guides;
+    guides::table
+        .filter(guides::slug.eq(slug))
+        .select(guides::id)
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+async fn wait_status(app: &TestApp, path: &str, status: u16, limit: Duration) -> Page {
+    let started = Instant::now();
+    loop {
+        let page = app.get(path).await;
+        if page.status == status || started.elapsed() > limit {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_guide_goes_from_preview_to_draft_to_scheduled_to_published_to_unpublished() {
+    let app = spawn_app().await;
+    let ed = editor(&app, "kato").await;
+    let body =
+        "## はじめに\n\n長く続けるための<b>ルール</b>について。\n\n## 見直し\n\n季節ごとに。";
+
+    let preview = post_form(
+        &ed,
+        "/mod/guides/new",
+        "/mod/guides/new",
+        &fields("続けるためのルール", "lasting-rules", body, "preview"),
+    )
+    .await;
+    assert_eq!(preview.status, 200);
+    assert_eq!(preview.text(".preview .prose h2#sec-1"), "はじめに");
+    assert!(
+        !preview.body.contains("<b>ルール</b>"),
+        "the preview is the sanitized public rendering"
+    );
+    assert_eq!(
+        preview.attr("#title", "value").as_deref(),
+        Some("続けるためのルール"),
+        "the text stays in the form"
+    );
+    assert!(
+        ed.get("/mod/guides")
+            .await
+            .texts("table.guides td a")
+            .is_empty(),
+        "a preview saves nothing"
+    );
+
+    let saved = post_form(
+        &ed,
+        "/mod/guides/new",
+        "/mod/guides/new",
+        &fields("続けるためのルール", "lasting-rules", body, "save"),
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let list = ed.get("/mod/guides").await;
+    assert_eq!(list.texts("table.guides td.status"), vec!["下書き"]);
+    assert_eq!(
+        app.get("/guides/lasting-rules").await.status,
+        404,
+        "a draft is not public"
+    );
+
+    // Schedule two seconds ahead, in the editors' time zone.
+    let id = guide_id(&app, "lasting-rules");
+    let at = chrono_tz::Asia::Tokyo
+        .from_utc_datetime(&(chrono::Utc::now().naive_utc() + chrono::Duration::seconds(2)))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let edit = format!("/mod/guides/{id}/edit");
+    let mut schedule = fields("続けるためのルール", "lasting-rules", body, "schedule");
+    schedule.push(("publish_at", &at));
+    let scheduled = post_form(&ed, &edit, &edit, &schedule).await;
+    assert_eq!(scheduled.status, 303, "{}", scheduled.body);
+    assert_eq!(
+        ed.get("/mod/guides").await.texts("table.guides td.status"),
+        vec!["公開予約"]
+    );
+    assert_eq!(
+        app.get("/guides/lasting-rules").await.status,
+        404,
+        "not before its time"
+    );
+
+    let page = wait_status(&app, "/guides/lasting-rules", 200, Duration::from_secs(6)).await;
+    assert_eq!(page.status, 200, "published by itself at its time");
+    assert_eq!(page.text("h1"), "続けるためのルール");
+    assert!(
+        app.get("/guides")
+            .await
+            .card_titles()
+            .contains(&"続けるためのルール".to_owned())
+    );
+    assert_eq!(
+        app.get("/tags/%E9%95%B7%E7%B6%9A%E3%81%8D")
+            .await
+            .card_titles(),
+        vec!["続けるためのルール"]
+    );
+
+    let token = ed.get(&edit).await.csrf();
+    let off = ed
+        .post(
+            &format!("/mod/guides/{id}/unpublish"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(off.status, 303);
+    assert_eq!(app.get("/guides/lasting-rules").await.status, 404);
+    assert!(app.get("/guides").await.card_titles().is_empty());
+
+    let again = post_form(
+        &ed,
+        &edit,
+        &edit,
+        &fields("続けるためのルール", "lasting-rules", body, "publish"),
+    )
+    .await;
+    assert_eq!(again.status, 303);
+    assert_eq!(app.get("/guides/lasting-rules").await.status, 200);
+}
+
+#[tokio::test]
+async fn bad_input_comes_back_with_messages_and_a_past_schedule_is_refused() {
+    let app = spawn_app().await;
+    let ed = editor(&app, "kato").await;
+    let mut bad = fields("", "Not A Slug", "本文", "schedule");
+    bad.push(("publish_at", "2020-01-01T09:00"));
+    let page = post_form(&ed, "/mod/guides/new", "/mod/guides/new", &bad).await;
+    assert_eq!(page.status, 422);
+    assert!(page.text("#title-error").contains("タイトル"));
+    assert!(page.text("#slug-error").contains("スラッグ"));
+    assert!(page.text("#publish_at-error").contains("今より後"));
+    assert_eq!(page.text("#body"), "本文");
+}
+
+#[tokio::test]
+async fn every_save_is_a_revision_that_can_be_compared_and_restored() {
+    let app = spawn_app().await;
+    let ed = editor(&app, "kato").await;
+    post_form(
+        &ed,
+        "/mod/guides/new",
+        "/mod/guides/new",
+        &fields("版のあるガイド", "versioned", "最初の本文です。", "publish"),
+    )
+    .await;
+    let id = guide_id(&app, "versioned");
+    let edit = format!("/mod/guides/{id}/edit");
+    let saved = post_form(
+        &ed,
+        &edit,
+        &edit,
+        &fields(
+            "版のあるガイド",
+            "versioned",
+            "書き直した本文です。",
+            "save",
+        ),
+    )
+    .await;
+    assert_eq!(saved.status, 303);
+    assert_eq!(
+        app.get("/guides/versioned").await.text(".prose"),
+        "書き直した本文です。"
+    );
+
+    let history = ed.get(&format!("/mod/guides/{id}/revisions")).await;
+    assert_eq!(history.texts("td.version"), vec!["版2", "版1"]);
+    assert_eq!(history.texts("td.who"), vec!["kato", "kato"]);
+    let from = history.attr("input[name=from][checked]", "value").unwrap();
+    let to = history.attr("input[name=to][checked]", "value").unwrap();
+    let diff = ed
+        .get(&format!("/mod/guides/{id}/diff?from={from}&to={to}"))
+        .await;
+    assert_eq!(diff.status, 200);
+    assert_eq!(diff.texts(".diff .removed"), vec!["− 最初の本文です。"]);
+    assert_eq!(diff.texts(".diff .added"), vec!["+ 書き直した本文です。"]);
+
+    let token = history.csrf();
+    let restored = ed
+        .post(
+            &format!("/mod/guides/{id}/revisions/{from}/restore"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(restored.status, 303);
+    assert_eq!(
+        app.get("/guides/versioned").await.text(".prose"),
+        "最初の本文です。"
+    );
+    let history = ed.get(&format!("/mod/guides/{id}/revisions")).await;
+    assert_eq!(history.texts("td.version"), vec!["版3", "版2", "版1"]);
+    assert!(history.text("table.revisions").contains("版1から復元"));
+}
+
+#[tokio::test]
+async fn the_second_of_two_editors_gets_a_clear_message_and_keeps_their_text() {
+    let app = spawn_app().await;
+    let kato = editor(&app, "kato").await;
+    let mori = editor(&app, "mori").await;
+    post_form(
+        &kato,
+        "/mod/guides/new",
+        "/mod/guides/new",
+        &fields("取り合うガイド", "contested", "元の本文。", "save"),
+    )
+    .await;
+    let id = guide_id(&app, "contested");
+    let edit = format!("/mod/guides/{id}/edit");
+
+    // Both open the form at the same version.
+    let kato_form = kato.get(&edit).await;
+    let mori_form = mori.get(&edit).await;
+    let submit = |b: &Browser, form: &Page, body: &str| {
+        let (b, token, version, body) = (
+            b.clone(),
+            form.csrf(),
+            form.attr("input[name=version]", "value").unwrap(),
+            body.to_owned(),
+        );
+        let edit = edit.clone();
+        async move {
+            let mut all = fields("取り合うガイド", "contested", &body, "save");
+            all.push(("csrf_token", &token));
+            all.push(("version", &version));
+            b.post(&edit, &all).await
+        }
+    };
+    assert_eq!(submit(&kato, &kato_form, "加藤の本文。").await.status, 303);
+    let second = submit(&mori, &mori_form, "森の本文。").await;
+    assert_eq!(second.status, 409);
+    assert!(
+        second
+            .text(".error-summary")
+            .contains("katoさんがこのガイドを保存しました"),
+        "{}",
+        second.body
+    );
+    assert_eq!(
+        second.text("#body"),
+        "森の本文。",
+        "the second editor's text comes back"
+    );
+
+    use diesel::prelude::*;
+    let body: String = engawa::db::schema::guides::table
+        .find(id)
+        .select(engawa::db::schema::guides::body_markdown)
+        .first(&mut app.conn())
+        .unwrap();
+    assert_eq!(body, "加藤の本文。", "nothing was overwritten");
+}
+
+#[tokio::test]
+async fn an_old_slug_answers_301_with_the_new_one() {
+    let app = spawn_app().await;
+    let ed = editor(&app, "kato").await;
+    post_form(
+        &ed,
+        "/mod/guides/new",
+        "/mod/guides/new",
+        &fields("名前の変わるガイド", "old-name", "本文です。", "publish"),
+    )
+    .await;
+    let id = guide_id(&app, "old-name");
+    let edit = format!("/mod/guides/{id}/edit");
+    let renamed = post_form(
+        &ed,
+        &edit,
+        &edit,
+        &fields("名前の変わるガイド", "new-name", "本文です。", "save"),
+    )
+    .await;
+    assert_eq!(renamed.status, 303);
+
+    let old = app.get("/guides/old-name").await;
+    assert_eq!(old.status, 301);
+    assert_eq!(old.location.as_deref(), Some("/guides/new-name"));
+    assert_eq!(app.get("/guides/new-name").await.status, 200);
+
+    let taken = post_form(
+        &ed,
+        "/mod/guides/new",
+        "/mod/guides/new",
+        &fields("別のガイド", "new-name", "本文。", "save"),
+    )
+    .await;
+    assert_eq!(taken.status, 422);
+    assert!(
+        taken
+            .text("#slug-error")
+            .contains("ほかのガイドが使っています")
+    );
+}
+
+#[tokio::test]
+async fn a_slug_is_suggested_and_featured_stories_show_as_cards() {
+    let app = spawn_app().await;
+    let code = app
+        .browser()
+        .send_story(&as_refs(&story_fields("紹介される話")))
+        .await;
+    let story = app.story_by_code(&code).public_id;
+    let moderator = app.moderator("sato").await;
+    moderator
+        .submit(
+            &format!("/mod/stories/{story}"),
+            &format!("/mod/stories/{story}/approve"),
+            &[],
+        )
+        .await;
+
+    let ed = editor(&app, "kato").await;
+    let pending = app
+        .browser()
+        .send_story(&as_refs(&story_fields("審査待ちの話")))
+        .await;
+    let pending_id = app.story_by_code(&pending).public_id;
+    let mut bad = fields("LINE Rules 入門", "", "本文です。", "publish");
+    bad.push(("featured", &pending_id));
+    let refused = post_form(&ed, "/mod/guides/new", "/mod/guides/new", &bad).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .text("#featured-error")
+            .contains("公開中の体験談ではありません")
+    );
+
+    let url = format!("https://engawa.example/stories/{story}");
+    let mut good = fields("LINE Rules 入門", "", "本文です。", "publish");
+    good.push(("featured", &url));
+    good.push(("on_home", "yes"));
+    let saved = post_form(&ed, "/mod/guides/new", "/mod/guides/new", &good).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = app.get("/guides/line-rules").await;
+    assert_eq!(
+        page.status, 200,
+        "the slug came from the title's latin words"
+    );
+    assert_eq!(
+        page.texts(".featured-stories .card-title"),
+        vec!["紹介される話"]
+    );
+    assert_eq!(
+        app.get("/").await.texts(".featured-guide .card-title"),
+        vec!["LINE Rules 入門"]
+    );
+}
+
+#[tokio::test]
+async fn a_moderator_who_is_not_an_editor_cannot_reach_the_guides() {
+    let app = spawn_app().await;
+    let moderator = app.moderator("sato").await;
+    assert_eq!(moderator.get("/mod/guides").await.status, 403);
+    assert_eq!(moderator.get("/mod/guides/new").await.status, 403);
+    let token = moderator.get("/mod").await.csrf();
+    let post = moderator
+        .post(
+            "/mod/guides/new",
+            &[
+                ("csrf_token", &token),
+                ("title", "x"),
+                ("body", "y"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(post.status, 403);
+    assert!(app.get("/guides").await.card_titles().is_empty());
+}
