@@ -31,8 +31,13 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
-    /// Import guides and stories from a JSON Lines file, all or nothing.
-    Import { file: PathBuf },
+    /// Import guides and stories, all or nothing: JSON Lines, or a WordPress export (WXR, .xml).
+    Import {
+        file: PathBuf,
+        /// In a WordPress export, posts in this category become approved stories.
+        #[arg(long)]
+        stories_category: Option<String>,
+    },
     /// Add N synthetic approved stories (natural Japanese, varied lengths and tags), for benchmarks.
     Demo {
         #[arg(long)]
@@ -96,11 +101,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Import { file } => {
+        Command::Import {
+            file,
+            stories_category,
+        } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let pool = db::connect(&settings.database_url)?;
             let mut conn = pool.get().context("cannot get a database connection")?;
+            if text.trim_start().starts_with('<') {
+                return import_wordpress(&mut conn, &file, &text, stories_category.as_deref());
+            }
             match import::import_str(&mut conn, &text) {
                 Ok(added) => {
                     println!(
@@ -188,6 +199,31 @@ fn add_user(
         role.as_str(),
         email.as_ref()
     );
+    Ok(())
+}
+
+fn import_wordpress(
+    conn: &mut engawa::db::DbConn,
+    file: &std::path::Path,
+    xml: &str,
+    stories_category: Option<&str>,
+) -> anyhow::Result<()> {
+    let summary = import::wxr::import(conn, xml, stories_category, engawa::models::now())
+        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
+    println!(
+        "imported {} guide(s) and {} story(ies) from {}; {} old address(es) now redirect; {} comment(s) ignored",
+        summary.guides,
+        summary.stories,
+        file.display(),
+        summary.redirects,
+        summary.comments_ignored
+    );
+    if !summary.skipped.is_empty() {
+        println!("skipped {}:", summary.skipped.len());
+        for (what, why) in &summary.skipped {
+            println!("  {what}: {why}");
+        }
+    }
     Ok(())
 }
 

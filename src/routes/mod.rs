@@ -12,10 +12,12 @@ mod submit;
 mod tags;
 mod transparency;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::error::AppError;
+use crate::models::editorial;
+use crate::startup::AppState;
 
 /// Story and guide bodies are long and arrive percent-encoded: up to 20,000 characters of
 /// Japanese is about 180 KB on the wire.
@@ -50,8 +52,33 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     .default_service(web::to(not_found));
 }
 
-async fn not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound)
+/// Unknown paths: an old address (a renamed guide, an imported permalink) answers 301 with
+/// where it moved; anything else is a 404.
+async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let path = percent_encoding::percent_decode_str(req.path())
+        .decode_utf8_lossy()
+        .into_owned();
+    if path.len() > 300 || req.method() != actix_web::http::Method::GET {
+        return Err(AppError::NotFound);
+    }
+    let moved = state
+        .db(move |conn| {
+            let alternate = match path.strip_suffix('/') {
+                Some(p) if !p.is_empty() => p.to_owned(),
+                _ => format!("{path}/"),
+            };
+            Ok(match editorial::redirect_for(conn, &path)? {
+                Some(to) => Some(to),
+                None => editorial::redirect_for(conn, &alternate)?,
+            })
+        })
+        .await?;
+    match moved {
+        Some(location) => Ok(HttpResponse::MovedPermanently()
+            .insert_header((actix_web::http::header::LOCATION, location))
+            .finish()),
+        None => Err(AppError::NotFound),
+    }
 }
 
 /// A rendered page with status 200.

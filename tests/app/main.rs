@@ -16,3 +16,4 @@ mod smtp;
 mod staff;
 mod submission;
 mod visibility;
+mod wordpress;

@@ -18,6 +18,9 @@ use crate::models::now;
 use crate::models::outbox::{GUIDE_PUBLISHED, Outbox, STORY_PUBLISHED};
 use crate::models::story::{Story, StoryContent, StoryInput};
 
+mod html;
+pub mod wxr;
+
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 enum Record {

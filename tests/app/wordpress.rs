@@ -1,0 +1,126 @@
+//! `engawa import export.xml`: a WordPress export (WXR) becomes guides and stories.
+
+use crate::helpers::spawn_app;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/app/fixtures/wordpress.xml"
+);
+
+#[tokio::test]
+async fn a_wordpress_export_imports_posts_as_guides_and_a_category_as_stories() {
+    let app = spawn_app().await;
+    let out = app.cli(&["import", FIXTURE, "--stories-category", "体験談"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("imported 3 guide(s) and 1 story(ies)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 comment(s) ignored"), "{stdout}");
+    assert!(stdout.contains("skipped 3:"), "{stdout}");
+    assert!(
+        stdout.contains("運営者情報: 固定ページは取り込みません"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("photo: attachment は取り込みません"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("短い体験談: 体験談として本文が短すぎる"),
+        "{stdout}"
+    );
+
+    let guide = app.get("/guides/futari-no-rules").await;
+    assert_eq!(guide.status, 200);
+    assert_eq!(guide.text("h1"), "ふたりのルール & その見直し");
+    assert_eq!(guide.text(".prose h2"), "ルールを決める");
+    assert!(guide.text(".prose").contains("連絡は平日の昼だけ"));
+    assert_eq!(
+        guide.texts(".prose li"),
+        vec!["家族を優先する", "贈り物はしない"]
+    );
+    assert_eq!(guide.text(".lead"), "長く続けるためのルールの決め方。");
+    assert_eq!(guide.text("time"), "2023年5月1日");
+    for absent in [
+        "<script",
+        "alert(",
+        "wp:paragraph",
+        "wp-block",
+        "このコメントは取り込まれない",
+    ] {
+        assert!(!guide.body.contains(absent), "{absent} reached the page");
+    }
+    assert_eq!(guide.texts(".tags a"), vec!["#ルール", "#長続き"]);
+
+    let old = app.get("/2023/05/futari-no-rules/").await;
+    assert_eq!(old.status, 301);
+    assert_eq!(old.location.as_deref(), Some("/guides/futari-no-rules"));
+    let without_slash = app.get("/2023/05/futari-no-rules").await;
+    assert_eq!(
+        without_slash.location.as_deref(),
+        Some("/guides/futari-no-rules")
+    );
+
+    // A Japanese post name gets a slug from the title; its old address still leads there.
+    let moved = app.get("/%E3%81%AF%E3%81%98%E3%82%81%E3%81%AB/").await;
+    assert_eq!(moved.status, 301, "{}", moved.body);
+    let classic = app.get(moved.location.as_deref().unwrap()).await;
+    assert_eq!(
+        classic.texts(".prose p"),
+        vec!["classic editor の段落です。", "二つ目の段落です。"]
+    );
+
+    assert_eq!(
+        app.get("/guides/draft-post").await.status,
+        404,
+        "a draft stays a draft"
+    );
+    let stories = app.get("/stories").await;
+    assert_eq!(stories.card_titles(), vec!["職場の同期と七年"]);
+
+    // The editors can keep working on an imported guide: its text is Markdown.
+    let editor_password = app.add_staff("ed@engawa.test", "ed", engawa::domain::Role::Editor);
+    let editor = app.browser();
+    editor.login("ed@engawa.test", &editor_password).await;
+    let id: i32 = {
+        use diesel::prelude::*;
+        use engawa::db::schema::guides;
+        guides::table
+            .filter(guides::slug.eq("futari-no-rules"))
+            .select(guides::id)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let form = editor.get(&format!("/mod/guides/{id}/edit")).await;
+    assert_eq!(
+        form.attr("#category", "value").as_deref(),
+        Some("ガイド"),
+        "the category came along"
+    );
+    assert!(form.text("#body").contains("## "), "{}", form.text("#body"));
+}
+
+#[tokio::test]
+async fn a_malformed_export_names_the_problem_and_imports_nothing() {
+    let app = spawn_app().await;
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    let cut = &text[..text.find("<title>下書きの記事").unwrap()];
+    let file = app.db.data_dir().join("broken.xml");
+    std::fs::write(&file, format!("{cut}<title>壊れた</titel>")).unwrap();
+    let out = app.cli(&["import", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not a readable WordPress export: line"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert_eq!(app.get("/guides/futari-no-rules").await.status, 404);
+    assert!(app.get("/guides").await.card_titles().is_empty());
+}
