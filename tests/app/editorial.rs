@@ -157,6 +157,21 @@ async fn a_guide_goes_from_preview_to_draft_to_scheduled_to_published_to_unpubli
             .card_titles(),
         vec!["続けるためのルール"]
     );
+    // …and in search, through the outbox like any other publication.
+    let search = "/search?q=%E5%AD%A3%E7%AF%80"; // 季節
+    let started = Instant::now();
+    while app
+        .get(search)
+        .await
+        .texts("ol.results .card-title")
+        .is_empty()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the scheduled guide never reached search"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     let token = ed.get(&edit).await.csrf();
     let off = ed
