@@ -56,6 +56,13 @@ pub async fn middleware(
     Ok(res)
 }
 
+/// A form with nothing but its CSRF token: logout, unpublish, restore, enable/disable.
+#[derive(serde::Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
 /// The token for this visitor's forms; also checks a submitted token.
 pub struct Csrf {
     token: String,

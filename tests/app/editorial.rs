@@ -51,16 +51,6 @@ async fn post_form(
     editor.post(action_path, &all).await
 }
 
-fn guide_id(app: &TestApp, slug: &str) -> i32 {
-    use diesel::prelude::*;
-    use engawa::db::schema::guides;
-    guides::table
-        .filter(guides::slug.eq(slug))
-        .select(guides::id)
-        .first(&mut app.conn())
-        .unwrap()
-}
-
 async fn wait_status(app: &TestApp, path: &str, status: u16, limit: Duration) -> Page {
     let started = Instant::now();
     loop {
@@ -122,7 +112,7 @@ async fn a_guide_goes_from_preview_to_draft_to_scheduled_to_published_to_unpubli
     );
 
     // Schedule two seconds ahead, in the editors' time zone.
-    let id = guide_id(&app, "lasting-rules");
+    let id = app.guide_id("lasting-rules");
     let at = chrono_tz::Asia::Tokyo
         .from_utc_datetime(&(chrono::Utc::now().naive_utc() + chrono::Duration::seconds(2)))
         .format("%Y-%m-%dT%H:%M:%S")
@@ -220,7 +210,7 @@ async fn every_save_is_a_revision_that_can_be_compared_and_restored() {
         &fields("版のあるガイド", "versioned", "最初の本文です。", "publish"),
     )
     .await;
-    let id = guide_id(&app, "versioned");
+    let id = app.guide_id("versioned");
     let edit = format!("/mod/guides/{id}/edit");
     let saved = post_form(
         &ed,
@@ -281,7 +271,7 @@ async fn the_second_of_two_editors_gets_a_clear_message_and_keeps_their_text() {
         &fields("取り合うガイド", "contested", "元の本文。", "save"),
     )
     .await;
-    let id = guide_id(&app, "contested");
+    let id = app.guide_id("contested");
     let edit = format!("/mod/guides/{id}/edit");
 
     // Both open the form at the same version.
@@ -338,7 +328,7 @@ async fn an_old_slug_answers_301_with_the_new_one() {
         &fields("名前の変わるガイド", "old-name", "本文です。", "publish"),
     )
     .await;
-    let id = guide_id(&app, "old-name");
+    let id = app.guide_id("old-name");
     let edit = format!("/mod/guides/{id}/edit");
     let renamed = post_form(
         &ed,

@@ -370,6 +370,17 @@ impl TestApp {
             .expect("a story with that code")
     }
 
+    /// The id of the guide with `slug`.
+    pub fn guide_id(&self, slug: &str) -> i32 {
+        use diesel::prelude::*;
+        use engawa::db::schema::guides;
+        guides::table
+            .filter(guides::slug.eq(slug))
+            .select(guides::id)
+            .first(&mut self.conn())
+            .expect("a guide with that slug")
+    }
+
     /// How many audit rows name the story.
     pub fn audit_rows(&self, public_id: &str) -> Vec<engawa::models::mod_action::ModAction> {
         let filter = engawa::models::mod_action::LogFilter {

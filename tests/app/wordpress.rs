@@ -88,15 +88,7 @@ async fn a_wordpress_export_imports_posts_as_guides_and_a_category_as_stories() 
     let editor_password = app.add_staff("ed@engawa.test", "ed", engawa::domain::Role::Editor);
     let editor = app.browser();
     editor.login("ed@engawa.test", &editor_password).await;
-    let id: i32 = {
-        use diesel::prelude::*;
-        use engawa::db::schema::guides;
-        guides::table
-            .filter(guides::slug.eq("futari-no-rules"))
-            .select(guides::id)
-            .first(&mut app.conn())
-            .unwrap()
-    };
+    let id = app.guide_id("futari-no-rules");
     let form = editor.get(&format!("/mod/guides/{id}/edit")).await;
     assert_eq!(
         form.attr("#category", "value").as_deref(),

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{PanelNav, panel_meta, panel_page, see_other};
-use crate::csrf::Csrf;
+use crate::csrf::{Csrf, TokenForm};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::models::now;
@@ -145,12 +145,6 @@ async fn login(
         Err(StatusCode::TOO_MANY_REQUESTS) => again(StatusCode::TOO_MANY_REQUESTS, LOCKED),
         Err(status) => again(status, BAD_LOGIN),
     }
-}
-
-#[derive(Deserialize)]
-struct TokenForm {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn logout(

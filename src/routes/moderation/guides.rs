@@ -8,7 +8,7 @@ use chrono::{NaiveDateTime, TimeZone};
 use serde::Deserialize;
 
 use super::{PanelNav, panel_meta, panel_page, see_other};
-use crate::csrf::Csrf;
+use crate::csrf::{Csrf, TokenForm};
 use crate::domain::{GuideBody, GuideStatus, PublicId, Slug, Summary, TagName, Title};
 use crate::error::AppError;
 use crate::markdown;
@@ -521,12 +521,6 @@ async fn save(
     form: web::Form<GuideForm>,
 ) -> Result<HttpResponse, AppError> {
     submit(state, staff, csrf, Some(id.into_inner()), form.into_inner()).await
-}
-
-#[derive(Deserialize)]
-struct TokenForm {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn unpublish(

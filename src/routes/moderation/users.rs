@@ -3,10 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 use super::{PanelNav, panel_meta, panel_page, see_other};
-use crate::csrf::Csrf;
+use crate::csrf::{Csrf, TokenForm};
 use crate::error::AppError;
 use crate::models::user::User;
 use crate::staff::Staff;
@@ -63,12 +62,6 @@ async fn list(
         },
         StatusCode::OK,
     )
-}
-
-#[derive(Deserialize)]
-struct TokenForm {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn set_disabled(
