@@ -37,6 +37,8 @@ pub struct Settings {
     pub reject_reasons: Vec<String>,
     /// The time zone editors schedule in.
     pub timezone: chrono_tz::Tz,
+    /// How long an approved story waits before it enters feeds, the sitemap and digests.
+    pub feed_delay: Duration,
 }
 
 const KEYS: &[&str] = &[
@@ -53,6 +55,7 @@ const KEYS: &[&str] = &[
     "submissions_per_hour",
     "reject_reasons",
     "timezone",
+    "feed_delay_minutes",
 ];
 
 const DEFAULT_REJECT_REASONS: &[&str] = &[
@@ -156,6 +159,7 @@ impl Settings {
             report_threshold: src.number("report_threshold", 3i64)?.max(1),
             submissions_per_hour: src.number("submissions_per_hour", 5usize)?,
             reject_reasons,
+            feed_delay: Duration::from_secs(60 * src.number("feed_delay_minutes", 60u64)?),
             timezone: match src.get("timezone") {
                 None => chrono_tz::Asia::Tokyo,
                 Some(name) => name.trim().parse().map_err(|_| {

@@ -44,7 +44,13 @@ pub async fn middleware(
         .is_some_and(|s| s.settings.is_https());
     req.extensions_mut().insert(CsrfId(id.clone()));
     let mut res = next.call(req).await?;
-    if is_new {
+    // Only pages carry forms; feeds, the sitemap and assets stay cookie-free and cacheable.
+    let is_page = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_new && is_page {
         let cookie = Cookie::build(COOKIE, id)
             .path("/")
             .http_only(true)

@@ -1,11 +1,13 @@
 //! Engawa: guides and anonymous, moderated stories, served as plain HTML.
 
+pub mod conditional;
 pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod feeds;
 pub mod import;
 pub mod mail;
 pub mod markdown;

@@ -15,7 +15,7 @@ use crate::rate_limit::RateLimiter;
 use crate::search::SearchIndex;
 use crate::search::index::Opened;
 use crate::secrets::SecretKey;
-use crate::{csrf, demo, mail, routes, scheduler, search};
+use crate::{conditional, csrf, demo, mail, routes, scheduler, search};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -85,6 +85,7 @@ impl Application {
             App::new()
                 // No client address in the log format: we never record who reads or writes what.
                 .wrap(Logger::new("%r %s %b %Dms"))
+                .wrap(middleware::from_fn(conditional::middleware))
                 .wrap(middleware::from_fn(csrf::middleware))
                 .wrap(Compress::default())
                 .app_data(state.clone())

@@ -19,6 +19,12 @@ pub struct PageMeta {
     /// Absolute URL; error pages have none.
     pub canonical: Option<String>,
     pub noindex: bool,
+    /// OpenGraph type: `website`, or `article` for a guide or a story.
+    pub og_type: &'static str,
+    /// The page's own feed, besides the site's: (title, path without `.atom`/`.xml`).
+    pub feed: Option<(String, String)>,
+    /// Structured data for search engines, already escaped for a script element.
+    pub json_ld: Option<String>,
 }
 
 impl PageMeta {
@@ -28,7 +34,26 @@ impl PageMeta {
             description: description.to_owned(),
             canonical: Some(format!("{base_url}{path}")),
             noindex: false,
+            og_type: "website",
+            feed: None,
+            json_ld: None,
         }
+    }
+
+    pub fn with_feed(mut self, title: &str, path: &str) -> Self {
+        self.feed = Some((title.to_owned(), path.to_owned()));
+        self
+    }
+
+    pub fn article(mut self) -> Self {
+        self.og_type = "article";
+        self
+    }
+
+    /// Adds JSON-LD; `<` is escaped so the data can never close its script element.
+    pub fn with_json_ld(mut self, data: &serde_json::Value) -> Self {
+        self.json_ld = Some(data.to_string().replace('<', "\\u003c"));
+        self
     }
 
     pub fn error(heading: &str) -> Self {
@@ -37,6 +62,9 @@ impl PageMeta {
             description: heading.to_owned(),
             canonical: None,
             noindex: true,
+            og_type: "website",
+            feed: None,
+            json_ld: None,
         }
     }
 }
@@ -79,6 +107,22 @@ pub fn age_ja(elapsed: chrono::Duration) -> String {
         60..=1439 => format!("{}時間前", minutes / 60),
         _ => format!("{}日前", minutes / 1440),
     }
+}
+
+/// Text made safe to place inside HTML, for the few fragments built outside templates (feeds).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');

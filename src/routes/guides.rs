@@ -53,7 +53,8 @@ async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
             "ガイド",
             "セカンドパートナーという関係を、家族を傷つけずに長く健やかに続けるための編集部のガイド。",
             &path,
-        ),
+        )
+        .with_feed("縁側：ガイド", "/guides/feed"),
         guides: guides.iter().map(GuideCard::from).collect(),
         pagination: Pagination::new("/guides", "", query.page, pages),
     })
@@ -121,7 +122,20 @@ async fn show(
                 &guide.summary
             },
             &format!("/guides/{}", guide.slug),
-        ),
+        )
+        .article()
+        .with_json_ld(&serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "Article",
+            "headline": guide.title,
+            "description": guide.summary,
+            "inLanguage": "ja",
+            "datePublished": published.and_utc().to_rfc3339(),
+            "dateModified": guide.updated_at.and_utc().to_rfc3339(),
+            "author": { "@type": "Organization", "name": guide.author_name },
+            "publisher": { "@type": "Organization", "name": crate::views::SITE_NAME },
+            "mainEntityOfPage": format!("{}/guides/{}", state.settings.base_url, guide.slug),
+        })),
         // A table of contents of one heading helps nobody.
         toc: if toc.len() >= 2 {
             toc_sections(toc)

@@ -1,6 +1,7 @@
 //! Routes, one module per area. Handlers parse the request, call one model function and render.
 
 mod assets;
+mod feeds;
 mod guides;
 mod home;
 mod listing;
@@ -39,6 +40,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         AppError::bad_request("URLの検索条件を読み取れませんでした。").into()
     }))
     .app_data(web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into()))
+    // Before guides, stories and tags: their feeds are not slugs, ids or tag pages.
+    .configure(feeds::config)
     .configure(home::config)
     .configure(guides::config)
     // Before stories: /stories/new is not a story id.

@@ -104,7 +104,8 @@ async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
             &heading,
             "セカンドパートナーとの関係を続けている人、終えた人の匿名の体験談。交際期間や出会いのきっかけで絞り込めます。",
             &path,
-        ),
+        )
+        .with_feed("縁側：体験談", "/stories/feed"),
         heading,
         total,
         stories,
@@ -178,7 +179,8 @@ async fn show(
             &story.title,
             &story.excerpt,
             &format!("/stories/{}", story.public_id),
-        ),
+        )
+        .article(),
         facts: story_facts(story.length(), story.how_met(), story.continuing),
         duration: story.length().duration_label(),
         rules: story.rules().as_slice().to_vec(),

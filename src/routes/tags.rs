@@ -65,6 +65,10 @@ async fn show(
             &format!("タグ「{}」", tag.as_ref()),
             &format!("タグ「{}」のついたガイドと体験談。", tag.as_ref()),
             &path,
+        )
+        .with_feed(
+            &format!("縁側：タグ「{}」", tag.as_ref()),
+            &format!("{base}/feed"),
         ),
         tag: tag.as_ref().to_owned(),
         guides: guides.iter().map(GuideCard::from).collect(),

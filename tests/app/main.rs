@@ -3,6 +3,7 @@
 
 mod cli;
 mod editorial;
+mod feeds;
 mod helpers;
 mod mail;
 mod moderation;

@@ -55,9 +55,7 @@ impl PanelNav {
 pub fn panel_meta(title: &str) -> crate::views::PageMeta {
     crate::views::PageMeta {
         title: format!("{title} | 縁側 管理"),
-        description: title.to_owned(),
-        canonical: None,
-        noindex: true,
+        ..crate::views::PageMeta::error(title)
     }
 }
 

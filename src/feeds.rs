@@ -1,0 +1,216 @@
+//! What the public can follow: the items of the feeds and the sitemap. Only published guides and
+//! approved stories past their cooling-off delay, so a submitter's second thoughts reach us first.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{guide_tags, guides, stories, story_tags, tags};
+use crate::domain::{GuideStatus, StoryStatus};
+use crate::models::guide::Guide;
+use crate::models::story::Story;
+use crate::models::tag::Tag;
+use crate::views::story_facts;
+
+/// Which feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Guides,
+    Stories,
+    Tag(String),
+}
+
+/// One entry, ready for RSS or Atom.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Absolute URL; also the entry's stable id.
+    pub url: String,
+    pub title: String,
+    /// Sanitized HTML.
+    pub html: String,
+    pub summary: String,
+    pub published: NaiveDateTime,
+    pub updated: NaiveDateTime,
+    pub tags: Vec<String>,
+}
+
+pub const FEED_SIZE: i64 = 30;
+
+/// Stories approved before this time have cooled off and may be followed.
+pub fn cooled_before(now: NaiveDateTime, delay: std::time::Duration) -> NaiveDateTime {
+    now - Duration::from_std(delay).unwrap_or_default()
+}
+
+fn story_entry(base: &str, s: &Story, tags: Vec<String>) -> Entry {
+    let facts = story_facts(s.length(), s.how_met(), s.continuing);
+    let published = s.published_at.unwrap_or(s.submitted_at);
+    Entry {
+        url: format!("{base}/stories/{}", s.public_id),
+        title: s.title.clone(),
+        // The facts line is plain text in a paragraph of our own; the body was sanitized at write time.
+        html: format!(
+            "<p>{}</p>\n{}",
+            crate::views::escape_html(&facts),
+            s.body_html
+        ),
+        summary: s.excerpt.clone(),
+        published,
+        updated: s.updated_at.max(published),
+        tags,
+    }
+}
+
+fn guide_entry(base: &str, g: &Guide, tags: Vec<String>) -> Entry {
+    let published = g.published_at.unwrap_or(g.updated_at);
+    Entry {
+        url: format!("{base}/guides/{}", g.slug),
+        title: g.title.clone(),
+        html: g.body_html.clone(),
+        summary: g.summary.clone(),
+        published,
+        updated: g.updated_at.max(published),
+        tags,
+    }
+}
+
+fn public_stories(cooled: NaiveDateTime) -> stories::BoxedQuery<'static, crate::db::Backend> {
+    stories::table
+        .filter(stories::status.eq(StoryStatus::Approved.as_str()))
+        .filter(stories::published_at.le(cooled))
+        .into_boxed()
+}
+
+/// The newest entries of a feed, newest first.
+pub fn entries(
+    conn: &mut DbConn,
+    scope: &Scope,
+    base: &str,
+    cooled: NaiveDateTime,
+) -> QueryResult<Vec<Entry>> {
+    let tag_id = match scope {
+        Scope::Tag(name) => match crate::domain::TagName::parse(name) {
+            Ok(t) => match Tag::find(conn, &t)? {
+                Some(id) => Some(id),
+                None => return Ok(Vec::new()),
+            },
+            Err(_) => return Ok(Vec::new()),
+        },
+        _ => None,
+    };
+    let mut out = Vec::new();
+    if matches!(scope, Scope::All | Scope::Stories | Scope::Tag(_)) {
+        let mut q = public_stories(cooled);
+        if let Some(id) = tag_id {
+            q = q.filter(
+                stories::id.eq_any(
+                    story_tags::table
+                        .filter(story_tags::tag_id.eq(id))
+                        .select(story_tags::story_id),
+                ),
+            );
+        }
+        let list: Vec<Story> = q
+            .order((stories::published_at.desc(), stories::id.desc()))
+            .limit(FEED_SIZE)
+            .select(Story::as_select())
+            .load(conn)?;
+        let ids: Vec<i32> = list.iter().map(|s| s.id).collect();
+        let mut t = Tag::of_stories(conn, &ids)?;
+        out.extend(
+            list.iter()
+                .map(|s| story_entry(base, s, t.remove(&s.id).unwrap_or_default())),
+        );
+    }
+    if matches!(scope, Scope::All | Scope::Guides | Scope::Tag(_)) {
+        let mut q = guides::table
+            .filter(guides::status.eq(GuideStatus::Published.as_str()))
+            .into_boxed();
+        if let Some(id) = tag_id {
+            q = q.filter(
+                guides::id.eq_any(
+                    guide_tags::table
+                        .filter(guide_tags::tag_id.eq(id))
+                        .select(guide_tags::guide_id),
+                ),
+            );
+        }
+        let list: Vec<Guide> = q
+            .order((guides::published_at.desc(), guides::id.desc()))
+            .limit(FEED_SIZE)
+            .select(Guide::as_select())
+            .load(conn)?;
+        for g in &list {
+            let t = Tag::of_guide(conn, g.id)?;
+            out.push(guide_entry(base, g, t));
+        }
+    }
+    out.sort_by_key(|e| std::cmp::Reverse(e.published));
+    out.truncate(usize::try_from(FEED_SIZE).unwrap_or(30));
+    Ok(out)
+}
+
+/// Every public page with its last change, for the sitemap.
+pub fn sitemap(
+    conn: &mut DbConn,
+    base: &str,
+    cooled: NaiveDateTime,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    let mut urls: Vec<(String, NaiveDateTime)> = Vec::new();
+    let guides: Vec<(String, NaiveDateTime)> = guides::table
+        .filter(guides::status.eq(GuideStatus::Published.as_str()))
+        .select((guides::slug, guides::updated_at))
+        .load(conn)?;
+    let stories: Vec<(String, NaiveDateTime)> = public_stories(cooled)
+        .select((stories::public_id, stories::updated_at))
+        .load(conn)?;
+    let newest = guides
+        .iter()
+        .chain(stories.iter())
+        .map(|(_, t)| *t)
+        .max()
+        .unwrap_or_default();
+    for path in ["/", "/guides", "/stories", "/transparency"] {
+        urls.push((format!("{base}{path}"), newest));
+    }
+    urls.extend(
+        guides
+            .iter()
+            .map(|(slug, t)| (format!("{base}/guides/{slug}"), *t)),
+    );
+    urls.extend(
+        stories
+            .iter()
+            .map(|(id, t)| (format!("{base}/stories/{id}"), *t)),
+    );
+    // Tags that name at least one public page.
+    let story_tag_names: Vec<String> = story_tags::table
+        .inner_join(tags::table)
+        .filter(
+            story_tags::story_id.eq_any(
+                stories::table
+                    .filter(stories::status.eq(StoryStatus::Approved.as_str()))
+                    .filter(stories::published_at.le(cooled))
+                    .select(stories::id),
+            ),
+        )
+        .select(tags::name)
+        .distinct()
+        .load(conn)?;
+    let guide_tag_names: Vec<String> = guide_tags::table
+        .inner_join(tags::table)
+        .inner_join(guides::table)
+        .filter(guides::status.eq(GuideStatus::Published.as_str()))
+        .select(tags::name)
+        .distinct()
+        .load(conn)?;
+    let mut names: Vec<String> = story_tag_names.into_iter().chain(guide_tag_names).collect();
+    names.sort();
+    names.dedup();
+    urls.extend(
+        names
+            .iter()
+            .map(|n| (format!("{base}{}", crate::views::tag_href(n)), newest)),
+    );
+    Ok(urls)
+}
