@@ -39,6 +39,8 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     /// How long an approved story waits before it enters feeds, the sitemap and digests.
     pub feed_delay: Duration,
+    /// How often a subscriber gets a digest.
+    pub digest_interval: Duration,
 }
 
 const KEYS: &[&str] = &[
@@ -56,6 +58,7 @@ const KEYS: &[&str] = &[
     "reject_reasons",
     "timezone",
     "feed_delay_minutes",
+    "digest_days",
 ];
 
 const DEFAULT_REJECT_REASONS: &[&str] = &[
@@ -160,6 +163,7 @@ impl Settings {
             submissions_per_hour: src.number("submissions_per_hour", 5usize)?,
             reject_reasons,
             feed_delay: Duration::from_secs(60 * src.number("feed_delay_minutes", 60u64)?),
+            digest_interval: Duration::from_secs(86_400 * src.number("digest_days", 7u64)?.max(1)),
             timezone: match src.get("timezone") {
                 None => chrono_tz::Asia::Tokyo,
                 Some(name) => name.trim().parse().map_err(|_| {

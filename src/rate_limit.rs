@@ -19,6 +19,7 @@ pub enum Action {
     ReceiptLookup,
     Login,
     Report,
+    Subscribe,
 }
 
 struct State {

@@ -1,21 +1,36 @@
-//! Publishes scheduled guides when their time comes. Each node runs it; the conditional update in
-//! `editorial::publish_due` makes sure each guide is published once.
+//! Time-driven work: publishes scheduled guides when their time comes and queues subscribers'
+//! digests. Each node runs it; conditional updates make sure each happens once.
 
 use std::time::Duration;
 
+use crate::config::Settings;
 use crate::db::DbPool;
 use crate::models::editorial;
 use crate::models::now;
+use crate::models::subscription;
+use crate::secrets::SecretKey;
 
 const POLL: Duration = Duration::from_secs(1);
 
-pub fn spawn(pool: DbPool) {
+pub fn spawn(pool: DbPool, settings: Settings, key: SecretKey) {
     tokio::spawn(async move {
         loop {
-            let p = pool.clone();
+            let (p, s, k) = (pool.clone(), settings.clone(), key.clone());
             let result = actix_web::web::block(move || -> anyhow::Result<Vec<String>> {
                 let mut conn = p.get()?;
-                Ok(editorial::publish_due(&mut conn, now())?)
+                let published = editorial::publish_due(&mut conn, now())?;
+                let digests = subscription::send_digests(
+                    &mut conn,
+                    &s.base_url,
+                    &k,
+                    s.digest_interval,
+                    s.feed_delay,
+                    now(),
+                )?;
+                if digests > 0 {
+                    tracing::info!(digests, "digests queued");
+                }
+                Ok(published)
             })
             .await;
             match result {

@@ -70,7 +70,7 @@ impl Application {
         let settings = settings.with_bound_port(port);
         let secret = SecretKey::load(settings.secret_key.as_deref(), &settings.data_dir)?;
         mail::sender::spawn(pool.clone(), settings.clone())?;
-        scheduler::spawn(pool.clone());
+        scheduler::spawn(pool.clone(), settings.clone(), secret.clone());
         let (index, opened) = SearchIndex::open(&settings.data_dir.join("search"))?;
         let index = Arc::new(index);
         search::indexer::spawn(pool.clone(), index.clone(), opened == Opened::Fresh);

@@ -150,6 +150,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    subscriptions (id) {
+        id -> Integer,
+        email -> Text,
+        want_guides -> Bool,
+        want_stories -> Bool,
+        tag -> Nullable<Text>,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        digest_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     tags (id) {
         id -> Integer,
         name -> Text,
@@ -197,4 +210,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     guide_revisions,
     redirects,
     featured_stories,
+    subscriptions,
 );

@@ -10,6 +10,7 @@ pub fn moderator_alert(to: Vec<String>, waiting: i64, base_url: &str) -> Mail {
     Mail {
         kind: MODERATOR_ALERT.to_owned(),
         to,
+        unsubscribe: None,
         subject: format!("【縁側】審査待ちの体験談が{waiting}件あります"),
         body: format!(
             "新しい体験談が届いています。現在、審査待ちは{waiting}件です。\n\n\
@@ -23,6 +24,7 @@ pub fn story_approved(to: &str, public_url: &str) -> Mail {
     Mail {
         kind: DECISION.to_owned(),
         to: vec![to.to_owned()],
+        unsubscribe: None,
         subject: "【縁側】体験談を公開しました".to_owned(),
         body: format!(
             "縁側に体験談をお寄せいただき、ありがとうございました。\n\
@@ -38,6 +40,7 @@ pub fn story_rejected(to: &str, reason: &str, status_url: &str) -> Mail {
     Mail {
         kind: DECISION.to_owned(),
         to: vec![to.to_owned()],
+        unsubscribe: None,
         subject: "【縁側】体験談の審査結果のお知らせ".to_owned(),
         body: format!(
             "縁側に体験談をお寄せいただき、ありがとうございました。\n\
@@ -45,6 +48,47 @@ pub fn story_rejected(to: &str, reason: &str, status_url: &str) -> Mail {
              理由: {reason}\n\n\
              受付番号をお持ちであれば、{status_url} から内容の取り下げ（削除）ができます。\n\
              このメールアドレスは、このお知らせを送ったあと削除しました。\n"
+        ),
+    }
+}
+
+pub const SUBSCRIPTION_CONFIRM: &str = "subscription_confirm";
+pub const DIGEST: &str = "digest";
+
+pub fn confirm_subscription(to: &str, confirm_url: &str) -> Mail {
+    Mail {
+        kind: SUBSCRIPTION_CONFIRM.to_owned(),
+        to: vec![to.to_owned()],
+        unsubscribe: None,
+        subject: "【縁側】メール配信の登録を確認してください".to_owned(),
+        body: format!(
+            "縁側の新着のお知らせに、このメールアドレスで登録の申し込みがありました。\n\
+             登録する場合は、次のページを開いて「登録を確定する」を押してください。\n\n\
+             {confirm_url}\n\n\
+             心当たりがない場合は、このメールを無視してください。確定しない限り、このアドレスに何も送りません。\n"
+        ),
+    }
+}
+
+/// One line of a digest: a title and its address.
+pub struct DigestItem {
+    pub kind: &'static str,
+    pub title: String,
+    pub url: String,
+}
+
+pub fn digest(to: &str, items: &[DigestItem], unsubscribe_url: &str) -> Mail {
+    let list: String = items
+        .iter()
+        .map(|i| format!("・［{}］{}\n  {}\n", i.kind, i.title, i.url))
+        .collect();
+    Mail {
+        kind: DIGEST.to_owned(),
+        to: vec![to.to_owned()],
+        unsubscribe: Some(unsubscribe_url.to_owned()),
+        subject: format!("【縁側】新着のお知らせ（{}件）", items.len()),
+        body: format!(
+            "縁側の新着です。\n\n{list}\n配信の停止はこちら（ワンクリックで停止し、アドレスを削除します）：\n{unsubscribe_url}\n"
         ),
     }
 }

@@ -20,6 +20,9 @@ pub struct Mail {
     pub to: Vec<String>,
     pub subject: String,
     pub body: String,
+    /// A one-click unsubscribe URL (RFC 8058), for mail sent to subscribers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 impl Mail {

@@ -65,6 +65,18 @@ fn build(mail: &Mail, from: &Mailbox) -> anyhow::Result<Message> {
             .parse()
             .with_context(|| "a queued recipient is not an address")?);
     }
+    if let Some(url) = &mail.unsubscribe {
+        use lettre::message::header::{HeaderName, HeaderValue};
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{url}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+    }
     builder
         .body(mail.body.clone())
         .context("cannot build the message")

@@ -5,11 +5,12 @@ mod feeds;
 mod guides;
 mod home;
 mod listing;
-mod moderation;
+pub(crate) mod moderation;
 pub(crate) mod search;
 mod stories;
 mod story_form;
 mod submit;
+mod subscribe;
 mod tags;
 mod transparency;
 
@@ -50,6 +51,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     .configure(tags::config)
     .configure(search::config)
     .configure(transparency::config)
+    .configure(subscribe::config)
     .configure(assets::config)
     .configure(moderation::config)
     .default_service(web::to(not_found));

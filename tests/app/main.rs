@@ -16,5 +16,6 @@ mod search;
 mod smtp;
 mod staff;
 mod submission;
+mod subscriptions;
 mod visibility;
 mod wordpress;

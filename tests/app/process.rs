@@ -34,15 +34,17 @@ impl ServerProcess {
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("engawa ready at ").nth(1) {
-                    let _ = tx.send(
-                        rest.split_whitespace()
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned(),
-                    );
-                }
+                // Logged before announced, so the log read after "ready" holds the ready line.
+                let ready = line.split("engawa ready at ").nth(1).map(|rest| {
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                });
                 sink.lock().unwrap().push(line);
+                if let Some(address) = ready {
+                    let _ = tx.send(address);
+                }
             }
         });
         let address = match rx.recv_timeout(Duration::from_secs(60)) {

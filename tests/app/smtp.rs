@@ -11,6 +11,8 @@ pub struct Received {
     pub to: Vec<String>,
     pub subject: String,
     pub body: String,
+    /// The message as it came over the wire, headers included.
+    pub raw: String,
 }
 
 #[derive(Clone, Default)]
@@ -40,10 +42,12 @@ impl Handler for Collector {
                 m.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
             )
         });
+        let raw = String::from_utf8_lossy(&self.data).into_owned();
         self.inbox.lock().unwrap().push(Received {
             to: self.to.clone(),
             subject,
             body,
+            raw,
         });
         response::OK
     }

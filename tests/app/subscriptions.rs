@@ -1,0 +1,200 @@
+//! Email subscriptions against a real SMTP server: double opt-in, digest, one-click unsubscribe.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, TestDatabase, guide, spawn_configured, story, with};
+use crate::smtp::{SmtpServer, free_port};
+
+async fn app(port: u16) -> TestApp {
+    spawn_configured(TestDatabase::new(), false, |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        s.base_url = "https://engawa.example".to_owned();
+        s.digest_interval = Duration::from_secs(1);
+        s.feed_delay = Duration::ZERO;
+        s.mail_retry = Duration::from_secs(1);
+    })
+    .await
+}
+
+/// The first address on `site` in a mail body, as a path.
+fn link(body: &str, prefix: &str) -> String {
+    let start = body
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in {body}"));
+    let url: String = body[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    url.trim_start_matches("https://engawa.example").to_owned()
+}
+
+fn subscriptions(app: &TestApp) -> Vec<String> {
+    use diesel::prelude::*;
+    engawa::db::schema::subscriptions::table
+        .select(engawa::db::schema::subscriptions::email)
+        .load(&mut app.conn())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn subscribe_confirm_digest_and_one_click_unsubscribe() {
+    let port = free_port();
+    let smtp = SmtpServer::start(port);
+    let app = app(port).await;
+    let reader = app.browser();
+
+    let bad = reader
+        .submit(
+            "/subscribe",
+            "/subscribe",
+            &[("email", "not-an-address"), ("guides", "yes")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text(".error-summary").contains("メールアドレスの形式"));
+
+    let page = reader
+        .submit(
+            "/subscribe",
+            "/subscribe",
+            &[
+                ("email", "reader@example.jp"),
+                ("guides", "yes"),
+                ("stories", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location.as_deref(), Some("/subscribe/sent"));
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails[0].to, vec!["reader@example.jp"]);
+    assert_eq!(
+        mails[0].subject,
+        "【縁側】メール配信の登録を確認してください"
+    );
+    let confirm = link(&mails[0].body, "https://engawa.example/subscribe/confirm");
+
+    // Nothing but the confirmation goes to an unconfirmed address, even with news to tell.
+    app.seed(&[guide("before-confirm", "確認前のガイド", "published")]);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(smtp.received().len(), 1, "no digest before confirmation");
+
+    // Opening the link shows a button; only the button confirms.
+    let landing = reader.get(&confirm).await;
+    assert_eq!(landing.status, 200);
+    let forged = reader.get(&confirm.replace("sig=", "sig=0")).await;
+    assert_eq!(
+        forged.status, 404,
+        "a link that was not signed by us does nothing"
+    );
+    let token = landing.csrf();
+    let done = reader.post(&confirm, &[("csrf_token", &token)]).await;
+    assert_eq!(done.status, 200);
+    assert_eq!(done.text("h1"), "登録しました");
+
+    app.seed(&[
+        guide("after-confirm", "確認後のガイド", "published"),
+        with(
+            story("dgstxxxxxxx2", "確認後の体験談", "approved"),
+            "published_at",
+            json!(chrono::Utc::now().to_rfc3339()),
+        ),
+        story("pendxxxxxxx2", "審査待ちの話", "pending"),
+    ]);
+    let mails = smtp.wait_for(2).await;
+    let digest = &mails[1];
+    assert_eq!(digest.to, vec!["reader@example.jp"]);
+    assert_eq!(digest.subject, "【縁側】新着のお知らせ（2件）");
+    assert!(
+        digest.body.contains("確認後のガイド") && digest.body.contains("確認後の体験談"),
+        "{}",
+        digest.body
+    );
+    assert!(
+        digest
+            .body
+            .contains("https://engawa.example/guides/after-confirm")
+    );
+    assert!(
+        !digest.body.contains("確認前のガイド"),
+        "only what is new since confirmation"
+    );
+    assert!(
+        !digest.body.contains("審査待ちの話"),
+        "never what is not public"
+    );
+    let unsubscribe = link(&digest.body, "https://engawa.example/unsubscribe");
+    assert!(
+        digest.raw.contains(&format!(
+            "List-Unsubscribe: <https://engawa.example{unsubscribe}>"
+        )),
+        "{}",
+        digest.raw
+    );
+    assert!(
+        digest
+            .raw
+            .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    );
+
+    // RFC 8058: the mail program posts, with no page, no cookie and no token.
+    let one_click = reqwest::Client::new()
+        .post(format!("{}{unsubscribe}", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one_click.status(), 200);
+    assert!(
+        subscriptions(&app).is_empty(),
+        "unsubscribing deletes the address"
+    );
+
+    app.seed(&[guide("after-unsubscribe", "停止後のガイド", "published")]);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(smtp.received().len(), 2, "nothing after unsubscribing");
+}
+
+#[tokio::test]
+async fn subscribing_an_address_twice_reveals_nothing_and_changes_nothing() {
+    let port = free_port();
+    let smtp = SmtpServer::start(port);
+    let app = app(port).await;
+    let first = app.browser();
+    first
+        .submit(
+            "/subscribe",
+            "/subscribe",
+            &[("email", "a@example.jp"), ("guides", "yes")],
+        )
+        .await;
+    let mails = smtp.wait_for(1).await;
+    let confirm = link(&mails[0].body, "https://engawa.example/subscribe/confirm");
+    let token = first.get(&confirm).await.csrf();
+    first.post(&confirm, &[("csrf_token", &token)]).await;
+
+    let stranger = app.browser();
+    let page = stranger
+        .submit(
+            "/subscribe",
+            "/subscribe",
+            &[("email", "a@example.jp"), ("stories", "yes")],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/subscribe/sent"),
+        "the same answer as for a new address"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        smtp.received().len(),
+        1,
+        "no mail to a confirmed address from a stranger's request"
+    );
+    assert_eq!(subscriptions(&app), vec!["a@example.jp"]);
+}
