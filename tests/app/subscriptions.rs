@@ -102,6 +102,9 @@ async fn subscribe_confirm_digest_and_one_click_unsubscribe() {
             json!(chrono::Utc::now().to_rfc3339()),
         ),
         story("pendxxxxxxx2", "審査待ちの話", "pending"),
+        story("rejxxxxxxxx2", "不採用の話", "rejected"),
+        story("wthxxxxxxxx2", "取り下げの話", "withdrawn"),
+        guide("draft-after", "下書きのガイド", "draft"),
     ]);
     let mails = smtp.wait_for(2).await;
     let digest = &mails[1];
@@ -121,10 +124,17 @@ async fn subscribe_confirm_digest_and_one_click_unsubscribe() {
         !digest.body.contains("確認前のガイド"),
         "only what is new since confirmation"
     );
-    assert!(
-        !digest.body.contains("審査待ちの話"),
-        "never what is not public"
-    );
+    for hidden in [
+        "審査待ちの話",
+        "不採用の話",
+        "取り下げの話",
+        "下書きのガイド",
+    ] {
+        assert!(
+            !digest.body.contains(hidden),
+            "never what is not public: {hidden}"
+        );
+    }
     let unsubscribe = link(&digest.body, "https://engawa.example/unsubscribe");
     assert!(
         digest.raw.contains(&format!(
