@@ -46,6 +46,8 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Copy the live SQLite database to DEST, consistently, while the site keeps serving.
+    Backup { dest: PathBuf },
     /// Rebuild the search index from the database (stop the server first: it holds the index).
     Reindex,
     /// Manage staff accounts.
@@ -139,6 +141,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: UserCommand::Add { email, role, name },
         } => add_user(&settings, &email, &role, name.as_deref()),
         Command::Reindex => reindex(&settings),
+        Command::Backup { dest } => {
+            let started = std::time::Instant::now();
+            let pool = db::connect(&settings.database_url)?;
+            let mut conn = pool.get().context("cannot get a database connection")?;
+            let (stories, guides) = db::backup_sqlite(&mut conn, &dest)?;
+            println!(
+                "backed up {stories} story(ies) and {guides} guide(s) to {} in {:.1} s",
+                dest.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Demo { stories, seed } => {
             let started = std::time::Instant::now();
             let pool = db::connect(&settings.database_url)?;
@@ -285,6 +299,12 @@ fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             app.port(),
             settings.data_dir.display()
         );
-        app.run().await.context("the server stopped with an error")
+        app.run()
+            .await
+            .context("the server stopped with an error")?;
+        // In-flight requests have finished (or the 10-second grace ran out); the indexer and the
+        // mailer commit after every step, so nothing is left half-done.
+        tracing::info!("engawa stopped");
+        Ok(())
     })
 }

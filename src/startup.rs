@@ -24,6 +24,9 @@ pub struct AppState {
     pub secret: SecretKey,
     pub limiter: RateLimiter,
     pub search: Arc<SearchIndex>,
+    /// Set on SIGTERM: /readyz answers 503 so the load balancer stops sending, while the server
+    /// keeps serving for the drain period.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -46,7 +49,13 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    state: web::Data<AppState>,
 }
+
+/// After SIGTERM or SIGINT: how long the node keeps serving while reporting not-ready, then how
+/// long in-flight requests may take to finish. Together under ten seconds.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(7);
 
 impl Application {
     /// Connects to the database, applies migrations, fills an empty database with the demo
@@ -80,7 +89,9 @@ impl Application {
             secret,
             limiter: RateLimiter::default(),
             search: index,
+            draining: std::sync::atomic::AtomicBool::new(false),
         });
+        let state_for_signals = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 // No client address in the log format: we never record who reads or writes what.
@@ -92,8 +103,16 @@ impl Application {
                 .configure(routes::config)
         })
         .listen(listener)?
+        // Signals are handled below, so that the node can drain before it stops accepting.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
-        Ok(Application { port, server, pool })
+        Ok(Application {
+            port,
+            server,
+            pool,
+            state: state_for_signals,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -104,7 +123,33 @@ impl Application {
         self.pool.clone()
     }
 
+    /// Serves until SIGTERM or SIGINT, then drains and stops gracefully.
     pub async fn run(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                tracing::error!("cannot listen for shutdown signals");
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            tracing::info!(
+                drain_s = DRAIN.as_secs(),
+                "shutting down: draining, then finishing requests in flight"
+            );
+            state
+                .draining
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(DRAIN).await;
+            handle.stop(true).await;
+        });
         self.server.await
     }
 }

@@ -138,15 +138,65 @@ pub fn connect(url: &str) -> anyhow::Result<DbPool> {
 pub fn migrate(conn: &mut DbConn) -> anyhow::Result<()> {
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConn::Postgres(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
+        DbConn::Postgres(c) => {
+            // Nodes starting together take turns: one migrates, the others then find nothing to do.
+            c.batch_execute("SELECT pg_advisory_lock(8217402)")
+                .map_err(|e| anyhow!("cannot lock the database for migrations: {e}"))?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            let _ = c.batch_execute("SELECT pg_advisory_unlock(8217402)");
+            result
+        }
     }
     .map_err(|e| anyhow!("cannot apply database migrations: {e}"))?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
     Ok(())
+}
+
+/// Copies a live SQLite database to `dest` with `VACUUM INTO`: one consistent snapshot, taken
+/// while the site keeps serving (writers wait only for the copy's read transaction to start).
+/// Returns the number of stories and guides in the copy, read back from it.
+pub fn backup_sqlite(conn: &mut DbConn, dest: &Path) -> anyhow::Result<(i64, i64)> {
+    use diesel::RunQueryDsl;
+    if dest.exists() {
+        anyhow::bail!(
+            "{} already exists; choose a new file for the backup",
+            dest.display()
+        );
+    }
+    let DbConn::Sqlite(c) = conn else {
+        anyhow::bail!(
+            "engawa backup copies SQLite databases; for PostgreSQL use pg_dump (docs/OPERATIONS.md)"
+        );
+    };
+    let target = dest
+        .to_str()
+        .ok_or_else(|| anyhow!("the backup path must be valid UTF-8"))?;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(target)
+        .execute(c)
+        .map_err(|e| anyhow!("the backup failed: {e}"))?;
+    let mut copy = SqliteConnection::establish(target)
+        .map_err(|e| anyhow!("the backup does not open: {e}"))?;
+    #[derive(diesel::QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    let check: Check = diesel::sql_query("PRAGMA integrity_check").get_result(&mut copy)?;
+    if check.integrity_check != "ok" {
+        anyhow::bail!(
+            "the backup failed its integrity check: {}",
+            check.integrity_check
+        );
+    }
+    use diesel::QueryDsl;
+    let stories: i64 = schema::stories::table.count().get_result(&mut copy)?;
+    let guides: i64 = schema::guides::table.count().get_result(&mut copy)?;
+    Ok((stories, guides))
 }
 
 /// The URL without its password, for messages.

@@ -3,6 +3,7 @@
 mod assets;
 mod feeds;
 mod guides;
+mod health;
 mod home;
 mod listing;
 pub(crate) mod moderation;
@@ -42,6 +43,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     }))
     .app_data(web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into()))
     // Before guides, stories and tags: their feeds are not slugs, ids or tag pages.
+    .configure(health::config)
     .configure(feeds::config)
     .configure(home::config)
     .configure(guides::config)

@@ -59,6 +59,13 @@ impl TestDatabase {
         }
     }
 
+    /// The PostgreSQL server's admin URL and this test's database name.
+    pub fn postgres(&self) -> Option<(&str, &str)> {
+        self.postgres
+            .as_ref()
+            .map(|(a, n)| (a.as_str(), n.as_str()))
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()
     }

@@ -66,6 +66,26 @@ impl ServerProcess {
         self.log.lock().unwrap().join("\n")
     }
 
+    /// Sends SIGTERM and waits for the process to exit; returns how long that took.
+    pub fn terminate(mut self) -> Duration {
+        let started = std::time::Instant::now();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        loop {
+            if self.child.try_wait().expect("wait").is_some() {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the server ignored SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Stops it at once, as a crash or `kill -9` would.
     pub fn kill(mut self) {
         let _ = self.child.kill();
