@@ -7,6 +7,7 @@ mod feeds;
 mod helpers;
 mod mail;
 mod moderation;
+mod nodes;
 mod operations;
 mod pages;
 mod privacy;

@@ -1,0 +1,177 @@
+//! Two `engawa serve` processes on one PostgreSQL database, as behind a load balancer: any node
+//! takes any request, each keeps its own search index, and what must happen once happens once.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+
+use crate::helpers::{Browser, TestDatabase, as_refs, story_fields};
+use crate::process::ServerProcess;
+use crate::smtp::{SmtpServer, free_port};
+
+fn add_user(db: &TestDatabase, email: &str, role: &str, password: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engawa"))
+        .args(["user", "add", "--email", email, "--role", role])
+        .env("DATABASE_URL", &db.url)
+        .env("ENGAWA_DATA_DIR", db.data_dir())
+        .env("ENGAWA_CONFIG", "/dev/null")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+async fn eventually(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_nodes_share_sessions_search_mail_and_schedules() {
+    let db = TestDatabase::new();
+    if !db.is_postgres() {
+        return; // Several nodes need PostgreSQL; runs in the PostgreSQL pass.
+    }
+    let port = free_port();
+    let smtp = SmtpServer::start(port);
+    add_user(&db, "mod@engawa.test", "moderator", "moderator-password");
+    add_user(&db, "ed@engawa.test", "editor", "editor-password!");
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let env = [
+        (
+            "ENGAWA_SECRET_KEY",
+            "a-secret-shared-by-every-node-of-the-site",
+        ),
+        ("ENGAWA_SMTP_URL", smtp_url.as_str()),
+        ("ENGAWA_FEED_DELAY_MINUTES", "0"),
+        ("ENGAWA_MAIL_RETRY_SECONDS", "1"),
+    ];
+    let a = ServerProcess::start(&db, &["serve"], &env);
+    let b_dir = tempfile::tempdir().unwrap();
+    let mut b_env = env.to_vec();
+    b_env.push(("ENGAWA_DATA_DIR", b_dir.path().to_str().unwrap()));
+    let b = ServerProcess::start(&db, &["serve"], &b_env);
+
+    // Submitted on A, approved on B.
+    let submitter = Browser::new(&a.address);
+    let mut fields = story_fields("二つのノードの話");
+    for (k, v) in fields.iter_mut() {
+        if *k == "email" {
+            *v = "me@example.jp".to_owned();
+        }
+        if *k == "body" {
+            v.push_str("灯台守の話をしました。");
+        }
+    }
+    let code = submitter.send_story(&as_refs(&fields)).await;
+    let moderator = Browser::new(&b.address);
+    moderator
+        .login("mod@engawa.test", "moderator-password")
+        .await;
+    let queue = moderator.get("/mod").await;
+    let href = queue
+        .attr("table.queue tbody a", "href")
+        .expect("the story is in B's queue");
+    let public_id = href.rsplit('/').next().unwrap().to_owned();
+    let approved = moderator
+        .submit(&href, &format!("{href}/approve"), &[])
+        .await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
+
+    // On A's pages at once, in A's own search index within seconds.
+    let reader = Browser::new(&a.address);
+    assert_eq!(
+        reader.get(&format!("/stories/{public_id}")).await.status,
+        200
+    );
+    eventually(
+        "the story in A's search",
+        Duration::from_secs(5),
+        async || {
+            !reader
+                .get("/search?q=%E7%81%AF%E5%8F%B0")
+                .await
+                .texts("ol.results .card-title")
+                .is_empty()
+        },
+    )
+    .await;
+    // The receipt code works on either node.
+    let status = Browser::new(&b.address)
+        .submit("/stories/status", "/stories/status", &[("code", &code)])
+        .await;
+    assert_eq!(status.text(".status-label"), "公開中");
+
+    // Mail: the moderators' alert and the decision, each exactly once though two nodes deliver.
+    let mails = smtp.wait_for(2).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mails_after = smtp.received();
+    assert_eq!(
+        mails_after.len(),
+        2,
+        "each mail once: {:#?}",
+        mails_after.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert!(mails.iter().any(|m| m.to == vec!["me@example.jp"]));
+
+    // A guide scheduled on B publishes once, and A shows it.
+    let editor = Browser::new(&b.address);
+    editor.login("ed@engawa.test", "editor-password!").await;
+    let form = editor.get("/mod/guides/new").await;
+    let at = {
+        use chrono::TimeZone;
+        chrono_tz::Asia::Tokyo
+            .from_utc_datetime(&(chrono::Utc::now().naive_utc() + chrono::Duration::seconds(2)))
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+    };
+    let token = form.csrf();
+    let saved = editor
+        .post(
+            "/mod/guides/new",
+            &[
+                ("csrf_token", &token),
+                ("title", "予約されたガイド"),
+                ("slug", "scheduled-on-b"),
+                ("body", "二つのノードで一度だけ公開されます。"),
+                ("publish_at", &at),
+                ("action", "schedule"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    eventually(
+        "the scheduled guide on A",
+        Duration::from_secs(8),
+        async || reader.get("/guides/scheduled-on-b").await.status == 200,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut conn = engawa::db::establish(&db.url).unwrap();
+    let events: i64 = engawa::db::schema::outbox::table
+        .filter(engawa::db::schema::outbox::topic.eq("guide.published"))
+        .filter(engawa::db::schema::outbox::payload.like("%scheduled-on-b%"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(events, 1, "published once, by one node");
+    let logged = [a.log(), b.log()]
+        .iter()
+        .map(|l| l.matches("scheduled guide published").count())
+        .sum::<usize>();
+    assert_eq!(logged, 1);
+}
