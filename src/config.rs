@@ -41,6 +41,11 @@ pub struct Settings {
     pub feed_delay: Duration,
     /// How often a subscriber gets a digest.
     pub digest_interval: Duration,
+    /// Proxies whose X-Forwarded-For is believed (for rate limits).
+    pub trusted_proxies: crate::client::TrustedProxies,
+    /// `/metrics` answers requests with this bearer token, or from `metrics_allow`.
+    pub metrics_token: Option<String>,
+    pub metrics_allow: crate::client::TrustedProxies,
 }
 
 const KEYS: &[&str] = &[
@@ -59,6 +64,9 @@ const KEYS: &[&str] = &[
     "timezone",
     "feed_delay_minutes",
     "digest_days",
+    "trusted_proxies",
+    "metrics_token",
+    "metrics_allow",
 ];
 
 const DEFAULT_REJECT_REASONS: &[&str] = &[
@@ -164,6 +172,14 @@ impl Settings {
             reject_reasons,
             feed_delay: Duration::from_secs(60 * src.number("feed_delay_minutes", 60u64)?),
             digest_interval: Duration::from_secs(86_400 * src.number("digest_days", 7u64)?.max(1)),
+            trusted_proxies: crate::client::TrustedProxies::parse(
+                &src.get("trusted_proxies").unwrap_or_default(),
+            )?,
+            metrics_token: src.get("metrics_token").filter(|t| t.len() >= 16),
+            // No network is trusted by default: a local reverse proxy would make every visitor local.
+            metrics_allow: crate::client::TrustedProxies::parse(
+                &src.get("metrics_allow").unwrap_or_default(),
+            )?,
             timezone: match src.get("timezone") {
                 None => chrono_tz::Asia::Tokyo,
                 Some(name) => name.trim().parse().map_err(|_| {

@@ -1,5 +1,6 @@
 //! Engawa: guides and anonymous, moderated stories, served as plain HTML.
 
+pub mod client;
 pub mod conditional;
 pub mod config;
 pub mod csrf;
@@ -11,6 +12,7 @@ pub mod feeds;
 pub mod import;
 pub mod mail;
 pub mod markdown;
+pub mod metrics;
 pub mod models;
 pub mod passwords;
 pub mod pii;

@@ -27,6 +27,7 @@ pub struct AppState {
     /// Set on SIGTERM: /readyz answers 503 so the load balancer stops sending, while the server
     /// keeps serving for the drain period.
     pub draining: std::sync::atomic::AtomicBool,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
@@ -90,6 +91,7 @@ impl Application {
             limiter: RateLimiter::default(),
             search: index,
             draining: std::sync::atomic::AtomicBool::new(false),
+            metrics: crate::metrics::Metrics::default(),
         });
         let state_for_signals = state.clone();
         let server = HttpServer::new(move || {
@@ -97,6 +99,7 @@ impl Application {
                 // No client address in the log format: we never record who reads or writes what.
                 .wrap(Logger::new("%r %s %b %Dms"))
                 .wrap(middleware::from_fn(conditional::middleware))
+                .wrap(middleware::from_fn(crate::metrics::middleware))
                 .wrap(middleware::from_fn(csrf::middleware))
                 .wrap(Compress::default())
                 .app_data(state.clone())

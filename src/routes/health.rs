@@ -9,7 +9,8 @@ use crate::startup::AppState;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(crate::metrics::endpoint));
 }
 
 fn plain(ok: bool, text: &str) -> HttpResponse {

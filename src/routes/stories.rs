@@ -224,7 +224,7 @@ async fn report(
     csrf.verify(&form.csrf_token)?;
     let public_id = PublicId::parse(&public_id).map_err(|_| AppError::NotFound)?;
     let reason = ReportReason::parse(&form.reason).map_err(|e| AppError::bad_request(e.0))?;
-    let addr = req.peer_addr().map(|a| a.ip());
+    let addr = state.settings.trusted_proxies.client(&req);
     if !state.limiter.allow(
         Action::Report,
         addr,

@@ -128,7 +128,7 @@ async fn create(
             );
         }
     };
-    let addr = req.peer_addr().map(|a| a.ip());
+    let addr = state.settings.trusted_proxies.client(&req);
     let window = Duration::from_secs(3600);
     if !state.limiter.allow(
         Action::Submit,
@@ -320,7 +320,7 @@ fn code_attempt(
     req: &HttpRequest,
     raw: &str,
 ) -> Result<Result<ReceiptCode, String>, AppError> {
-    let addr = req.peer_addr().map(|a| a.ip());
+    let addr = state.settings.trusted_proxies.client(req);
     if !state
         .limiter
         .allow(Action::ReceiptLookup, addr, CODE_ATTEMPTS, CODE_WINDOW)

@@ -119,7 +119,7 @@ async fn request(
     }
     if !state.limiter.allow(
         Action::Subscribe,
-        req.peer_addr().map(|a| a.ip()),
+        state.settings.trusted_proxies.client(&req),
         SUBSCRIBE_ATTEMPTS,
         Duration::from_secs(3600),
     ) {

@@ -242,3 +242,58 @@ async fn sigterm_under_load_fails_no_request_in_flight_and_exits_promptly() {
     assert!(answered.load(Ordering::Relaxed) > 10, "there was load");
     assert!(took < Duration::from_secs(10), "exited after {took:?}");
 }
+
+#[tokio::test]
+async fn metrics_need_the_token_and_name_routes_not_pages() {
+    let app = crate::helpers::spawn_configured(TestDatabase::new(), false, |s| {
+        s.metrics_token = Some("a-long-metrics-token".to_owned())
+    })
+    .await;
+    app.seed(&[crate::helpers::story(
+        "mtrxxxxxxxx2",
+        "数えられる話",
+        "approved",
+    )]);
+    assert_eq!(app.get("/stories/mtrxxxxxxxx2").await.status, 200);
+    assert_eq!(
+        app.get("/metrics").await.status,
+        404,
+        "hidden without the token"
+    );
+    let wrong = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth("wrong-token-but-long")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 404);
+    let body = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth("a-long-metrics-token")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains(
+            "engawa_http_requests_total{route=\"/stories/{public_id}\",status=\"200\"} 1"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "engawa_http_request_duration_seconds_count{route=\"/stories/{public_id}\"} 1"
+        )
+    );
+    assert!(body.contains("engawa_moderation_queue_length 0"));
+    assert!(body.contains("engawa_mail_undelivered"));
+    assert!(body.contains("engawa_outbox_lag_events"));
+    assert!(
+        !body.contains("mtrxxxxxxxx2"),
+        "no concrete page in the metrics"
+    );
+}

@@ -95,7 +95,7 @@ async fn login(
             status,
         )
     };
-    let addr = req.peer_addr().map(|a| a.ip());
+    let addr = state.settings.trusted_proxies.client(&req);
     if !state.limiter.allow(
         Action::Login,
         addr,
