@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Load benchmark: Engawa against nginx serving the very same bytes, side by side, in one run.
+# Builds the release binary, generates a corpus (the demo content plus STORIES synthetic stories),
+# saves the HTML of each measured page into a folder nginx serves, and runs wrk against each pair
+# with the same threads, connections and duration. Prints one Markdown table, then peak RSS and
+# start-up time. Installs nginx and wrk with apt-get when missing.
+#
+#   benches/load.sh                      # 100,000 stories, 10 s per measurement
+#   STORIES=5000 DURATION=3s benches/load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STORIES="${STORIES:-100000}"
+DURATION="${DURATION:-10s}"
+THREADS="${THREADS:-2}"
+PAGE_CONNECTIONS="${PAGE_CONNECTIONS:-64}"
+SEARCH_CONNECTIONS="${SEARCH_CONNECTIONS:-8}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/engawa-target}"
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+cargo build --release --quiet
+BIN="$CARGO_TARGET_DIR/release/engawa"
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
+export ENGAWA_DATA_DIR="$WORK/data" ENGAWA_CONFIG=/dev/null ENGAWA_LOG=warn ENGAWA_FEED_DELAY_MINUTES=0
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Starts the server and waits until it answers; READY holds the seconds that took.
+start_engawa() {
+  local started
+  started=$(date +%s.%N)
+  ENGAWA_BIND="127.0.0.1:$PORT" ENGAWA_LOG=info "$BIN" serve "$@" >"$WORK/serve.log" 2>&1 &
+  ENGAWA_PID=$!
+  until grep -q "engawa ready at" "$WORK/serve.log" 2>/dev/null; do sleep 0.05; done
+  until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
+  READY=$(python3 -c "import sys; print(round(float(sys.argv[1]) - float(sys.argv[2]), 2))" "$(date +%s.%N)" "$started")
+}
+
+PORT=$(free_port)
+echo "== corpus: demo content + $STORIES synthetic stories" >&2
+start_engawa --demo
+kill "$ENGAWA_PID"; wait "$ENGAWA_PID" 2>/dev/null || true
+"$BIN" demo --stories "$STORIES" >&2
+"$BIN" reindex >&2
+
+echo "== starting Engawa on the corpus" >&2
+start_engawa
+BASE="http://127.0.0.1:$PORT"
+
+STORY=$(curl -s "$BASE/stories" | grep -o 'href="/stories/[a-z0-9]\{12\}"' | head -1 | cut -d'"' -f2)
+GUIDE=/guides/before-you-begin
+PAGES=(
+  "home|/"
+  "guide|$GUIDE"
+  "story|$STORY"
+  "stories p1|/stories"
+  "stories p50 (filter)|/stories?how_met=hobby&page=50"
+  "feed.atom|/feed.atom"
+)
+QUERIES=("ルール" "家族の予定" "アプリ" "月に一度" "灯台")
+for q in "${QUERIES[@]}"; do
+  PAGES+=("search $q|/search?q=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$q")")
+done
+
+# The same bytes for nginx: each page saved under its own file name.
+mkdir -p "$WORK/static"
+NGINX_PORT=$(free_port)
+i=0
+for entry in "${PAGES[@]}"; do
+  path="${entry#*|}"
+  curl -s "$BASE$path" -o "$WORK/static/page$i.html"
+  i=$((i + 1))
+done
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes 2;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type text/html;
+  sendfile on;
+  keepalive_requests 100000;
+  server { listen 127.0.0.1:$NGINX_PORT; root $WORK/static; }
+}
+CONF
+"$NGINX" -c "$WORK/nginx.conf" -p "$WORK"
+
+# Prints "req/s p50 p99" (latencies in ms) from a wrk run.
+measure() {
+  local url=$1 connections=$2
+  wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "$url" 2>/dev/null | awk '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    END { printf "%.0f %.2f %.2f", rps, p50, p99 }'
+}
+
+peak_rss() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$ENGAWA_PID/status"; }
+
+echo
+echo "| page | connections | Engawa req/s | p50 ms | p99 ms | nginx req/s | p50 ms | p99 ms | Engawa/nginx |"
+echo "|---|---|---|---|---|---|---|---|---|"
+i=0
+for entry in "${PAGES[@]}"; do
+  name="${entry%%|*}"; path="${entry#*|}"
+  connections=$PAGE_CONNECTIONS
+  case "$name" in search*) connections=$SEARCH_CONNECTIONS ;; esac
+  read -r e_rps e_p50 e_p99 <<<"$(measure "$BASE$path" "$connections")"
+  read -r n_rps n_p50 n_p99 <<<"$(measure "http://127.0.0.1:$NGINX_PORT/page$i.html" "$connections")"
+  ratio=$(python3 -c "import sys; print(round(float(sys.argv[1]) / max(float(sys.argv[2]), 1), 2))" "$e_rps" "$n_rps")
+  echo "| $name | $connections | $e_rps | $e_p50 | $e_p99 | $n_rps | $n_p50 | $n_p99 | $ratio |"
+  i=$((i + 1))
+done
+echo
+echo "Peak RSS of engawa serve under this load: $(peak_rss) MB"
+kill "$ENGAWA_PID"; wait "$ENGAWA_PID" 2>/dev/null || true
+start_engawa
+echo "Ready (answering /readyz) after a restart with the existing index: $READY s"
+echo "Corpus: $STORIES synthetic stories + demo content; wrk -t$THREADS, ${DURATION} per measurement; $(nproc) cores; $(date -u +%F)"
