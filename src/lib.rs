@@ -14,6 +14,7 @@ pub mod mail;
 pub mod markdown;
 pub mod metrics;
 pub mod models;
+pub mod page_cache;
 pub mod passwords;
 pub mod pii;
 pub mod rate_limit;

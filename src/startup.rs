@@ -28,6 +28,7 @@ pub struct AppState {
     /// keeps serving for the drain period.
     pub draining: std::sync::atomic::AtomicBool,
     pub metrics: crate::metrics::Metrics,
+    pub page_cache: crate::page_cache::PageCache,
 }
 
 impl AppState {
@@ -92,12 +93,14 @@ impl Application {
             search: index,
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics: crate::metrics::Metrics::default(),
+            page_cache: crate::page_cache::PageCache::default(),
         });
         let state_for_signals = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 // No client address in the log format: we never record who reads or writes what.
                 .wrap(Logger::new("%r %s %b %Dms"))
+                .wrap(middleware::from_fn(crate::page_cache::middleware))
                 .wrap(middleware::from_fn(conditional::middleware))
                 .wrap(middleware::from_fn(crate::metrics::middleware))
                 .wrap(middleware::from_fn(csrf::middleware))

@@ -26,6 +26,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/stories", web::get().to(index))
         .route("/stories/reported", web::get().to(reported))
         .route("/stories/{public_id}", web::get().to(show))
+        .route("/stories/{public_id}/report", web::get().to(report_form))
         .route("/stories/{public_id}/report", web::post().to(report));
 }
 
@@ -150,15 +151,12 @@ struct StoryPage {
     tags: Vec<TagLink>,
     edited_by_staff: bool,
     public_id: String,
-    report_reasons: Vec<SelectOption>,
-    csrf: String,
     related: Vec<HitView>,
 }
 
 async fn show(
     state: web::Data<AppState>,
     public_id: web::Path<String>,
-    csrf: Csrf,
 ) -> Result<HttpResponse, AppError> {
     let public_id = PublicId::parse(&public_id).map_err(|_| AppError::NotFound)?;
     let (story, tags) = state
@@ -191,6 +189,41 @@ async fn show(
         body_html: story.body_html,
         tags: tags.iter().map(|t| TagLink::new(t)).collect(),
         edited_by_staff: story.edited_by_staff,
+        public_id: story.public_id,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "stories/report.html")]
+struct ReportPage {
+    meta: PageMeta,
+    title: String,
+    public_id: String,
+    report_reasons: Vec<SelectOption>,
+    csrf: String,
+}
+
+/// The report form lives on its own page, so that a story's page is the same for every reader
+/// (and can be cached).
+async fn report_form(
+    state: web::Data<AppState>,
+    public_id: web::Path<String>,
+    csrf: Csrf,
+) -> Result<HttpResponse, AppError> {
+    let public_id = PublicId::parse(&public_id).map_err(|_| AppError::NotFound)?;
+    let story = state
+        .db(move |conn| Ok(Story::find_public(conn, &public_id)?))
+        .await?;
+    let mut meta = PageMeta::new(
+        &state.settings.base_url,
+        "体験談を通報する",
+        "体験談の通報。",
+        &format!("/stories/{}/report", story.public_id),
+    );
+    meta.noindex = true;
+    page(&ReportPage {
+        meta,
+        title: story.title,
         public_id: story.public_id,
         report_reasons: ReportReason::ALL
             .iter()

@@ -5,7 +5,7 @@
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -141,6 +141,8 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     ready: AtomicBool,
+    /// The outbox position of the searcher currently served; -1 before the first commit.
+    applied: AtomicI64,
     dir: PathBuf,
 }
 
@@ -207,6 +209,10 @@ impl SearchIndex {
                 writer: Mutex::new(writer),
                 fields,
                 ready: AtomicBool::new(ready),
+                applied: AtomicI64::new(match opened {
+                    Opened::Existing { last_applied } => last_applied,
+                    Opened::Fresh => -1,
+                }),
                 dir: dir.to_owned(),
             },
             opened,
@@ -272,6 +278,8 @@ impl SearchIndex {
         prepared.commit()?;
         drop(writer);
         self.reader.reload()?;
+        // Announced only once searches see it: a page cached under this position shows it.
+        self.applied.store(last_applied, Ordering::Release);
         Ok(())
     }
 
@@ -311,11 +319,10 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// The last outbox row that searches already reflect.
     pub fn last_applied(&self) -> Option<i64> {
-        let payload = self.index.load_metas().ok()?.payload?;
-        serde_json::from_str::<Payload>(&payload)
-            .ok()
-            .map(|p| p.outbox)
+        let applied = self.applied.load(Ordering::Acquire);
+        (applied >= 0).then_some(applied)
     }
 
     pub fn searcher(&self) -> Searcher {

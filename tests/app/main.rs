@@ -1,6 +1,7 @@
 //! The integration suite: the real server on port 0, asserted on as a reader sees it.
 //! Every test runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
 
+mod cache;
 mod cli;
 mod editorial;
 mod feeds;

@@ -288,7 +288,7 @@ async fn enough_reports_hide_a_story_until_a_moderator_decides() {
         async move {
             reader
                 .submit(
-                    &format!("/stories/{id}"),
+                    &format!("/stories/{id}/report"),
                     &format!("/stories/{id}/report"),
                     &[("reason", reason)],
                 )

@@ -122,7 +122,7 @@ async fn no_client_address_reaches_the_database_or_the_logs() {
         .await;
     reader
         .submit(
-            &format!("/stories/{public_id}"),
+            &format!("/stories/{public_id}/report"),
             &format!("/stories/{public_id}/report"),
             &[("reason", "spam")],
         )
