@@ -13,13 +13,7 @@ async fn pages_are_cached_until_content_changes_and_a_withdrawn_story_leaves_eve
         .await;
     let public_id = app.story_by_code(&code).public_id;
     let moderator = app.moderator("sato").await;
-    moderator
-        .submit(
-            &format!("/mod/stories/{public_id}"),
-            &format!("/mod/stories/{public_id}/approve"),
-            &[],
-        )
-        .await;
+    moderator.approve(&public_id).await;
 
     let pages = [
         "/".to_owned(),

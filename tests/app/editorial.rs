@@ -368,13 +368,7 @@ async fn a_slug_is_suggested_and_featured_stories_show_as_cards() {
         .await;
     let story = app.story_by_code(&code).public_id;
     let moderator = app.moderator("sato").await;
-    moderator
-        .submit(
-            &format!("/mod/stories/{story}"),
-            &format!("/mod/stories/{story}/approve"),
-            &[],
-        )
-        .await;
+    moderator.approve(&story).await;
 
     let ed = editor(&app, "kato").await;
     let pending = app

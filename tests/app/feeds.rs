@@ -152,13 +152,7 @@ async fn a_story_enters_the_feeds_after_its_cooling_off_and_leaves_at_once_when_
         .await;
     let public_id = app.story_by_code(&code).public_id;
     let moderator = app.moderator("sato").await;
-    moderator
-        .submit(
-            &format!("/mod/stories/{public_id}"),
-            &format!("/mod/stories/{public_id}/approve"),
-            &[],
-        )
-        .await;
+    moderator.approve(&public_id).await;
     assert_eq!(
         app.get(&format!("/stories/{public_id}")).await.status,
         200,

@@ -246,6 +246,19 @@ impl Browser {
         page
     }
 
+    /// Approves a story from its moderation page, as a signed-in moderator.
+    pub async fn approve(&self, public_id: &str) -> Page {
+        let page = self
+            .submit(
+                &format!("/mod/stories/{public_id}"),
+                &format!("/mod/stories/{public_id}/approve"),
+                &[],
+            )
+            .await;
+        assert_eq!(page.status, 303, "approval refused: {}", page.body);
+        page
+    }
+
     /// Sends a story through the public form and returns its receipt code.
     pub async fn send_story(&self, fields: &[(&str, &str)]) -> String {
         let page = self.submit("/stories/new", "/stories/new", fields).await;

@@ -83,13 +83,7 @@ async fn moderators_are_alerted_at_most_once_per_interval_and_the_submitter_hear
         .login("sato@engawa.test", "sato-password-long")
         .await;
     let public_id = app.story_by_code(&code).public_id;
-    moderator
-        .submit(
-            &format!("/mod/stories/{public_id}"),
-            &format!("/mod/stories/{public_id}/approve"),
-            &[],
-        )
-        .await;
+    moderator.approve(&public_id).await;
     assert!(
         app.story_by_code(&code).contact_email.is_none(),
         "the address left the story at once"

@@ -113,13 +113,7 @@ async fn no_client_address_reaches_the_database_or_the_logs() {
         .next()
         .unwrap()
         .to_owned();
-    moderator
-        .submit(
-            &format!("/mod/stories/{public_id}"),
-            &format!("/mod/stories/{public_id}/approve"),
-            &[],
-        )
-        .await;
+    moderator.approve(&public_id).await;
     reader
         .submit(
             &format!("/stories/{public_id}/report"),

@@ -263,13 +263,7 @@ async fn an_approved_story_is_searchable_within_two_seconds_and_gone_once_withdr
     );
 
     let moderator = app.moderator("sato").await;
-    moderator
-        .submit(
-            &format!("/mod/stories/{public_id}"),
-            &format!("/mod/stories/{public_id}/approve"),
-            &[],
-        )
-        .await;
+    moderator.approve(&public_id).await;
     let approved_at = Instant::now();
     assert_eq!(
         results_within(&app.reader, "鎌倉", 1, Duration::from_secs(2)).await,

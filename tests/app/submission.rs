@@ -353,13 +353,7 @@ async fn a_change_request_is_answered_with_the_code_and_then_approved() {
         "still waiting"
     );
 
-    let approved = moderator
-        .submit(
-            &format!("/mod/stories/{public_id}"),
-            &format!("/mod/stories/{public_id}/approve"),
-            &[],
-        )
-        .await;
+    let approved = moderator.approve(&public_id).await;
     assert_eq!(approved.status, 303);
     assert_eq!(
         app.get(&format!("/stories/{public_id}")).await.text("h1"),
@@ -389,13 +383,7 @@ async fn withdrawing_erases_the_text_at_once_and_removes_the_story_from_public_p
         .await;
     let public_id = app.story_by_code(&code).public_id;
     let moderator = app.moderator("sato").await;
-    moderator
-        .submit(
-            &format!("/mod/stories/{public_id}"),
-            &format!("/mod/stories/{public_id}/approve"),
-            &[],
-        )
-        .await;
+    moderator.approve(&public_id).await;
     assert_eq!(app.get(&format!("/stories/{public_id}")).await.status, 200);
 
     let without_confirm = submitter
