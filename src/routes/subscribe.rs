@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::csrf::Csrf;
+use crate::csrf::{Csrf, TokenForm};
 use crate::domain::{Email, TagName};
 use crate::error::AppError;
 use crate::models::now;
@@ -197,28 +197,23 @@ async fn confirm_page(
         return Err(AppError::NotFound);
     }
     // A button rather than the link itself: mail scanners open links, and must not confirm.
-    let mut page = message(
-        &state,
-        &csrf,
-        "登録を確定する",
-        "下のボタンを押すと、メールでのお知らせが始まります。",
-    );
-    page.action = Some(format!("/subscribe/confirm?id={}&sig={}", q.id, q.sig));
-    page.button = "登録を確定する";
-    crate::routes::page(&page)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct TokenOnly {
-    csrf_token: String,
+    crate::routes::page(&MessagePage {
+        action: Some(format!("/subscribe/confirm?id={}&sig={}", q.id, q.sig)),
+        button: "登録を確定する",
+        ..message(
+            &state,
+            &csrf,
+            "登録を確定する",
+            "下のボタンを押すと、メールでのお知らせが始まります。",
+        )
+    })
 }
 
 async fn confirm(
     state: web::Data<AppState>,
     csrf: Csrf,
     q: web::Query<Signed>,
-    form: web::Form<TokenOnly>,
+    form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf_token)?;
     if !subscription::confirm_signature_ok(&state.secret, q.id, &q.sig) {
@@ -247,15 +242,16 @@ async fn unsubscribe_page(
     if !subscription::unsubscribe_signature_ok(&state.secret, q.id, &q.sig) {
         return Err(AppError::NotFound);
     }
-    let mut page = message(
-        &state,
-        &csrf,
-        "配信を停止する",
-        "下のボタンを押すと配信を停止し、メールアドレスを削除します。",
-    );
-    page.action = Some(format!("/unsubscribe?id={}&sig={}", q.id, q.sig));
-    page.button = "配信を停止する";
-    crate::routes::page(&page)
+    crate::routes::page(&MessagePage {
+        action: Some(format!("/unsubscribe?id={}&sig={}", q.id, q.sig)),
+        button: "配信を停止する",
+        ..message(
+            &state,
+            &csrf,
+            "配信を停止する",
+            "下のボタンを押すと配信を停止し、メールアドレスを削除します。",
+        )
+    })
 }
 
 /// One-click unsubscribe (RFC 8058): mail programs post here without a page or a CSRF token;
