@@ -19,38 +19,38 @@ pub const COOKIE: &str = "engawa_csrf";
 pub const FIELD: &str = "csrf_token";
 const PURPOSE: &str = "csrf";
 
+/// The visitor's id from their cookie, if they have one.
 #[derive(Clone)]
 struct CsrfId(String);
+
+/// An id made for this request because a form needed one; the response carries it as a cookie.
+#[derive(Clone)]
+struct IssuedId(String);
 
 fn looks_like_an_id(value: &str) -> bool {
     value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Gives every visitor a CSRF id before the handler runs, and sets the cookie when it is new.
+/// Reads the visitor's CSRF id before the handler runs, and sets the cookie when a form on the
+/// page needed a new one. Pages without forms set no cookie, so readers are not marked and
+/// public pages stay the same for everyone.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let existing = req
+    if let Some(id) = req
         .cookie(COOKIE)
         .map(|c| c.value().to_owned())
-        .filter(|v| looks_like_an_id(v));
-    let (id, is_new) = match existing {
-        Some(id) => (id, false),
-        None => (random_hex(32), true),
-    };
+        .filter(|v| looks_like_an_id(v))
+    {
+        req.extensions_mut().insert(CsrfId(id));
+    }
     let secure = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.settings.is_https());
-    req.extensions_mut().insert(CsrfId(id.clone()));
     let mut res = next.call(req).await?;
-    // Only pages carry forms; feeds, the sitemap and assets stay cookie-free and cacheable.
-    let is_page = res
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if is_new && is_page {
+    let issued = res.request().extensions().get::<IssuedId>().cloned();
+    if let Some(IssuedId(id)) = issued {
         let cookie = Cookie::build(COOKIE, id)
             .path("/")
             .http_only(true)
@@ -100,16 +100,23 @@ impl FromRequest for Csrf {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let id = req.extensions().get::<CsrfId>().map(|c| c.0.clone());
+        let known = req.extensions().get::<CsrfId>().map(|c| c.0.clone());
+        let id = known.unwrap_or_else(|| {
+            let id = random_hex(32);
+            let mut extensions = req.extensions_mut();
+            extensions.insert(CsrfId(id.clone()));
+            extensions.insert(IssuedId(id.clone()));
+            id
+        });
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        ready(match (id, state) {
-            (Some(id), Some(state)) => Ok(Csrf {
+        ready(match state {
+            Some(state) => Ok(Csrf {
                 token: state.secret.sign(PURPOSE, id.as_bytes()),
                 id,
                 state,
             }),
-            _ => Err(AppError::internal(anyhow::anyhow!(
-                "the CSRF middleware is not installed"
+            None => Err(AppError::internal(anyhow::anyhow!(
+                "the application state is not installed"
             ))),
         })
     }

@@ -3,35 +3,152 @@
 //! index has applied. Any publication, withdrawal or edit changes the version, so a cached page is
 //! never older than the database it came from; pages that differ per visitor or depend on the
 //! clock (forms, feeds with their cooling-off, the sitemap, transparency) are not cached.
+//!
+//! The newest outbox id is held in memory so that a cached page costs no query. It is refreshed
+//! after every write request this node answers (before the response leaves, so the writer's next
+//! page is already new) and by a watcher every `WATCH` for writes made by other nodes, the
+//! scheduler or the command line. Outbox ids become visible in order (see `Outbox::publish`), so
+//! the newest id alone says whether anything changed.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::io::Write;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
 
+use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
-use actix_web::{HttpResponse, HttpResponseBuilder};
 
+use crate::conditional::{Validators, not_modified};
+use crate::db::DbPool;
 use crate::models::outbox::Outbox;
 use crate::startup::AppState;
 
 /// Beyond this many pages the cache starts over (search pages are as many as queries).
 const CAPACITY: usize = 4096;
+/// How often a node looks for content changed elsewhere.
+pub const WATCH: Duration = Duration::from_millis(100);
 
 type Version = (i64, i64);
 
 struct Page {
     version: Version,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    headers: HeaderMap,
     body: Bytes,
+    /// Compressed on the first request that accepts it, once per version.
+    gzip: OnceLock<Option<Bytes>>,
 }
 
-#[derive(Default)]
+impl Page {
+    fn response(&self, accepts_gzip: bool) -> HttpResponse {
+        let gzip = if accepts_gzip {
+            self.gzip.get_or_init(|| gzip(&self.body)).clone()
+        } else {
+            None
+        };
+        let mut res = HttpResponse::with_body(StatusCode::OK, BoxBody::new(Bytes::new()));
+        *res.headers_mut() = self.headers.clone();
+        let body = match gzip {
+            Some(compressed) => {
+                res.headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                compressed
+            }
+            None => self.body.clone(),
+        };
+        res.set_body(BoxBody::new(body))
+    }
+}
+
+fn gzip(body: &[u8]) -> Option<Bytes> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok().map(Bytes::from)
+}
+
+/// Whether the client takes gzip (a plain `gzip` or `*` without `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
 pub struct PageCache {
-    pages: Mutex<HashMap<String, Page>>,
+    pages: RwLock<HashMap<String, Arc<Page>>>,
+    newest: AtomicI64,
+}
+
+impl PageCache {
+    pub fn new(newest: i64) -> Self {
+        PageCache {
+            pages: RwLock::new(HashMap::new()),
+            newest: AtomicI64::new(newest),
+        }
+    }
+
+    fn version(&self, state: &AppState) -> Version {
+        (
+            self.newest.load(Ordering::Acquire),
+            state.search.last_applied().unwrap_or(-1),
+        )
+    }
+
+    fn get(&self, key: &str, version: Version) -> Option<Arc<Page>> {
+        let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
+        pages.get(key).filter(|p| p.version == version).cloned()
+    }
+
+    fn put(&self, key: String, page: Page) {
+        let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
+        if pages.len() >= CAPACITY {
+            pages.clear();
+        }
+        pages.insert(key, Arc::new(page));
+    }
+
+    /// Reads the newest outbox id; a failure keeps the version known so far.
+    async fn refresh(&self, pool: DbPool) {
+        let newest = web::block(move || -> anyhow::Result<i64> {
+            let mut conn = pool.get()?;
+            Ok(Outbox::max_id(&mut conn)?)
+        })
+        .await;
+        match newest {
+            Ok(Ok(id)) => {
+                self.newest.fetch_max(id, Ordering::AcqRel);
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = format!("{e:#}"), "content version unavailable")
+            }
+            Err(e) => tracing::warn!(error = %e, "content version unavailable"),
+        }
+    }
+}
+
+/// Follows changes made outside this node's requests.
+pub fn watch(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(WATCH).await;
+            state.page_cache.refresh(state.pool.clone()).await;
+        }
+    });
 }
 
 /// Public pages that read the same for every visitor and change only with content.
@@ -57,80 +174,56 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (Some(state), true) = (state, req.method() == Method::GET && cacheable(req.path())) else {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let pool = state.pool.clone();
-    let newest = web::block(move || -> anyhow::Result<i64> {
-        let mut conn = pool.get()?;
-        Ok(Outbox::max_id(&mut conn)?)
-    })
-    .await;
-    let Ok(Ok(newest)) = newest else {
-        // Without a version there is no safe cached answer; the handler reports the trouble.
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !safe {
+        let res = next.call(req).await?;
+        // A write: the writer's next page must already show it.
+        state.page_cache.refresh(state.pool.clone()).await;
+        return Ok(res.map_into_boxed_body());
+    }
+    if !cacheable(req.path()) {
         return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let version = (newest, state.search.last_applied().unwrap_or(-1));
+    }
+    let cache = &state.page_cache;
+    let version = cache.version(&state);
     let key = format!("{}?{}", req.path(), req.query_string());
-    {
-        let pages = state
-            .page_cache
-            .pages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(page) = pages.get(&key).filter(|p| p.version == version) {
-            let mut builder = HttpResponseBuilder::new(StatusCode::OK);
-            for (name, value) in &page.headers {
-                builder.insert_header((name.clone(), value.clone()));
-            }
-            let response = builder.body(page.body.clone());
-            return Ok(req.into_response(response));
-        }
+    if let Some(page) = cache.get(&key, version) {
+        let response = if Validators::of(req.headers()).hold(&page.headers) {
+            not_modified(&page.headers)
+        } else {
+            page.response(accepts_gzip(req.headers()))
+        };
+        return Ok(req.into_response(response));
     }
     let res = next.call(req).await?;
-    if res.status() != StatusCode::OK
-        || res
-            .headers()
-            .contains_key(actix_web::http::header::SET_COOKIE)
-    {
+    if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
         return Ok(res.map_into_boxed_body());
     }
     let (req, res) = res.into_parts();
-    let (head, body) = res.into_parts();
+    let (mut head, body) = res.into_parts();
     let body = actix_web::body::to_bytes(body)
         .await
         .map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
-    let headers: Vec<(HeaderName, HeaderValue)> = head
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.clone(), v.clone()))
-        .collect();
-    {
-        let mut pages = state
-            .page_cache
-            .pages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if pages.len() >= CAPACITY {
-            pages.clear();
-        }
-        pages.insert(
-            key,
-            Page {
-                version,
-                headers,
-                body: body.clone(),
-            },
-        );
-    }
-    let response: HttpResponse = head.set_body(body).map_into_boxed_body();
+    head.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let page = Page {
+        version,
+        headers: head.headers().clone(),
+        body,
+        gzip: OnceLock::new(),
+    };
+    let response = page.response(accepts_gzip(req.headers()));
+    cache.put(key, page);
     Ok(ServiceResponse::new(req, response))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::cacheable;
+    use super::{accepts_gzip, cacheable};
+    use actix_web::http::header::{ACCEPT_ENCODING, HeaderMap, HeaderValue};
 
     #[test]
     fn only_pages_that_read_the_same_for_everyone() {
@@ -160,5 +253,21 @@ mod tests {
         ] {
             assert!(!cacheable(no), "{no}");
         }
+    }
+
+    #[test]
+    fn gzip_only_when_the_client_takes_it() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(ACCEPT_ENCODING, HeaderValue::from_static(v));
+            accepts_gzip(&h)
+        };
+        assert!(with("gzip, deflate, br, zstd"));
+        assert!(with("br;q=1.0, GZIP;q=0.5"));
+        assert!(with("*"));
+        assert!(!with("br, deflate"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("identity"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 }

@@ -85,6 +85,10 @@ impl Application {
         let (index, opened) = SearchIndex::open(&settings.data_dir.join("search"))?;
         let index = Arc::new(index);
         search::indexer::spawn(pool.clone(), index.clone(), opened == Opened::Fresh);
+        let newest = {
+            let mut conn = pool.get().context("cannot get a database connection")?;
+            crate::models::outbox::Outbox::max_id(&mut conn)?
+        };
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
@@ -93,18 +97,20 @@ impl Application {
             search: index,
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics: crate::metrics::Metrics::default(),
-            page_cache: crate::page_cache::PageCache::default(),
+            page_cache: crate::page_cache::PageCache::new(newest),
         });
+        crate::page_cache::watch(state.clone());
         let state_for_signals = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 // No client address in the log format: we never record who reads or writes what.
                 .wrap(Logger::new("%r %s %b %Dms"))
-                .wrap(middleware::from_fn(crate::page_cache::middleware))
                 .wrap(middleware::from_fn(conditional::middleware))
+                .wrap(middleware::from_fn(crate::page_cache::middleware))
                 .wrap(middleware::from_fn(crate::metrics::middleware))
                 .wrap(middleware::from_fn(csrf::middleware))
                 .wrap(Compress::default())
+                .wrap(middleware::from_fn(conditional::head_as_get))
                 .app_data(state.clone())
                 .configure(routes::config)
         })

@@ -103,6 +103,15 @@ impl Guide {
             .first(conn)
     }
 
+    /// Which of these slugs are published guides now.
+    pub fn published_among(conn: &mut DbConn, slugs: &[&str]) -> QueryResult<Vec<String>> {
+        guides::table
+            .filter(guides::slug.eq_any(slugs))
+            .filter(published())
+            .select(guides::slug)
+            .load(conn)
+    }
+
     pub fn all_published(conn: &mut DbConn) -> QueryResult<Vec<Guide>> {
         guides::table
             .filter(published())

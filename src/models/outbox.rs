@@ -48,16 +48,28 @@ impl Outbox {
     ) -> QueryResult<()> {
         let payload = serde_json::to_string(payload)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-        diesel::insert_into(outbox::table)
-            .values((
-                outbox::topic.eq(topic),
-                outbox::payload.eq(payload),
-                outbox::created_at.eq(now),
-                outbox::attempts.eq(0),
-                outbox::next_attempt_at.eq(now),
-            ))
-            .execute(conn)
-            .map(|_| ())
+        // Readers follow the outbox by id: "nothing after id N" must stay true once seen. On
+        // PostgreSQL a sequence hands out ids before commit, so a later id could become visible
+        // before an earlier one and every reader would skip the earlier event. Writers therefore
+        // take turns from their insert until their transaction ends (inside the caller's
+        // transaction, this one is a savepoint and the lock lasts until the caller commits).
+        // SQLite has a single writer already.
+        conn.transaction(|conn| {
+            if let DbConn::Postgres(c) = conn {
+                use diesel::connection::SimpleConnection;
+                c.batch_execute("SELECT pg_advisory_xact_lock(8217403)")?;
+            }
+            diesel::insert_into(outbox::table)
+                .values((
+                    outbox::topic.eq(topic),
+                    outbox::payload.eq(payload),
+                    outbox::created_at.eq(now),
+                    outbox::attempts.eq(0),
+                    outbox::next_attempt_at.eq(now),
+                ))
+                .execute(conn)
+                .map(|_| ())
+        })
     }
 
     /// Announces a story's public change: published (or edited while public) or removed.

@@ -178,6 +178,15 @@ impl Story {
             .first(conn)
     }
 
+    /// Which of these public ids are approved stories now.
+    pub fn public_among(conn: &mut DbConn, public_ids: &[&str]) -> QueryResult<Vec<String>> {
+        stories::table
+            .filter(stories::public_id.eq_any(public_ids))
+            .filter(approved())
+            .select(stories::public_id)
+            .load(conn)
+    }
+
     /// Approved stories with an id above `after`, in id order: the search index's rebuild reads
     /// them in batches.
     pub fn public_after(conn: &mut DbConn, after: i32, limit: i64) -> QueryResult<Vec<Story>> {

@@ -7,6 +7,8 @@ use serde::Deserialize;
 
 use crate::domain::{HowMet, LengthBucket, TagName};
 use crate::error::AppError;
+use crate::models::guide::Guide;
+use crate::models::story::Story;
 use crate::search::snippet::Segment;
 use crate::search::{Hit, Kind, SearchRequest};
 use crate::startup::AppState;
@@ -46,18 +48,49 @@ impl From<Hit> for HitView {
     }
 }
 
+/// The hits that are still public in the database. The index follows the database a moment
+/// later; a story withdrawn a moment ago must not be offered even for that moment.
+async fn still_public(state: &AppState, hits: Vec<Hit>) -> Result<Vec<Hit>, AppError> {
+    if hits.is_empty() {
+        return Ok(hits);
+    }
+    let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
+    let public = state
+        .db(move |conn| {
+            let of = |kind: &str| -> Vec<&str> {
+                ids.iter().filter_map(|id| id.strip_prefix(kind)).collect()
+            };
+            let mut public: Vec<String> = Story::public_among(conn, &of("story:"))?
+                .into_iter()
+                .map(|id| format!("story:{id}"))
+                .collect();
+            public.extend(
+                Guide::published_among(conn, &of("guide:"))?
+                    .into_iter()
+                    .map(|slug| format!("guide:{slug}")),
+            );
+            Ok(public)
+        })
+        .await?;
+    Ok(hits
+        .into_iter()
+        .filter(|h| public.contains(&h.id))
+        .collect())
+}
+
 /// Up to five approved stories like the page `id`; the page still renders if search cannot answer.
 pub async fn related(state: &AppState, id: String) -> Vec<HitView> {
     if !state.search.is_ready() {
         return Vec::new();
     }
     let index = state.search.clone();
-    match web::block(move || index.related(&id, RELATED)).await {
-        Ok(Ok(hits)) => hits.into_iter().map(HitView::from).collect(),
-        Ok(Err(e)) => {
-            tracing::warn!(error = format!("{e:#}"), "related stories unavailable");
-            Vec::new()
-        }
+    let hits = match web::block(move || index.related(&id, RELATED)).await {
+        Ok(Ok(hits)) => still_public(state, hits).await,
+        Ok(Err(e)) => Err(AppError::internal(e)),
+        Err(e) => Err(e.into()),
+    };
+    match hits {
+        Ok(hits) => hits.into_iter().map(HitView::from).collect(),
         Err(e) => {
             tracing::warn!(error = %e, "related stories unavailable");
             Vec::new()
@@ -283,7 +316,11 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
         } else {
             Vec::new()
         },
-        hits: results.hits.into_iter().map(HitView::from).collect(),
+        hits: still_public(&state, results.hits)
+            .await?
+            .into_iter()
+            .map(HitView::from)
+            .collect(),
         filtered,
         clear_href: format!("/search?q={}", encode(&request.q)),
         pagination: Pagination::new(

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 use diesel::pg::PgConnection;
 use diesel::{Connection, RunQueryDsl};
@@ -479,4 +480,38 @@ pub fn public_id(n: usize) -> String {
         rest /= ALPHABET.len();
     }
     String::from_utf8(id).expect("ascii")
+}
+
+/// Titles of the results for `q`, waiting (up to `limit`) for the index to show `expected` results.
+pub async fn results_within(
+    reader: &Browser,
+    q: &str,
+    expected: usize,
+    limit: Duration,
+) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let page = reader.get(&format!("/search?q={}", urlencode(q))).await;
+        if page.status == 200 {
+            let titles = page.texts("ol.results .card-title");
+            if titles.len() == expected || started.elapsed() > limit {
+                return titles;
+            }
+        } else if started.elapsed() > limit {
+            panic!("search still answers {} after {limit:?}", page.status);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub fn urlencode(q: &str) -> String {
+    q.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

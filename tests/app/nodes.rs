@@ -175,3 +175,60 @@ async fn two_nodes_share_sessions_search_mail_and_schedules() {
         .sum::<usize>();
     assert_eq!(logged, 1);
 }
+
+/// Every node follows the outbox by id ("nothing after N"), so on PostgreSQL, where a sequence
+/// hands out ids before commit, a later id must never become visible while an earlier one is
+/// still uncommitted: the reader would skip the earlier event for good.
+#[test]
+fn outbox_ids_become_visible_in_order() {
+    use engawa::db::schema::outbox;
+    use engawa::models::outbox::Outbox;
+    let db = TestDatabase::new();
+    if !db.is_postgres() {
+        return; // SQLite has one writer at a time; the question is PostgreSQL's.
+    }
+    let pool = engawa::db::connect(&db.url).unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    let payload = serde_json::json!({});
+    let (started, wait_started) = std::sync::mpsc::channel();
+    let slow = {
+        let pool = pool.clone();
+        let payload = payload.clone();
+        std::thread::spawn(move || {
+            let mut conn = pool.get().unwrap();
+            conn.transaction(|conn| {
+                Outbox::publish(conn, "test.slow", &payload, now)?;
+                started.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(600));
+                Ok::<_, diesel::result::Error>(())
+            })
+            .unwrap();
+        })
+    };
+    wait_started.recv().unwrap();
+    let fast = {
+        let pool = pool.clone();
+        std::thread::spawn(move || {
+            Outbox::publish(&mut pool.get().unwrap(), "test.fast", &payload, now).unwrap();
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let visible_meanwhile = Outbox::max_id(&mut pool.get().unwrap()).unwrap();
+    slow.join().unwrap();
+    fast.join().unwrap();
+
+    let id_of = |topic: &str| -> i64 {
+        let id: i32 = outbox::table
+            .filter(outbox::topic.eq(topic))
+            .select(outbox::id)
+            .first(&mut pool.get().unwrap())
+            .unwrap();
+        i64::from(id)
+    };
+    let (slow_id, fast_id) = (id_of("test.slow"), id_of("test.fast"));
+    assert!(
+        visible_meanwhile < slow_id,
+        "row {visible_meanwhile} was visible while row {slow_id} was not committed"
+    );
+    assert!(fast_id > slow_id);
+}

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::helpers::{
-    Browser, TestApp, TestDatabase, as_refs, guide, spawn_app, story, story_fields, with,
+    Browser, TestApp, TestDatabase, as_refs, guide, results_within, spawn_app, story, story_fields,
+    urlencode, with,
 };
 use crate::process::ServerProcess;
 
@@ -77,44 +78,10 @@ fn fixture() -> Vec<serde_json::Value> {
     ]
 }
 
-/// Titles of the results for `q`, waiting (up to `limit`) for the index to show `expected` results.
-async fn results_within(
-    reader: &Browser,
-    q: &str,
-    expected: usize,
-    limit: Duration,
-) -> Vec<String> {
-    let started = Instant::now();
-    loop {
-        let page = reader.get(&format!("/search?q={}", urlencode(q))).await;
-        if page.status == 200 {
-            let titles = page.texts("ol.results .card-title");
-            if titles.len() == expected || started.elapsed() > limit {
-                return titles;
-            }
-        } else if started.elapsed() > limit {
-            panic!("search still answers {} after {limit:?}", page.status);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn results(reader: &Browser, q: &str) -> Vec<String> {
     let mut titles = results_within(reader, q, usize::MAX, Duration::ZERO).await;
     titles.sort();
     titles
-}
-
-fn urlencode(q: &str) -> String {
-    q.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 async fn app_with_fixture() -> TestApp {
@@ -299,6 +266,58 @@ async fn a_story_page_shows_related_stories() {
     ] {
         assert!(!related.contains(&hidden.to_owned()));
     }
+}
+
+#[tokio::test]
+async fn what_the_index_still_holds_is_not_offered_once_the_database_withdrew_it() {
+    let app = app_with_fixture().await;
+    let withdrawn = "アプリの話".to_owned();
+    let related = |page: &crate::helpers::Page| page.texts(".related .card-title");
+    let mut offering = None;
+    for id in [
+        "aaaaaaaaaaa3",
+        "aaaaaaaaaaa4",
+        "aaaaaaaaaaa5",
+        "aaaaaaaaaaa6",
+    ] {
+        let path = format!("/stories/{id}");
+        if related(&app.get(&path).await).contains(&withdrawn) {
+            offering = Some(path);
+            break;
+        }
+    }
+    let offering = offering.expect("some story lists アプリの話 as related");
+    assert!(results(&app.reader, "家族").await.contains(&withdrawn));
+
+    // Withdrawn in the database with no content event, so the index keeps the story; an
+    // unrelated outbox row still moves the content version, as any write would.
+    {
+        use diesel::prelude::*;
+        use engawa::db::schema::{outbox, stories};
+        let mut conn = app.conn();
+        diesel::update(stories::table.filter(stories::title.eq(&withdrawn)))
+            .set(stories::status.eq("withdrawn"))
+            .execute(&mut conn)
+            .unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::topic.eq("test.unrelated"),
+                outbox::payload.eq("{}"),
+                outbox::created_at.eq(now),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    tokio::time::sleep(engawa::page_cache::WATCH * 3).await;
+
+    let found = results(&app.reader, "家族").await;
+    assert!(!found.contains(&withdrawn), "{found:?}");
+    assert!(!found.is_empty(), "the other results stay");
+    let after = related(&app.get(&offering).await);
+    assert!(!after.contains(&withdrawn), "{after:?}");
 }
 
 async fn wait_for_search(address: &str, q: &str, expected: usize) -> Vec<String> {
