@@ -93,10 +93,11 @@ http {
 CONF
 "$NGINX" -c "$WORK/nginx.conf" -p "$WORK"
 
-# Prints "req/s p50 p99" (latencies in ms) from a wrk run.
+# Prints "req/s p50 p99" (latencies in ms) from a wrk run; further arguments go to wrk.
 measure() {
   local url=$1 connections=$2
-  wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "$url" 2>/dev/null | awk '
+  shift 2
+  wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "$@" "$url" 2>/dev/null | awk '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = ms($2) }
@@ -113,8 +114,10 @@ i=0
 for entry in "${PAGES[@]}"; do
   name="${entry%%|*}"; path="${entry#*|}"
   connections=$PAGE_CONNECTIONS
-  case "$name" in search*) connections=$SEARCH_CONNECTIONS ;; esac
-  read -r e_rps e_p50 e_p99 <<<"$(measure "$BASE$path" "$connections")"
+  extra=()
+  # Search is measured uncached: every request runs the query (see uncached.lua).
+  case "$name" in search*) connections=$SEARCH_CONNECTIONS; extra=(-s benches/uncached.lua) ;; esac
+  read -r e_rps e_p50 e_p99 <<<"$(measure "$BASE$path" "$connections" "${extra[@]}")"
   read -r n_rps n_p50 n_p99 <<<"$(measure "http://127.0.0.1:$NGINX_PORT/page$i.html" "$connections")"
   ratio=$(python3 -c "import sys; print(round(float(sys.argv[1]) / max(float(sys.argv[2]), 1), 2))" "$e_rps" "$n_rps")
   echo "| $name | $connections | $e_rps | $e_p50 | $e_p99 | $n_rps | $n_p50 | $n_p99 | $ratio |"

@@ -29,8 +29,9 @@ use crate::db::DbPool;
 use crate::models::outbox::Outbox;
 use crate::startup::AppState;
 
-/// Beyond this many pages the cache starts over (search pages are as many as queries).
-const CAPACITY: usize = 4096;
+/// How much the cache holds, counting each page with room for its compressed copy. Search pages
+/// are as many as queries; beyond this, pages of older versions go first, then any.
+const BUDGET: usize = 32 * 1024 * 1024;
 /// How often a node looks for content changed elsewhere.
 pub const WATCH: Duration = Duration::from_millis(100);
 
@@ -45,6 +46,10 @@ struct Page {
 }
 
 impl Page {
+    fn cost(&self, key: &str) -> usize {
+        key.len() + self.body.len() + self.body.len() / 3 + 512
+    }
+
     fn response(&self, accepts_gzip: bool) -> HttpResponse {
         let gzip = if accepts_gzip {
             self.gzip.get_or_init(|| gzip(&self.body)).clone()
@@ -89,15 +94,21 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+#[derive(Default)]
+struct Pages {
+    map: HashMap<String, Arc<Page>>,
+    bytes: usize,
+}
+
 pub struct PageCache {
-    pages: RwLock<HashMap<String, Arc<Page>>>,
+    pages: RwLock<Pages>,
     newest: AtomicI64,
 }
 
 impl PageCache {
     pub fn new(newest: i64) -> Self {
         PageCache {
-            pages: RwLock::new(HashMap::new()),
+            pages: RwLock::default(),
             newest: AtomicI64::new(newest),
         }
     }
@@ -111,15 +122,28 @@ impl PageCache {
 
     fn get(&self, key: &str, version: Version) -> Option<Arc<Page>> {
         let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
-        pages.get(key).filter(|p| p.version == version).cloned()
+        pages.map.get(key).filter(|p| p.version == version).cloned()
     }
 
     fn put(&self, key: String, page: Page) {
         let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
-        if pages.len() >= CAPACITY {
-            pages.clear();
+        let version = page.version;
+        pages.bytes += page.cost(&key);
+        if let Some(old) = pages.map.insert(key.clone(), Arc::new(page)) {
+            pages.bytes -= old.cost(&key);
         }
-        pages.insert(key, Arc::new(page));
+        if pages.bytes > BUDGET {
+            pages.map.retain(|_, p| p.version == version);
+            pages.bytes = pages.map.iter().map(|(k, p)| p.cost(k)).sum();
+        }
+        while pages.bytes > BUDGET {
+            let Some(k) = pages.map.keys().find(|k| **k != key).cloned() else {
+                break;
+            };
+            if let Some(p) = pages.map.remove(&k) {
+                pages.bytes -= p.cost(&k);
+            }
+        }
     }
 
     /// Reads the newest outbox id; a failure keeps the version known so far.
@@ -222,8 +246,41 @@ pub async fn middleware(
 
 #[cfg(test)]
 mod tests {
-    use super::{accepts_gzip, cacheable};
+    use super::{BUDGET, Page, PageCache, accepts_gzip, cacheable};
     use actix_web::http::header::{ACCEPT_ENCODING, HeaderMap, HeaderValue};
+    use actix_web::web::Bytes;
+    use std::sync::OnceLock;
+
+    fn page(version: (i64, i64), size: usize) -> Page {
+        Page {
+            version,
+            headers: HeaderMap::new(),
+            body: Bytes::from(vec![b'x'; size]),
+            gzip: OnceLock::new(),
+        }
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_budget_and_drops_old_versions_first() {
+        let cache = PageCache::new(0);
+        for i in 0..100 {
+            cache.put(format!("/search?q={i}"), page((1, 1), 1 << 20));
+            assert!(cache.pages.read().unwrap().bytes <= BUDGET);
+        }
+        assert!(cache.get("/search?q=99", (1, 1)).is_some());
+        let held = cache.pages.read().unwrap().map.len();
+        assert!(held >= 20, "{held} pages of 1 MiB kept");
+
+        cache.put("/".to_owned(), page((2, 1), 1000));
+        for i in 0..100 {
+            cache.put(format!("/stories?page={i}"), page((2, 1), 1 << 19));
+        }
+        let pages = cache.pages.read().unwrap();
+        assert!(pages.bytes <= BUDGET);
+        assert!(pages.map.values().all(|p| p.version == (2, 1)));
+        let recounted: usize = pages.map.iter().map(|(k, p)| p.cost(k)).sum();
+        assert_eq!(recounted, pages.bytes);
+    }
 
     #[test]
     fn only_pages_that_read_the_same_for_everyone() {

@@ -178,13 +178,19 @@ impl Story {
             .first(conn)
     }
 
-    /// Which of these public ids are approved stories now.
+    /// Which of these public ids are approved stories now. The status is checked here, not in
+    /// SQL: beside a list of ids, SQLite without statistics would choose the status index and
+    /// read every approved story.
     pub fn public_among(conn: &mut DbConn, public_ids: &[&str]) -> QueryResult<Vec<String>> {
-        stories::table
+        let found: Vec<(String, String)> = stories::table
             .filter(stories::public_id.eq_any(public_ids))
-            .filter(approved())
-            .select(stories::public_id)
-            .load(conn)
+            .select((stories::public_id, stories::status))
+            .load(conn)?;
+        Ok(found
+            .into_iter()
+            .filter(|(_, status)| status == StoryStatus::Approved.as_str())
+            .map(|(id, _)| id)
+            .collect())
     }
 
     /// Approved stories with an id above `after`, in id order: the search index's rebuild reads

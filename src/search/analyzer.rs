@@ -1,18 +1,22 @@
 //! Japanese-aware tokens without a dictionary.
 //!
 //! Text is NFKC-normalized and lowercased (so ｶﾀｶﾅ, full-width letters and digits meet their
-//! usual forms). Runs of kanji, hiragana and katakana give a unigram for every character and a
-//! bigram starting at every character but the last, both at the character's position; other
-//! letters and digits form words, one position each. A query uses the bigrams of its runs (or the
-//! unigram of a one-character run) at the same positions, as a phrase: 長続き is 長続+続き at
-//! consecutive positions, which 長い…続き never has, and a one-character query still finds its
-//! unigram. This is the approach of Lucene's CJK analyzer and Groonga's TokenBigram.
+//! usual forms). Runs of kanji, hiragana and katakana give, at every character's position, the
+//! grams of one to four characters starting there (as far as the run goes); other letters and
+//! digits form words, one position each. A query covers each run with the longest grams it can
+//! at the same positions, as a phrase: 長続き is the single gram 長続き, which 長い…続き never
+//! has; 家族の予定 is 家族の予 at 0 and 族の予定 at 1; a run of up to four characters is one
+//! term. This is the approach of Lucene's CJK analyzer and Groonga's TokenBigram with longer
+//! grams added: a phrase costs a position check in every document holding all its terms, which
+//! made common words the slowest searches, while one term costs none and two long grams are
+//! rare outside the phrase itself. The price is a larger index (see docs/BENCHMARKS.md).
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 
 /// The name the tokenizer is registered under in the index.
-pub const TOKENIZER: &str = "ja_bigram";
+/// A new name whenever the tokens change, so that an index made with the old ones is rebuilt.
+pub const TOKENIZER: &str = "ja_4gram";
 
 fn is_cjk(c: char) -> bool {
     matches!(c,
@@ -97,7 +101,7 @@ fn token(chars: &[(char, usize, usize)], position: usize) -> Token {
     }
 }
 
-/// Every token of a document: unigrams and bigrams of runs, and words.
+/// Every token of a document: unigrams, bigrams and trigrams of runs, and words.
 pub fn document_tokens(text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut position = 0;
@@ -105,9 +109,8 @@ pub fn document_tokens(text: &str) -> Vec<Token> {
         match piece {
             Piece::Run(chars) => {
                 for i in 0..chars.len() {
-                    tokens.push(token(&chars[i..=i], position + i));
-                    if i + 1 < chars.len() {
-                        tokens.push(token(&chars[i..i + 2], position + i));
+                    for n in 1..=GRAM.min(chars.len() - i) {
+                        tokens.push(token(&chars[i..i + n], position + i));
                     }
                 }
                 position += chars.len();
@@ -121,25 +124,26 @@ pub fn document_tokens(text: &str) -> Vec<Token> {
     tokens
 }
 
-/// The tokens a query term must match, with their positions relative to each other: the bigrams
-/// of each run (its unigram when it has one character) and its words.
+/// The longest gram indexed.
+const GRAM: usize = 4;
+
+/// The tokens a query term must match, with their positions relative to each other: the grams
+/// that cover each run and its words.
 pub fn query_tokens(text: &str) -> Vec<(usize, String)> {
     let mut tokens = Vec::new();
     let mut position = 0;
     for piece in pieces(text) {
         match piece {
-            Piece::Run(chars) if chars.len() == 1 => {
-                tokens.push((position, chars[0].0.to_string()))
-            }
             Piece::Run(chars) => {
-                // Bigrams at every other character cover the run, and one more closes it: half
-                // the terms of all the bigrams, the same matches, less work.
-                let last = chars.len() - 2;
-                let starts = (0..=last).step_by(2).chain((last % 2 == 1).then_some(last));
+                // Grams as long as the run allows, end to end, and one more that ends with the
+                // run: the fewest terms that cover it, so the same matches for the least work.
+                let n = GRAM.min(chars.len());
+                let last = chars.len() - n;
+                let starts = (0..=last).step_by(n).chain((last % n != 0).then_some(last));
                 for i in starts {
                     tokens.push((
                         position + i,
-                        chars[i..i + 2].iter().map(|(c, _, _)| *c).collect(),
+                        chars[i..i + n].iter().map(|(c, _, _)| *c).collect(),
                     ));
                 }
                 position += chars.len() - 1;
@@ -199,13 +203,16 @@ mod tests {
     }
 
     #[test]
-    fn runs_give_unigrams_and_bigrams_at_each_position() {
+    fn runs_give_every_gram_up_to_four_at_each_position() {
+        assert!(texts("月に一度").contains(&(0, "月に一度".into())));
+        assert!(!texts("家族の予定").contains(&(0, "家族の予定".into())));
         let t = texts("長続き");
         assert_eq!(
             t,
             vec![
                 (0, "長".into()),
                 (0, "長続".into()),
+                (0, "長続き".into()),
                 (1, "続".into()),
                 (1, "続き".into()),
                 (2, "き".into())
@@ -225,18 +232,21 @@ mod tests {
 
     #[test]
     fn query_positions_line_up_with_documents() {
-        assert_eq!(
-            query_tokens("長続き"),
-            vec![(0, "長続".into()), (1, "続き".into())]
-        );
+        assert_eq!(query_tokens("長続き"), vec![(0, "長続き".into())]);
         assert_eq!(query_tokens("線"), vec![(0, "線".into())]);
-        assert_eq!(
-            query_tokens("平日の昼休み"),
-            vec![(0, "平日".into()), (2, "の昼".into()), (4, "休み".into())]
-        );
+        assert_eq!(query_tokens("家族"), vec![(0, "家族".into())]);
+        assert_eq!(query_tokens("月に一度"), vec![(0, "月に一度".into())]);
         assert_eq!(
             query_tokens("家族の予定"),
-            vec![(0, "家族".into()), (2, "の予".into()), (3, "予定".into())]
+            vec![(0, "家族の予".into()), (1, "族の予定".into())]
+        );
+        assert_eq!(
+            query_tokens("平日の昼休みに会う"),
+            vec![
+                (0, "平日の昼".into()),
+                (4, "休みに会".into()),
+                (5, "みに会う".into())
+            ]
         );
         assert_eq!(query_tokens("5年"), vec![(0, "5".into()), (1, "年".into())]);
         // A two-character run then a word: the word is two positions on, as in a document.

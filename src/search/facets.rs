@@ -3,10 +3,12 @@
 //! sees how many results each choice would give). Also the total that passes every filter.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::columnar::StrColumn;
+use tantivy::index::SegmentId;
+use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::domain::LengthBucket;
 
@@ -28,10 +30,6 @@ pub struct Counts {
     pub tags: HashMap<String, usize>,
 }
 
-pub struct FacetCollector {
-    pub filters: Filters,
-}
-
 fn in_bucket(months: Option<u64>, bucket: LengthBucket) -> bool {
     let (min, max) = bucket.month_range();
     months.is_some_and(|m| {
@@ -40,72 +38,145 @@ fn in_bucket(months: Option<u64>, bucket: LengthBucket) -> bool {
     })
 }
 
-/// A string column and the filter's value as an ordinal in this segment.
-struct StrDim {
-    column: Option<StrColumn>,
-    /// None: no filter. Some(None): the filter's value does not occur here, so nothing passes.
-    wanted: Option<Option<u64>>,
-    counts: Vec<usize>,
+/// The string dimensions, in the order `SegmentFacets::dims` holds them.
+const KIND: usize = 0;
+const HOW_MET: usize = 1;
+const TAG: usize = 2;
+
+/// One string dimension of one segment: each document's values as ordinals into `terms`.
+struct Dim {
+    terms: Vec<String>,
+    /// Document `d`'s ordinals are `ords[offsets[d]..offsets[d + 1]]`.
+    offsets: Vec<u32>,
+    ords: Vec<u32>,
 }
 
-impl StrDim {
-    fn new(column: Option<StrColumn>, wanted: &Option<String>) -> tantivy::Result<Self> {
-        let wanted = match (wanted, &column) {
-            (None, _) => None,
-            (Some(_), None) => Some(None),
-            (Some(v), Some(c)) => Some(c.dictionary().term_ord(v.as_bytes())?),
+impl Dim {
+    fn read(column: Option<StrColumn>, max_doc: DocId) -> tantivy::Result<Self> {
+        let mut dim = Dim {
+            terms: Vec::new(),
+            offsets: vec![0],
+            ords: Vec::new(),
         };
-        let counts = vec![0; column.as_ref().map_or(0, |c| c.dictionary().num_terms())];
-        Ok(StrDim {
-            column,
-            wanted,
-            counts,
+        let Some(column) = column else {
+            dim.offsets.resize(max_doc as usize + 1, 0);
+            return Ok(dim);
+        };
+        let mut term = String::new();
+        for ord in 0..column.dictionary().num_terms() as u64 {
+            column.ord_to_str(ord, &mut term)?;
+            dim.terms.push(term.clone());
+        }
+        dim.offsets.reserve(max_doc as usize);
+        for doc in 0..max_doc {
+            dim.ords.extend(
+                column
+                    .ords()
+                    .values_for_doc(doc)
+                    .filter_map(|o| u32::try_from(o).ok()),
+            );
+            dim.offsets
+                .push(u32::try_from(dim.ords.len()).unwrap_or(u32::MAX));
+        }
+        Ok(dim)
+    }
+
+    fn of(&self, doc: DocId) -> &[u32] {
+        let from = self.offsets[doc as usize] as usize;
+        let to = self.offsets[doc as usize + 1] as usize;
+        &self.ords[from..to]
+    }
+
+    /// The filter's value as an ordinal here: None without a filter, Some(None) when the value
+    /// does not occur in this segment (so nothing passes).
+    fn wanted(&self, value: &Option<String>) -> Option<Option<u32>> {
+        value.as_ref().map(|v| {
+            self.terms
+                .iter()
+                .position(|t| t == v)
+                .and_then(|o| u32::try_from(o).ok())
         })
     }
+}
 
-    fn ords(&self, doc: DocId) -> impl Iterator<Item = u64> + '_ {
-        self.column
+/// A segment's facet values, read once from its fast fields: segments never change, and reading
+/// the columns document by document on every search cost as much as the search itself.
+pub struct SegmentFacets {
+    dims: [Dim; 3],
+    /// Bit `i` set: the story is in `LengthBucket::ALL[i]` (buckets overlap).
+    lengths: Vec<u8>,
+}
+
+impl SegmentFacets {
+    fn read(reader: &SegmentReader) -> tantivy::Result<Self> {
+        let fast = reader.fast_fields();
+        let max_doc = reader.max_doc();
+        let months = fast.u64("length_months")?;
+        let lengths = (0..max_doc)
+            .map(|doc| {
+                let m = months.first(doc);
+                LengthBucket::ALL
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| in_bucket(m, **b))
+                    .fold(0u8, |bits, (i, _)| bits | (1 << i))
+            })
+            .collect();
+        Ok(SegmentFacets {
+            dims: [
+                Dim::read(fast.str("kind")?, max_doc)?,
+                Dim::read(fast.str("how_met")?, max_doc)?,
+                Dim::read(fast.str("tag")?, max_doc)?,
+            ],
+            lengths,
+        })
+    }
+}
+
+/// Facet values per segment, kept for as long as the segment is searched.
+#[derive(Default)]
+pub struct FacetCache {
+    segments: Mutex<HashMap<SegmentId, Arc<SegmentFacets>>>,
+}
+
+impl FacetCache {
+    fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentFacets>> {
+        let id = reader.segment_id();
+        if let Some(found) = self.lock().get(&id) {
+            return Ok(found.clone());
+        }
+        // Read outside the lock; two searches reading the same new segment at once is harmless.
+        let facets = Arc::new(SegmentFacets::read(reader)?);
+        self.lock().insert(id, facets.clone());
+        Ok(facets)
+    }
+
+    /// Forgets segments the searcher no longer has (merged away).
+    pub fn keep_only(&self, searcher: &Searcher) {
+        let live: Vec<SegmentId> = searcher
+            .segment_readers()
             .iter()
-            .flat_map(move |c| c.ords().values_for_doc(doc))
+            .map(|r| r.segment_id())
+            .collect();
+        self.lock().retain(|id, _| live.contains(id));
     }
 
-    fn passes(&self, doc: DocId) -> bool {
-        match self.wanted {
-            None => true,
-            Some(None) => false,
-            Some(Some(w)) => self.ords(doc).any(|o| o == w),
-        }
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentFacets>>> {
+        self.segments.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
-    fn count(&mut self, doc: DocId) {
-        let ords: Vec<u64> = self.ords(doc).collect();
-        for o in ords {
-            if let Some(slot) = self.counts.get_mut(o as usize) {
-                *slot += 1;
-            }
-        }
-    }
-
-    fn harvest(&self) -> HashMap<String, usize> {
-        let mut out = HashMap::new();
-        if let Some(c) = &self.column {
-            let mut term = String::new();
-            for (ord, n) in self.counts.iter().enumerate().filter(|(_, n)| **n > 0) {
-                if c.ord_to_str(ord as u64, &mut term).unwrap_or(false) {
-                    out.insert(term.clone(), *n);
-                }
-            }
-        }
-        out
-    }
+pub struct FacetCollector {
+    pub filters: Filters,
+    pub cache: Arc<FacetCache>,
 }
 
 pub struct FacetSegment {
-    kind: StrDim,
-    how_met: StrDim,
-    tag: StrDim,
-    length: Column<u64>,
-    length_filter: Option<LengthBucket>,
+    facets: Arc<SegmentFacets>,
+    wanted: [Option<Option<u32>>; 3],
+    /// The length filter's bit.
+    length_filter: Option<u8>,
+    counts: [Vec<usize>; 3],
     lengths: [usize; 4],
     total: usize,
 }
@@ -119,15 +190,25 @@ impl Collector for FacetCollector {
         _: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<FacetSegment> {
-        let fast = reader.fast_fields();
+        let facets = self.cache.get(reader)?;
+        let f = &self.filters;
+        let dims = &facets.dims;
         Ok(FacetSegment {
-            kind: StrDim::new(fast.str("kind")?, &self.filters.kind)?,
-            how_met: StrDim::new(fast.str("how_met")?, &self.filters.how_met)?,
-            tag: StrDim::new(fast.str("tag")?, &self.filters.tag)?,
-            length: fast.u64("length_months")?,
-            length_filter: self.filters.length,
+            wanted: [
+                dims[KIND].wanted(&f.kind),
+                dims[HOW_MET].wanted(&f.how_met),
+                dims[TAG].wanted(&f.tag),
+            ],
+            length_filter: f.length.and_then(|b| {
+                LengthBucket::ALL
+                    .iter()
+                    .position(|x| *x == b)
+                    .map(|i| 1u8 << i)
+            }),
+            counts: [KIND, HOW_MET, TAG].map(|d| vec![0; dims[d].terms.len()]),
             lengths: [0; 4],
             total: 0,
+            facets,
         })
     }
 
@@ -156,30 +237,57 @@ impl Collector for FacetCollector {
     }
 }
 
+impl FacetSegment {
+    fn passes(&self, dim: usize, doc: DocId) -> bool {
+        match self.wanted[dim] {
+            None => true,
+            Some(None) => false,
+            Some(Some(w)) => self.facets.dims[dim].of(doc).contains(&w),
+        }
+    }
+
+    fn count(&mut self, dim: usize, doc: DocId) {
+        for &o in self.facets.dims[dim].of(doc) {
+            if let Some(slot) = self.counts[dim].get_mut(o as usize) {
+                *slot += 1;
+            }
+        }
+    }
+
+    fn harvest_dim(&self, dim: usize) -> HashMap<String, usize> {
+        self.counts[dim]
+            .iter()
+            .zip(&self.facets.dims[dim].terms)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, t)| (t.clone(), *n))
+            .collect()
+    }
+}
+
 impl SegmentCollector for FacetSegment {
     type Fruit = Counts;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        let months = self.length.first(doc);
-        let kind = self.kind.passes(doc);
-        let how_met = self.how_met.passes(doc);
-        let tag = self.tag.passes(doc);
-        let length = self.length_filter.is_none_or(|b| in_bucket(months, b));
+        let bits = self.facets.lengths[doc as usize];
+        let kind = self.passes(KIND, doc);
+        let how_met = self.passes(HOW_MET, doc);
+        let tag = self.passes(TAG, doc);
+        let length = self.length_filter.is_none_or(|bit| bits & bit != 0);
         if how_met && length && tag {
-            self.kind.count(doc);
+            self.count(KIND, doc);
         }
         if kind && length && tag {
-            self.how_met.count(doc);
+            self.count(HOW_MET, doc);
         }
         if kind && how_met && tag {
-            for (i, b) in LengthBucket::ALL.iter().enumerate() {
-                if in_bucket(months, *b) {
-                    self.lengths[i] += 1;
+            for (i, n) in self.lengths.iter_mut().enumerate() {
+                if bits & (1 << i) != 0 {
+                    *n += 1;
                 }
             }
         }
         if kind && how_met && length {
-            self.tag.count(doc);
+            self.count(TAG, doc);
         }
         if kind && how_met && length && tag {
             self.total += 1;
@@ -189,9 +297,9 @@ impl SegmentCollector for FacetSegment {
     fn harvest(self) -> Counts {
         Counts {
             total: self.total,
-            kinds: self.kind.harvest(),
-            how_met: self.how_met.harvest(),
-            tags: self.tag.harvest(),
+            kinds: self.harvest_dim(KIND),
+            how_met: self.harvest_dim(HOW_MET),
+            tags: self.harvest_dim(TAG),
             lengths: LengthBucket::ALL
                 .iter()
                 .zip(self.lengths)

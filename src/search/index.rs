@@ -4,8 +4,8 @@
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ use tantivy::{
 };
 
 use super::analyzer::{JaTokenizer, TOKENIZER, query_tokens};
-use super::facets::{FacetCollector, Filters};
+use super::facets::{FacetCache, FacetCollector, Filters};
 use super::snippet::{Segment, snippet};
 use crate::domain::{HowMet, LengthBucket};
 
@@ -144,6 +144,7 @@ pub struct SearchIndex {
     /// The outbox position of the searcher currently served; -1 before the first commit.
     applied: AtomicI64,
     dir: PathBuf,
+    facets: Arc<FacetCache>,
 }
 
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
@@ -214,6 +215,7 @@ impl SearchIndex {
                     Opened::Fresh => -1,
                 }),
                 dir: dir.to_owned(),
+                facets: Arc::default(),
             },
             opened,
         ))
@@ -470,7 +472,9 @@ impl SearchIndex {
             return Ok(SearchResults::default());
         };
         let searcher = self.searcher();
+        self.facets.keep_only(&searcher);
         let facets = FacetCollector {
+            cache: self.facets.clone(),
             filters: Filters {
                 kind: req.kind.map(|k| k.as_str().to_owned()),
                 how_met: req.how_met.map(|h| h.as_str().to_owned()),

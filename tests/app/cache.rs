@@ -84,6 +84,8 @@ async fn pages_are_cached_until_content_changes_and_a_withdrawn_story_leaves_eve
 #[tokio::test]
 async fn readers_get_no_cookie_and_cached_pages_answer_head_gzip_and_revalidation() {
     let app = spawn_app().await;
+    // The new index is ready once search answers 200 (it says 準備中 before).
+    results_within(&app.reader, "家族", 0, Duration::from_secs(10)).await;
     let client = reqwest::Client::new();
     for path in ["/", "/stories", "/guides", "/search?q=%E5%AE%B6%E6%97%8F"] {
         for _ in 0..2 {
