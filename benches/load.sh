@@ -28,7 +28,7 @@ cargo build --release --quiet
 BIN="$CARGO_TARGET_DIR/release/engawa"
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
-export ENGAWA_DATA_DIR="$WORK/data" ENGAWA_CONFIG=/dev/null ENGAWA_LOG=warn ENGAWA_FEED_DELAY_MINUTES=0
+export ENGAWA_DATA_DIR="$WORK/data" ENGAWA_CONFIG=/dev/null ENGAWA_LOG=warn
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody};
@@ -39,6 +39,8 @@ type Version = (i64, i64);
 
 struct Page {
     version: Version,
+    /// For pages that also depend on the clock.
+    expires: Option<Instant>,
     headers: HeaderMap,
     body: Bytes,
     /// Compressed on the first request that accepts it, once per version.
@@ -77,7 +79,7 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
 }
 
 /// Whether the client takes gzip (a plain `gzip` or `*` without `q=0`).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .filter_map(|v| v.to_str().ok())
@@ -122,7 +124,11 @@ impl PageCache {
 
     fn get(&self, key: &str, version: Version) -> Option<Arc<Page>> {
         let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
-        pages.map.get(key).filter(|p| p.version == version).cloned()
+        pages
+            .map
+            .get(key)
+            .filter(|p| p.version == version && p.expires.is_none_or(|e| Instant::now() < e))
+            .cloned()
     }
 
     fn put(&self, key: String, page: Page) {
@@ -175,23 +181,46 @@ pub fn watch(state: web::Data<AppState>) {
     });
 }
 
-/// Public pages that read the same for every visitor and change only with content.
-fn cacheable(path: &str) -> bool {
-    let is_story = |rest: &str| rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_alphanumeric());
-    match path {
+/// How long a public page that reads the same for every visitor may be served from the cache:
+/// until the content changes, or for feeds and the sitemap also at most `CLOCK_BOUND` (and never
+/// longer than the cooling-off period itself), because they take a story in only once its
+/// cooling-off period has passed.
+#[derive(Debug, PartialEq)]
+enum Lifetime {
+    UntilChange,
+    Bounded,
+}
+
+/// A story appears in feeds and the sitemap at most this long after its cooling-off ends.
+const CLOCK_BOUND: Duration = Duration::from_secs(60);
+
+fn lifetime(path: &str) -> Option<Lifetime> {
+    let one = |segment: &str| !segment.is_empty() && !segment.contains('/');
+    if path == "/sitemap.xml" {
+        return Some(Lifetime::Bounded);
+    }
+    if let Some((scope, file)) = path.rsplit_once('/')
+        && (file == "feed.xml" || file == "feed.atom")
+    {
+        let known = matches!(scope, "" | "/guides" | "/stories")
+            || scope.strip_prefix("/tags/").is_some_and(one);
+        return known.then_some(Lifetime::Bounded);
+    }
+    let page = match path {
         "/" | "/guides" | "/stories" | "/search" => true,
         _ => {
             if let Some(rest) = path.strip_prefix("/stories/") {
-                is_story(rest)
+                rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
             } else if let Some(rest) = path.strip_prefix("/guides/") {
-                !rest.contains('/') && !rest.starts_with("feed")
+                one(rest)
             } else if let Some(rest) = path.strip_prefix("/tags/") {
-                !rest.contains('/')
+                one(rest)
             } else {
                 false
             }
         }
-    }
+    };
+    page.then_some(Lifetime::UntilChange)
 }
 
 pub async fn middleware(
@@ -208,9 +237,9 @@ pub async fn middleware(
         state.page_cache.refresh(state.pool.clone()).await;
         return Ok(res.map_into_boxed_body());
     }
-    if !cacheable(req.path()) {
+    let Some(lifetime) = lifetime(req.path()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
-    }
+    };
     let cache = &state.page_cache;
     let version = cache.version(&state);
     let key = format!("{}?{}", req.path(), req.query_string());
@@ -235,6 +264,8 @@ pub async fn middleware(
         .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     let page = Page {
         version,
+        expires: (lifetime == Lifetime::Bounded)
+            .then(|| Instant::now() + CLOCK_BOUND.min(state.settings.feed_delay)),
         headers: head.headers().clone(),
         body,
         gzip: OnceLock::new(),
@@ -246,7 +277,7 @@ pub async fn middleware(
 
 #[cfg(test)]
 mod tests {
-    use super::{BUDGET, Page, PageCache, accepts_gzip, cacheable};
+    use super::{BUDGET, Lifetime, Page, PageCache, accepts_gzip, lifetime};
     use actix_web::http::header::{ACCEPT_ENCODING, HeaderMap, HeaderValue};
     use actix_web::web::Bytes;
     use std::sync::OnceLock;
@@ -254,6 +285,7 @@ mod tests {
     fn page(version: (i64, i64), size: usize) -> Page {
         Page {
             version,
+            expires: None,
             headers: HeaderMap::new(),
             body: Bytes::from(vec![b'x'; size]),
             gzip: OnceLock::new(),
@@ -284,7 +316,7 @@ mod tests {
 
     #[test]
     fn only_pages_that_read_the_same_for_everyone() {
-        for yes in [
+        for page in [
             "/",
             "/guides",
             "/guides/rules",
@@ -293,22 +325,31 @@ mod tests {
             "/tags/%E3%83%AB",
             "/search",
         ] {
-            assert!(cacheable(yes), "{yes}");
+            assert_eq!(lifetime(page), Some(Lifetime::UntilChange), "{page}");
+        }
+        for clocked in [
+            "/feed.atom",
+            "/feed.xml",
+            "/guides/feed.xml",
+            "/stories/feed.atom",
+            "/tags/x/feed.atom",
+            "/sitemap.xml",
+        ] {
+            assert_eq!(lifetime(clocked), Some(Lifetime::Bounded), "{clocked}");
         }
         for no in [
             "/stories/new",
             "/stories/status",
             "/stories/abcdefghjkmn/report",
-            "/feed.atom",
-            "/guides/feed.xml",
-            "/tags/x/feed.atom",
-            "/sitemap.xml",
+            "/mod/feed.atom",
+            "/tags/x/y/feed.atom",
             "/transparency",
             "/mod",
             "/subscribe",
             "/stories/receipt",
+            "/robots.txt",
         ] {
-            assert!(!cacheable(no), "{no}");
+            assert_eq!(lifetime(no), None, "{no}");
         }
     }
 

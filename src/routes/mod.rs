@@ -1,6 +1,6 @@
 //! Routes, one module per area. Handlers parse the request, call one model function and render.
 
-mod assets;
+pub mod assets;
 mod feeds;
 mod guides;
 mod health;

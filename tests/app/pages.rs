@@ -379,19 +379,68 @@ async fn every_page_has_a_title_description_and_canonical_link() {
 }
 
 #[tokio::test]
-async fn the_stylesheet_is_served() {
+async fn the_stylesheet_is_served_under_its_content_hash_for_a_year() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/static/site.css", app.address))
-        .send()
+    let href = app
+        .get("/")
         .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+        .attr("link[rel=stylesheet]", "href")
+        .expect("the page links its stylesheet");
     assert!(
-        response.headers()["content-type"]
+        href.starts_with("/static/site.") && href.ends_with(".css") && href.len() > 20,
+        "{href}"
+    );
+    let get = |path: String, gzip: bool| {
+        let mut request = app.client.get(format!("{}{path}", app.address));
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        request.send()
+    };
+    let hashed = get(href.clone(), false).await.unwrap();
+    assert_eq!(hashed.status(), 200);
+    assert!(
+        hashed.headers()["content-type"]
             .to_str()
             .unwrap()
             .starts_with("text/css")
+    );
+    let cache = hashed.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cache.contains("max-age=31536000") && cache.contains("immutable"),
+        "{cache}"
+    );
+    let css = hashed.text().await.unwrap();
+    assert!(css.contains("body"), "the stylesheet itself");
+
+    let zipped = get(href, true).await.unwrap();
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&zipped.bytes().await.unwrap()[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, css);
+
+    // The plain name still answers, for old links, but only for an hour.
+    let plain = get("/static/site.css".to_owned(), false).await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert!(
+        plain.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=3600")
+    );
+    assert_eq!(plain.text().await.unwrap(), css);
+    assert_eq!(
+        get("/static/site.0000.css".to_owned(), false)
+            .await
+            .unwrap()
+            .status(),
+        404
     );
 }
