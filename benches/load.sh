@@ -2,7 +2,8 @@
 # Load benchmark: Engawa against nginx serving the very same bytes, side by side, in one run.
 # Builds the release binary, generates a corpus (the demo content plus STORIES synthetic stories),
 # saves the HTML of each measured page into a folder nginx serves, and runs wrk against each pair
-# with the same threads, connections and duration. Prints one Markdown table, then peak RSS and
+# with the same threads, connections and duration. Search is measured uncached (every request
+# misses the page cache, see uncached.lua). Prints one Markdown table, then peak RSS and
 # start-up time. Installs nginx and wrk with apt-get when missing.
 #
 #   benches/load.sh                      # 100,000 stories, 10 s per measurement
