@@ -4,8 +4,8 @@
 
 use std::future::{Ready, ready};
 
+use crate::cookies::Jar;
 use actix_web::body::MessageBody;
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
@@ -14,7 +14,6 @@ use crate::error::AppError;
 use crate::secrets::random_hex;
 use crate::startup::AppState;
 
-pub const COOKIE: &str = "engawa_csrf";
 /// The name of the hidden field every form carries.
 pub const FIELD: &str = "csrf_token";
 const PURPOSE: &str = "csrf";
@@ -38,26 +37,20 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if let Some(id) = req
-        .cookie(COOKIE)
-        .map(|c| c.value().to_owned())
+    let https = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.is_https());
+    if let Some(id) = Jar::Csrf
+        .read(req.request(), https)
         .filter(|v| looks_like_an_id(v))
     {
         req.extensions_mut().insert(CsrfId(id));
     }
-    let secure = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.settings.is_https());
     let mut res = next.call(req).await?;
     let issued = res.request().extensions().get::<IssuedId>().cloned();
     if let Some(IssuedId(id)) = issued {
-        let cookie = Cookie::build(COOKIE, id)
-            .path("/")
-            .http_only(true)
-            .secure(secure)
-            .same_site(SameSite::Strict)
-            .finish();
-        res.response_mut().add_cookie(&cookie)?;
+        res.response_mut()
+            .add_cookie(&Jar::Csrf.cookie(id, https))?;
     }
     Ok(res)
 }

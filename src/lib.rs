@@ -3,6 +3,7 @@
 pub mod client;
 pub mod conditional;
 pub mod config;
+pub mod cookies;
 pub mod csrf;
 pub mod db;
 pub mod demo;
@@ -22,6 +23,7 @@ pub mod routes;
 pub mod scheduler;
 pub mod search;
 pub mod secrets;
+pub mod security_headers;
 pub mod staff;
 pub mod startup;
 pub mod views;

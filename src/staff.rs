@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::cookie::{Cookie, SameSite};
+use crate::cookies::Jar;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 
@@ -14,8 +14,6 @@ use crate::models::now;
 use crate::models::session::Session;
 use crate::models::user::User;
 use crate::startup::AppState;
-
-pub const SESSION_COOKIE: &str = "engawa_session";
 
 /// A signed-in staff member. Extracting it from a request without a live session redirects to
 /// the login page, which returns to the page asked for.
@@ -51,22 +49,6 @@ impl Staff {
     }
 }
 
-/// The cookie that carries a new session's token.
-pub fn session_cookie(token: &str, secure: bool) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, token.to_owned())
-        .path("/mod")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .finish()
-}
-
-pub fn removal_cookie() -> Cookie<'static> {
-    let mut cookie = Cookie::build(SESSION_COOKIE, "").path("/mod").finish();
-    cookie.make_removal();
-    cookie
-}
-
 /// Where the login page should return to: the page asked for when it was a GET, else the queue.
 fn return_path(req: &HttpRequest) -> String {
     if req.method() == Method::GET {
@@ -83,11 +65,11 @@ impl FromRequest for Staff {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let token = req
-            .cookie(SESSION_COOKIE)
-            .map(|c| c.value().to_owned())
-            .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let https = state.as_ref().is_some_and(|s| s.settings.is_https());
+        let token = Jar::Session
+            .read(req, https)
+            .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
         let next = return_path(req);
         Box::pin(async move {
             let (Some(token), Some(state)) = (token, state) else {

@@ -101,6 +101,7 @@ impl Application {
         });
         crate::page_cache::watch(state.clone());
         let state_for_signals = state.clone();
+        let https = state.settings.is_https();
         let server = HttpServer::new(move || {
             App::new()
                 // No client address in the log format: we never record who reads or writes what.
@@ -111,6 +112,7 @@ impl Application {
                 .wrap(middleware::from_fn(csrf::middleware))
                 .wrap(Compress::default())
                 .wrap(middleware::from_fn(conditional::head_as_get))
+                .wrap(crate::security_headers::middleware(https))
                 .app_data(state.clone())
                 .configure(routes::config)
         })

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::cookie::{Cookie, SameSite};
+use crate::cookies::Jar;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -32,7 +32,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/stories/status/done", web::get().to(done));
 }
 
-const RECEIPT_COOKIE: &str = "engawa_receipt";
 /// Every answer to a receipt code takes at least this long, so that a right code and a wrong
 /// one cannot be told apart by timing.
 const CODE_ANSWER_FLOOR: Duration = Duration::from_millis(250);
@@ -168,13 +167,8 @@ async fn create(
         .await?;
 
     // The code travels to the receipt page in a short-lived cookie, never in a URL or the database.
-    let cookie = Cookie::build(RECEIPT_COOKIE, code.display())
-        .path("/stories/receipt")
-        .http_only(true)
-        .secure(state.settings.is_https())
-        .same_site(SameSite::Strict)
-        .max_age(actix_web::cookie::time::Duration::minutes(10))
-        .finish();
+    let mut cookie = Jar::Receipt.cookie(code.display(), state.settings.is_https());
+    cookie.set_max_age(actix_web::cookie::time::Duration::minutes(10));
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/stories/receipt"))
         .cookie(cookie)
@@ -189,9 +183,10 @@ struct ReceiptPage {
 }
 
 async fn receipt(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let code = req
-        .cookie(RECEIPT_COOKIE)
-        .and_then(|c| ReceiptCode::parse(c.value()).ok())
+    let https = state.settings.is_https();
+    let code = Jar::Receipt
+        .read(&req, https)
+        .and_then(|c| ReceiptCode::parse(&c).ok())
         .map(|c| c.display());
     let mut meta = PageMeta::new(
         &state.settings.base_url,
@@ -201,10 +196,7 @@ async fn receipt(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     );
     meta.noindex = true;
     let body = ReceiptPage { meta, code }.render()?;
-    let mut expired = Cookie::build(RECEIPT_COOKIE, "")
-        .path("/stories/receipt")
-        .finish();
-    expired.make_removal();
+    let expired = Jar::Receipt.removal(https);
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(no_store())

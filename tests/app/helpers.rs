@@ -162,6 +162,16 @@ impl Page {
         self.attr("input[name=csrf_token]", "value")
             .unwrap_or_else(|| panic!("no CSRF token in:\n{}", self.body))
     }
+
+    /// A page's HTML fetched some other way, to query it with the methods above.
+    pub fn parse(body: String) -> Page {
+        Page {
+            status: 200,
+            location: None,
+            headers: reqwest::header::HeaderMap::new(),
+            body,
+        }
+    }
 }
 
 /// One visitor: its own cookies, no redirects followed.

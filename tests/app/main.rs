@@ -16,6 +16,7 @@ mod process;
 mod sanitizing;
 mod schema;
 mod search;
+mod security;
 mod smtp;
 mod staff;
 mod submission;

@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{PanelNav, panel_meta, panel_page, see_other};
+use crate::cookies::Jar;
 use crate::csrf::{Csrf, TokenForm};
 use crate::domain::Email;
 use crate::error::AppError;
@@ -16,7 +17,7 @@ use crate::models::session::{LoginThrottle, Session};
 use crate::models::user::User;
 use crate::passwords;
 use crate::rate_limit::Action;
-use crate::staff::{Staff, removal_cookie, safe_next, session_cookie};
+use crate::staff::{Staff, safe_next};
 use crate::startup::AppState;
 use crate::views::PageMeta;
 
@@ -138,7 +139,7 @@ async fn login(
         Ok(token) => {
             let mut response = see_other(safe_next(&form.next));
             response
-                .add_cookie(&session_cookie(&token, state.settings.is_https()))
+                .add_cookie(&Jar::Session.cookie(token, state.settings.is_https()))
                 .map_err(AppError::internal)?;
             Ok(response)
         }
@@ -160,7 +161,7 @@ async fn logout(
         .await?;
     let mut response = see_other("/mod/login");
     response
-        .add_cookie(&removal_cookie())
+        .add_cookie(&Jar::Session.removal(state.settings.is_https()))
         .map_err(AppError::internal)?;
     Ok(response)
 }
@@ -230,7 +231,7 @@ async fn change_password(
         .await?;
     let mut response = see_other("/mod/login?changed=1");
     response
-        .add_cookie(&removal_cookie())
+        .add_cookie(&Jar::Session.removal(state.settings.is_https()))
         .map_err(AppError::internal)?;
     Ok(response)
 }
