@@ -46,6 +46,9 @@ pub struct Settings {
     /// `/metrics` answers requests with this bearer token, or from `metrics_allow`.
     pub metrics_token: Option<String>,
     pub metrics_allow: crate::client::TrustedProxies,
+    /// Adds `/__fault/panic`, a route that panics, so a test can prove that a panic becomes a
+    /// 500 page. Never set in production (it only ever answers 500, but it has no use there).
+    pub fault_injection: bool,
 }
 
 const KEYS: &[&str] = &[
@@ -67,6 +70,7 @@ const KEYS: &[&str] = &[
     "trusted_proxies",
     "metrics_token",
     "metrics_allow",
+    "fault_injection",
 ];
 
 const DEFAULT_REJECT_REASONS: &[&str] = &[
@@ -180,6 +184,7 @@ impl Settings {
             metrics_allow: crate::client::TrustedProxies::parse(
                 &src.get("metrics_allow").unwrap_or_default(),
             )?,
+            fault_injection: src.number("fault_injection", false)?,
             timezone: match src.get("timezone") {
                 None => chrono_tz::Asia::Tokyo,
                 Some(name) => name.trim().parse().map_err(|_| {

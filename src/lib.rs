@@ -16,6 +16,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod models;
 pub mod page_cache;
+pub mod panic_guard;
 pub mod passwords;
 pub mod pii;
 pub mod rate_limit;

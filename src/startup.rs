@@ -102,10 +102,12 @@ impl Application {
         crate::page_cache::watch(state.clone());
         let state_for_signals = state.clone();
         let https = state.settings.is_https();
+        let fault_injection = state.settings.fault_injection;
         let server = HttpServer::new(move || {
             App::new()
                 // No client address in the log format: we never record who reads or writes what.
                 .wrap(Logger::new("%r %s %b %Dms"))
+                .wrap(middleware::from_fn(crate::panic_guard::middleware))
                 .wrap(middleware::from_fn(conditional::middleware))
                 .wrap(middleware::from_fn(crate::page_cache::middleware))
                 .wrap(middleware::from_fn(crate::metrics::middleware))
@@ -115,6 +117,14 @@ impl Application {
                 .wrap(crate::security_headers::middleware(https))
                 .app_data(state.clone())
                 .configure(routes::config)
+                .configure(|cfg| {
+                    if fault_injection {
+                        cfg.route(
+                            "/__fault/panic",
+                            web::get().to(crate::panic_guard::forced_panic),
+                        );
+                    }
+                })
         })
         .listen(listener)?
         // Signals are handled below, so that the node can drain before it stops accepting.

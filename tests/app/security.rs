@@ -3,6 +3,7 @@
 use reqwest::header::HeaderMap;
 
 use crate::helpers::{TestDatabase, as_refs, spawn_app_with, spawn_configured, story_fields};
+use crate::process::ServerProcess;
 
 const POLICY: [(&str, &str); 7] = [
     (
@@ -232,4 +233,49 @@ async fn over_https_cookies_are_secure_and_prefixed_and_hsts_is_sent() {
             "Path=/stories/receipt",
         ],
     );
+}
+
+/// A handler that panics (forced by the `fault_injection` setting) gives the ordinary 500 page
+/// and a log line, never a dropped connection, and the server goes on serving.
+#[tokio::test]
+async fn a_panic_in_a_handler_is_a_500_page_and_a_log_line() {
+    let db = TestDatabase::new();
+    let server = ServerProcess::start(&db, &["serve"], &[("ENGAWA_FAULT_INJECTION", "true")]);
+    let client = reqwest::Client::new();
+    // More panics than the server has workers: none of them may take a worker down.
+    for _ in 0..6 {
+        let res = client
+            .get(format!("{}/__fault/panic", server.address))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("dropped: {e}\n{}", server.log()));
+        assert_eq!(res.status(), 500);
+        assert_policy("500 after a panic", res.headers(), false);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("ただいま表示できません"), "{body}");
+        assert!(!body.contains("forced fault"), "the cause stays in the log");
+    }
+    for _ in 0..10 {
+        let res = client
+            .get(format!("{}/stories", server.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let log = server.log();
+    assert!(
+        log.contains("handler panicked on /__fault/panic"),
+        "no log line for the panic:\n{log}"
+    );
+
+    // Without the setting the route does not exist.
+    let plain_db = TestDatabase::new();
+    let plain = ServerProcess::start(&plain_db, &["serve"], &[]);
+    let res = client
+        .get(format!("{}/__fault/panic", plain.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }
