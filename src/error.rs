@@ -3,7 +3,8 @@
 //! Use `NotFound` for anything a reader may not see (missing, draft, pending: the answer is the
 //! same, so nobody learns that hidden content exists), `BadRequest` for input we cannot use with
 //! a Japanese message safe to show, `Forbidden` for a missing or wrong CSRF token or a role that
-//! may not do this, `TooManyRequests` for a rate limit, `LoginRequired` to send a visitor to the
+//! may not do this, `TooManyRequests` for a rate limit, `PayloadTooLarge` for a body over its
+//! route's limit, `LoginRequired` to send a visitor to the
 //! staff login, and `Internal` for everything else: its cause is logged and never shown.
 //! Form validation is not an error: handlers re-render the form with status 422.
 
@@ -23,6 +24,9 @@ pub enum AppError {
     Forbidden,
     #[error("too many requests: {0}")]
     TooManyRequests(String),
+    /// A request body over its route's limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
     /// Redirects to the staff login, which returns to `next` afterwards.
     #[error("login required")]
     LoginRequired { next: String },
@@ -82,6 +86,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -105,6 +110,10 @@ impl ResponseError for AppError {
                 "フォームの有効期限が切れたか、この操作をする権限がありません。前のページを再読み込みしてから、もう一度お試しください。".to_owned(),
             ),
             AppError::TooManyRequests(message) => ("しばらく時間をおいてください", message.clone()),
+            AppError::PayloadTooLarge => (
+                "送信された内容が大きすぎます",
+                "一度に送れる量を超えています。文章を短くしてから、もう一度お試しください。".to_owned(),
+            ),
             AppError::LoginRequired { .. } => ("ログインが必要です", String::new()),
             AppError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed");

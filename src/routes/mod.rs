@@ -24,39 +24,50 @@ use crate::startup::AppState;
 
 /// Story and guide bodies are long and arrive percent-encoded: up to 20,000 characters of
 /// Japanese is about 180 KB on the wire.
+/// What any form may carry: a story of 20,000 characters with all its other fields, percent-
+/// encoded (a kanji takes nine bytes), fits with room to spare, so a story that is merely too
+/// long gets the form back with its text and a message, not this limit.
 const FORM_LIMIT: usize = 512 * 1024;
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::FormConfig::default()
-            .limit(FORM_LIMIT)
-            .error_handler(|err, _req| {
-                tracing::info!(error = %err, "form refused");
-                AppError::bad_request(
-                    "フォームの内容を読み取れませんでした。長すぎるか、形式が正しくありません。",
+/// Forms up to `limit` bytes; beyond it 413, and a body that is not a form 400, both as pages.
+pub fn form_config(limit: usize) -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| {
+            tracing::info!(error = %err, "form refused");
+            match err {
+                actix_web::error::UrlencodedError::Overflow { .. } => {
+                    AppError::PayloadTooLarge.into()
+                }
+                _ => AppError::bad_request(
+                    "フォームの内容を読み取れませんでした。形式が正しくありません。",
                 )
-                .into()
-            }),
-    )
-    .app_data(web::QueryConfig::default().error_handler(|_err, _req| {
-        AppError::bad_request("URLの検索条件を読み取れませんでした。").into()
-    }))
-    .app_data(web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into()))
-    // Before guides, stories and tags: their feeds are not slugs, ids or tag pages.
-    .configure(health::config)
-    .configure(feeds::config)
-    .configure(home::config)
-    .configure(guides::config)
-    // Before stories: /stories/new is not a story id.
-    .configure(submit::config)
-    .configure(stories::config)
-    .configure(tags::config)
-    .configure(search::config)
-    .configure(transparency::config)
-    .configure(subscribe::config)
-    .configure(assets::config)
-    .configure(moderation::config)
-    .default_service(web::to(not_found));
+                .into(),
+            }
+        })
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(form_config(FORM_LIMIT))
+        .app_data(web::QueryConfig::default().error_handler(|_err, _req| {
+            AppError::bad_request("URLの検索条件を読み取れませんでした。").into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into()))
+        // Before guides, stories and tags: their feeds are not slugs, ids or tag pages.
+        .configure(health::config)
+        .configure(feeds::config)
+        .configure(home::config)
+        .configure(guides::config)
+        // Before stories: /stories/new is not a story id.
+        .configure(submit::config)
+        .configure(stories::config)
+        .configure(tags::config)
+        .configure(search::config)
+        .configure(transparency::config)
+        .configure(subscribe::config)
+        .configure(assets::config)
+        .configure(moderation::config)
+        .default_service(web::to(not_found));
 }
 
 /// Unknown paths: an old address (a renamed guide, an imported permalink) answers 301 with

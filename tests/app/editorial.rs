@@ -428,3 +428,42 @@ async fn a_moderator_who_is_not_an_editor_cannot_reach_the_guides() {
     assert_eq!(post.status, 403);
     assert!(app.get("/guides").await.card_titles().is_empty());
 }
+
+/// A guide as long as a guide may be (200,000 characters, 1.8 MB as a form) is saved; a form
+/// beyond the guides' limit gets the 413 page and changes nothing.
+#[tokio::test]
+async fn the_longest_guide_is_saved_and_a_larger_body_gets_413() {
+    let app = spawn_app().await;
+    let ed = editor(&app, "kato").await;
+    let longest = format!("## 長い\n\n{}", "長".repeat(200_000 - 7));
+    assert_eq!(longest.chars().count(), 200_000);
+    let saved = post_form(
+        &ed,
+        "/mod/guides/new",
+        "/mod/guides/new",
+        &fields("長いガイド", "long-guide", &longest, "save"),
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+
+    let huge = "長".repeat(500_000);
+    let refused = post_form(
+        &ed,
+        "/mod/guides/new",
+        "/mod/guides/new",
+        &fields("大きすぎるガイド", "too-large", &huge, "save"),
+    )
+    .await;
+    assert_eq!(refused.status, 413);
+    assert!(
+        refused.body.contains("送信された内容が大きすぎます"),
+        "{}",
+        refused.body
+    );
+    let list = ed.get("/mod/guides").await;
+    assert_eq!(list.texts("table.guides td.status").len(), 1, "one guide");
+    assert!(
+        list.texts("table.guides td a")
+            .contains(&"長いガイド".to_owned())
+    );
+}

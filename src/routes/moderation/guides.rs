@@ -20,19 +20,23 @@ use crate::staff::Staff;
 use crate::startup::AppState;
 use crate::views::{PageMeta, date_ja, time_ja};
 
+/// A guide may be 200,000 characters; percent-encoded, a kanji takes nine bytes.
+const GUIDE_FORM_LIMIT: usize = 4 * 1024 * 1024;
+
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/guides", web::get().to(list))
-        .route("/guides/new", web::get().to(new_form))
-        .route("/guides/new", web::post().to(create))
-        .route("/guides/{id}/edit", web::get().to(edit_form))
-        .route("/guides/{id}/edit", web::post().to(save))
-        .route("/guides/{id}/unpublish", web::post().to(unpublish))
-        .route("/guides/{id}/revisions", web::get().to(revisions))
-        .route("/guides/{id}/diff", web::get().to(diff))
-        .route(
-            "/guides/{id}/revisions/{rev}/restore",
-            web::post().to(restore),
-        );
+    cfg.service(
+        web::scope("/guides")
+            .app_data(crate::routes::form_config(GUIDE_FORM_LIMIT))
+            .route("", web::get().to(list))
+            .route("/new", web::get().to(new_form))
+            .route("/new", web::post().to(create))
+            .route("/{id}/edit", web::get().to(edit_form))
+            .route("/{id}/edit", web::post().to(save))
+            .route("/{id}/unpublish", web::post().to(unpublish))
+            .route("/{id}/revisions", web::get().to(revisions))
+            .route("/{id}/diff", web::get().to(diff))
+            .route("/{id}/revisions/{rev}/restore", web::post().to(restore)),
+    );
 }
 
 fn editor(staff: &Staff) -> Result<Editor<'_>, AppError> {
