@@ -112,7 +112,8 @@ async fn rss(state: web::Data<AppState>, scope: Scope) -> Result<HttpResponse, A
                     permalink: true,
                 }))
                 .pub_date(Some(utc(e.published).to_rfc2822()))
-                .description(Some(e.summary.clone()))
+                // Readers render an RSS description as HTML; the summary is plain text.
+                .description(Some(crate::views::escape_html(&e.summary)))
                 .content(Some(e.html.clone()))
                 .categories(
                     e.tags

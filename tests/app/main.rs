@@ -23,3 +23,4 @@ mod submission;
 mod subscriptions;
 mod visibility;
 mod wordpress;
+mod xss;

@@ -92,7 +92,7 @@ async fn script_handlers_javascript_links_and_raw_html_never_reach_a_page() {
 
 /// No element that runs script, no event handler attribute, no script URL, anywhere in the DOM;
 /// and no form control inside what a writer wrote.
-fn assert_no_executable_markup(path: &str, html: &str) {
+pub fn assert_no_executable_markup(path: &str, html: &str) {
     let doc = scraper::Html::parse_document(html);
     let controls =
         scraper::Selector::parse(".prose form, .prose input, .prose button, .prose textarea")
