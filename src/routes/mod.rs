@@ -76,7 +76,11 @@ async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     let path = percent_encoding::percent_decode_str(req.path())
         .decode_utf8_lossy()
         .into_owned();
-    if path.len() > 300 || req.method() != actix_web::http::Method::GET {
+    // A control character is never part of an old address (and PostgreSQL refuses NUL in text).
+    if path.len() > 300
+        || path.chars().any(char::is_control)
+        || req.method() != actix_web::http::Method::GET
+    {
         return Err(AppError::NotFound);
     }
     let moved = state

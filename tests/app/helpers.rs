@@ -525,3 +525,42 @@ pub fn urlencode(q: &str) -> String {
         })
         .collect()
 }
+
+/// A client that keeps no cookies and follows no redirects, for tests that set and read cookies
+/// by hand (a real browser would not send Secure cookies over the tests' plain HTTP).
+pub fn client_by_hand() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The value the response sets for cookie `name`.
+pub fn cookie_value(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_owned))
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+}
+
+/// Posts the staff login form by hand with the given Cookie header.
+pub async fn login_by_hand(
+    client: &reqwest::Client,
+    address: &str,
+    cookie: &str,
+    (email, password, token): (&str, &str, &str),
+) -> reqwest::Response {
+    client
+        .post(format!("{address}/mod/login"))
+        .header("cookie", cookie)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", token),
+        ])
+        .send()
+        .await
+        .expect("login request")
+}

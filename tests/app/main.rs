@@ -1,8 +1,10 @@
 //! The integration suite: the real server on port 0, asserted on as a reader sees it.
 //! Every test runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
 
+mod attacks;
 mod cache;
 mod cli;
+mod csrf;
 mod editorial;
 mod feeds;
 mod helpers;

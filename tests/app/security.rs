@@ -2,7 +2,10 @@
 
 use reqwest::header::HeaderMap;
 
-use crate::helpers::{TestDatabase, as_refs, spawn_app_with, spawn_configured, story_fields};
+use crate::helpers::{
+    TestDatabase, as_refs, client_by_hand, cookie_value, login_by_hand, spawn_app_with,
+    spawn_configured, story_fields,
+};
 use crate::process::ServerProcess;
 
 const POLICY: [(&str, &str); 7] = [
@@ -169,37 +172,25 @@ async fn over_https_cookies_are_secure_and_prefixed_and_hsts_is_sent() {
     .await;
     // A client without a cookie store: the test plays the browser by hand, since a real one
     // would not send Secure cookies over the test's plain HTTP.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = client_by_hand();
     let form = client
         .get(format!("{}/mod/login", app.address))
         .send()
         .await
         .unwrap();
     assert_policy("login page over https", form.headers(), true);
-    let csrf_cookie = cookie_set(form.headers(), "__Host-engawa_csrf", &SITE_WIDE);
-    let csrf_id = csrf_cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("__Host-engawa_csrf=")
-        .to_owned();
+    cookie_set(form.headers(), "__Host-engawa_csrf", &SITE_WIDE);
+    let csrf_id = cookie_value(form.headers(), "__Host-engawa_csrf").unwrap();
     let token = crate::helpers::Page::parse(form.text().await.unwrap()).csrf();
 
     let password = app.add_staff("sato@example.jp", "sato", engawa::domain::Role::Moderator);
-    let login = client
-        .post(format!("{}/mod/login", app.address))
-        .header("cookie", format!("__Host-engawa_csrf={csrf_id}"))
-        .form(&[
-            ("email", "sato@example.jp"),
-            ("password", password.as_str()),
-            ("csrf_token", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let login = login_by_hand(
+        &client,
+        &app.address,
+        &format!("__Host-engawa_csrf={csrf_id}"),
+        ("sato@example.jp", &password, &token),
+    )
+    .await;
     assert_eq!(login.status(), 303);
     assert_policy("login over https", login.headers(), true);
     cookie_set(login.headers(), "__Host-engawa_session", &SITE_WIDE);

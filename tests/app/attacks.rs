@@ -1,0 +1,229 @@
+//! Attacks over HTTP against the running server: session fixation, path traversal, SQL
+//! metacharacters in every parameter, and telling accounts apart on the login form.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::{
+    Browser, TestApp, TestDatabase, client_by_hand, cookie_value, login_by_hand, spawn_app_with,
+};
+
+const PLANTED: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// A session id planted in the victim's browser before login is never the session they get, and
+/// never grants anything.
+#[tokio::test]
+async fn a_planted_session_id_is_replaced_at_login_and_grants_nothing() {
+    let app = spawn_app_with(TestDatabase::new(), false).await;
+    let password = app.add_staff("sato@engawa.test", "sato", engawa::domain::Role::Moderator);
+    let client = client_by_hand();
+    let form = client
+        .get(format!("{}/mod/login", app.address))
+        .send()
+        .await
+        .unwrap();
+    let csrf = cookie_value(form.headers(), "engawa_csrf").expect("a CSRF cookie");
+    let token = crate::helpers::Page::parse(form.text().await.unwrap()).csrf();
+    let login = login_by_hand(
+        &client,
+        &app.address,
+        &format!("engawa_csrf={csrf}; engawa_session={PLANTED}"),
+        ("sato@engawa.test", &password, &token),
+    )
+    .await;
+    assert_eq!(login.status(), 303);
+    let issued = cookie_value(login.headers(), "engawa_session").expect("a session of its own");
+    assert_ne!(issued, PLANTED);
+    for session in [PLANTED, issued.as_str()] {
+        let panel = client
+            .get(format!("{}/mod", app.address))
+            .header("cookie", format!("engawa_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        let expected = if session == PLANTED { 303 } else { 200 };
+        assert_eq!(panel.status(), expected, "session {session}");
+    }
+}
+
+#[tokio::test]
+async fn static_paths_cannot_climb_out_of_the_compiled_files() {
+    let app = spawn_app_with(TestDatabase::new(), false).await;
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/%2e%2e%2fCargo.toml",
+        "/static/..%2f..%2f..%2fetc%2fpasswd",
+        "/static/site.css/../../secret.key",
+        "/static/%252e%252e/secret.key",
+        "/static/....//....//etc/passwd",
+        "/static/..\\..\\secret.key",
+        "/static/site.css%00.txt",
+        "/static/",
+        "/static",
+    ] {
+        let res = client_by_hand()
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert!(status == 404 || status == 400, "{path}: {status}");
+        for secret in ["[package]", "root:x:", "engawa.sqlite3"] {
+            assert!(!body.contains(secret), "{path} leaked {secret}");
+        }
+    }
+}
+
+const METACHARACTERS: [&str; 10] = [
+    "'",
+    "\"",
+    "' OR '1'='1",
+    "1; DROP TABLE stories; --",
+    "1' UNION SELECT password_hash FROM users --",
+    "\\",
+    "%",
+    "_",
+    "\0",
+    ")) OR ((1=1",
+];
+
+async fn count_stories(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use engawa::db::schema::stories;
+    stories::table.count().get_result(&mut app.conn()).unwrap()
+}
+
+/// Every parameter a reader can send, filled with SQL metacharacters: a clear 4xx or an ordinary
+/// page, never a 500, and the database as it was.
+#[tokio::test]
+async fn sql_metacharacters_in_every_parameter_are_just_text() {
+    let app = spawn_app_with(TestDatabase::new(), true).await;
+    let before = count_stories(&app).await;
+    let reader = Browser::new(&app.address);
+    for raw in METACHARACTERS {
+        let v = crate::helpers::urlencode(raw);
+        for path in [
+            format!("/stories?how_met={v}"),
+            format!("/stories?length={v}"),
+            format!("/stories?tag={v}"),
+            format!("/stories?page={v}"),
+            format!("/stories?continuing={v}"),
+            format!("/search?q={v}"),
+            format!("/search?q=a&kind={v}"),
+            format!("/search?q=a&length={v}"),
+            format!("/search?q=a&how_met={v}"),
+            format!("/search?q=a&tag={v}"),
+            format!("/search?q=a&page={v}"),
+            format!("/stories/{v}"),
+            format!("/guides/{v}"),
+            format!("/tags/{v}"),
+            format!("/tags/{v}/feed.atom"),
+            format!("/guides?page={v}"),
+            format!("/mod/login?next={v}"),
+            format!("/{v}"),
+        ] {
+            let page = reader.get(&path).await;
+            assert!(
+                [200, 400, 404, 503].contains(&page.status),
+                "{path}: {} {}",
+                page.status,
+                page.body
+            );
+        }
+        // The forms that look things up by what a stranger types.
+        let status = reader
+            .submit("/stories/status", "/stories/status", &[("code", raw)])
+            .await;
+        assert!(
+            [404, 422, 429].contains(&status.status),
+            "code {raw:?}: {}",
+            status.status
+        );
+        let login = reader
+            .submit(
+                "/mod/login",
+                "/mod/login",
+                &[("email", raw), ("password", raw)],
+            )
+            .await;
+        assert!(
+            [422, 429].contains(&login.status),
+            "login {raw:?}: {}",
+            login.status
+        );
+        let subscribe = reader
+            .submit("/subscribe", "/subscribe", &[("email", raw)])
+            .await;
+        assert!(
+            [200, 422].contains(&subscribe.status),
+            "subscribe {raw:?}: {}",
+            subscribe.status
+        );
+    }
+    // A story made of them: accepted as text (or refused with the form), never a 500.
+    let all = METACHARACTERS.concat();
+    let mut fields = crate::helpers::story_fields(&format!("記号{}", METACHARACTERS[3]));
+    fields[1].1 = format!("{}{all}", fields[1].1);
+    fields[2].1 = "'\0\"".to_owned();
+    let sent = reader
+        .submit(
+            "/stories/new",
+            "/stories/new",
+            &crate::helpers::as_refs(&fields),
+        )
+        .await;
+    assert!(
+        [303, 422].contains(&sent.status),
+        "story: {} {}",
+        sent.status,
+        sent.body
+    );
+    assert!(count_stories(&app).await <= before + 1);
+}
+
+/// The login form answers an unknown address exactly as it answers a known one with a wrong
+/// password, in about the same time (both verify a password hash).
+#[tokio::test]
+async fn the_login_form_does_not_tell_accounts_apart() {
+    let app = spawn_app_with(TestDatabase::new(), false).await;
+    app.add_staff(
+        "known@engawa.test",
+        "known",
+        engawa::domain::Role::Moderator,
+    );
+    let mut answers = Vec::new();
+    let mut times = Vec::new();
+    for email in ["known@engawa.test", "nobody@engawa.test"] {
+        let mut spent = Vec::new();
+        for _ in 0..3 {
+            let browser = Browser::new(&app.address);
+            let token = browser.get("/mod/login").await.csrf();
+            let started = Instant::now();
+            let page = browser
+                .post(
+                    "/mod/login",
+                    &[
+                        ("email", email),
+                        ("password", "wrong-password-1234"),
+                        ("csrf_token", &token),
+                    ],
+                )
+                .await;
+            spent.push(started.elapsed());
+            answers.push((page.status, page.text(".form-error, [role=alert]")));
+        }
+        spent.sort();
+        times.push(spent[1]);
+    }
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "different answers: {answers:?}"
+    );
+    let (known, unknown) = (times[0], times[1]);
+    let ratio = known.as_secs_f64() / unknown.as_secs_f64().max(1e-6);
+    assert!(
+        (0.5..2.0).contains(&ratio) || known.abs_diff(unknown) < Duration::from_millis(30),
+        "known {known:?} vs unknown {unknown:?}"
+    );
+}
