@@ -54,9 +54,12 @@ impl Kind {
 }
 
 // busy_timeout comes first: switching to WAL itself needs the lock another process may hold.
+// synchronous = FULL: a transaction is on disk before its commit returns, so a submission whose
+// receipt was shown survives a power cut as well as a killed process (with NORMAL, the last
+// commits could roll back after a power cut). Writes are rare here; one fsync each is cheap.
 const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000;
 PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
+PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;";
 
 /// Opens one connection, dispatching on the URL so that the real cause of a failure

@@ -4,6 +4,7 @@
 mod attacks;
 mod cache;
 mod cli;
+mod crash;
 mod csrf;
 mod editorial;
 mod feeds;
