@@ -9,7 +9,7 @@ mod listing;
 pub(crate) mod moderation;
 pub(crate) mod search;
 mod stories;
-mod story_form;
+pub mod story_form;
 mod submit;
 mod subscribe;
 mod tags;
