@@ -34,10 +34,26 @@ pub const EXCERPT_CHARS: usize = 120;
 const HEADING_ID_PREFIX: &str = "sec-";
 
 /// Renders Markdown to sanitized HTML and collects the h2/h3 headings.
+/// Quotes nested deeper than this are shown at this depth: no one writes more, and 20,000 nested
+/// quotes (one line of `>`) took a second to render.
+const MAX_QUOTE_DEPTH: usize = 8;
+
 pub fn render(markdown: &str) -> Rendered {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut depth = 0usize;
     let mut events: Vec<Event> = Parser::new_ext(markdown, options)
-        .filter(|e| !matches!(e, Event::Html(_) | Event::InlineHtml(_)))
+        .filter(|e| match e {
+            Event::Html(_) | Event::InlineHtml(_) => false,
+            Event::Start(Tag::BlockQuote(_)) => {
+                depth += 1;
+                depth <= MAX_QUOTE_DEPTH
+            }
+            Event::End(TagEnd::BlockQuote(_)) => {
+                depth = depth.saturating_sub(1);
+                depth < MAX_QUOTE_DEPTH
+            }
+            _ => true,
+        })
         .collect();
 
     let mut headings: Vec<TocEntry> = Vec::new();
@@ -343,5 +359,15 @@ mod tests {
         ] {
             assert!(html.contains(ok), "{ok} missing in {html}");
         }
+    }
+
+    #[test]
+    fn deep_quotes_are_shown_at_a_bounded_depth() {
+        let html = render(&(">".repeat(20_000) + " 引用の奥")).html;
+        assert_eq!(html.matches("<blockquote>").count(), MAX_QUOTE_DEPTH);
+        assert_eq!(html.matches("</blockquote>").count(), MAX_QUOTE_DEPTH);
+        assert!(html.contains("引用の奥"));
+        let shallow = render("> 一段\n>> 二段").html;
+        assert_eq!(shallow.matches("<blockquote>").count(), 2);
     }
 }
