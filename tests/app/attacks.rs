@@ -227,3 +227,60 @@ async fn the_login_form_does_not_tell_accounts_apart() {
         "known {known:?} vs unknown {unknown:?}"
     );
 }
+
+/// After login the panel returns only to its own pages: every `next=` that points anywhere
+/// else, however disguised, lands on the queue.
+#[tokio::test]
+async fn login_never_redirects_off_the_panel() {
+    let app = spawn_app_with(TestDatabase::new(), false).await;
+    let password = app.add_staff("sato@engawa.test", "sato", engawa::domain::Role::Moderator);
+    for next in [
+        "https://evil.example/",
+        "//evil.example",
+        "///evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/mod//evil.example",
+        "/mod/..//evil.example",
+        " //evil.example",
+        "\t/mod",
+        "https:evil.example",
+        "javascript:alert(1)",
+        "/mod\r\nSet-Cookie: x=1",
+        "/%2F%2Fevil.example",
+        "/modevil",
+    ] {
+        let browser = Browser::new(&app.address);
+        let page = browser
+            .submit(
+                "/mod/login",
+                "/mod/login",
+                &[
+                    ("email", "sato@engawa.test"),
+                    ("password", &password),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{next:?}");
+        let location = page.location.unwrap_or_default();
+        assert_eq!(
+            location, "/mod",
+            "{next:?} sent the moderator to {location:?}"
+        );
+    }
+    // A real panel page is still returned to.
+    let browser = Browser::new(&app.address);
+    let page = browser
+        .submit(
+            "/mod/login",
+            "/mod/login",
+            &[
+                ("email", "sato@engawa.test"),
+                ("password", &password),
+                ("next", "/mod/log?kind=approve"),
+            ],
+        )
+        .await;
+    assert_eq!(page.location.as_deref(), Some("/mod/log?kind=approve"));
+}
