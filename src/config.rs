@@ -114,6 +114,17 @@ impl Source<'_> {
                 .map_err(|_| anyhow::anyhow!("{key} must be a whole number, got {v:?}")),
         }
     }
+
+    fn flag(&self, key: &str, default: bool) -> anyhow::Result<bool> {
+        match self.get(key).map(|v| v.trim().to_lowercase()) {
+            None => Ok(default),
+            Some(v) => match v.as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => anyhow::bail!("{key} must be true or false, got {v:?}"),
+            },
+        }
+    }
 }
 
 impl Settings {
@@ -184,7 +195,7 @@ impl Settings {
             metrics_allow: crate::client::TrustedProxies::parse(
                 &src.get("metrics_allow").unwrap_or_default(),
             )?,
-            fault_injection: src.number("fault_injection", false)?,
+            fault_injection: src.flag("fault_injection", false)?,
             timezone: match src.get("timezone") {
                 None => chrono_tz::Asia::Tokyo,
                 Some(name) => name.trim().parse().map_err(|_| {
@@ -297,6 +308,18 @@ mod tests {
     fn a_relative_base_url_is_refused() {
         let err = load(&[("ENGAWA_BASE_URL", "engawa.example")]).unwrap_err();
         assert!(err.to_string().contains("ENGAWA_BASE_URL"));
+    }
+
+    #[test]
+    fn fault_injection_is_off_unless_set_to_a_yes() {
+        assert!(!load(&[]).unwrap().fault_injection);
+        assert!(
+            load(&[("ENGAWA_FAULT_INJECTION", "true")])
+                .unwrap()
+                .fault_injection
+        );
+        let err = load(&[("ENGAWA_FAULT_INJECTION", "maybe")]).unwrap_err();
+        assert!(err.to_string().contains("true or false"), "{err}");
     }
 
     #[test]

@@ -63,14 +63,7 @@ async fn pages_are_cached_until_content_changes_and_a_withdrawn_story_leaves_eve
 
     // Withdrawal writes its outbox row: every cached page is stale at once, including search
     // results and related stories, which the index would still offer for a moment.
-    let done = submitter
-        .submit(
-            "/stories/status",
-            "/stories/status/withdraw",
-            &[("code", &code), ("confirm", "yes")],
-        )
-        .await;
-    assert_eq!(done.status, 303);
+    submitter.withdraw(&code).await;
     for path in &pages {
         let page = app.get(path).await;
         assert!(

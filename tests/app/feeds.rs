@@ -172,13 +172,7 @@ async fn a_story_enters_the_feeds_after_its_cooling_off_and_leaves_at_once_when_
         "in feeds after cooling off"
     );
 
-    submitter
-        .submit(
-            "/stories/status",
-            "/stories/status/withdraw",
-            &[("code", &code), ("confirm", "yes")],
-        )
-        .await;
+    submitter.withdraw(&code).await;
     for path in [
         "/feed.xml",
         "/feed.atom",

@@ -257,6 +257,19 @@ impl Browser {
         page
     }
 
+    /// Withdraws the story with receipt `code`, as its submitter does from the status page.
+    pub async fn withdraw(&self, code: &str) -> Page {
+        let page = self
+            .submit(
+                "/stories/status",
+                "/stories/status/withdraw",
+                &[("code", code), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(page.status, 303, "withdrawal refused: {}", page.body);
+        page
+    }
+
     /// Approves a story from its moderation page, as a signed-in moderator.
     pub async fn approve(&self, public_id: &str) -> Page {
         let page = self

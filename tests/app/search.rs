@@ -238,13 +238,7 @@ async fn an_approved_story_is_searchable_within_two_seconds_and_gone_once_withdr
     );
     assert!(approved_at.elapsed() < Duration::from_secs(2));
 
-    submitter
-        .submit(
-            "/stories/status",
-            "/stories/status/withdraw",
-            &[("code", &code), ("confirm", "yes")],
-        )
-        .await;
+    submitter.withdraw(&code).await;
     assert!(
         results_within(&app.reader, "鎌倉", 0, Duration::from_secs(2))
             .await

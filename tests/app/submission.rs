@@ -108,14 +108,7 @@ async fn rejected_and_withdrawn_stories_never_appear() {
     assert_eq!(page.status, 303, "{}", page.body);
 
     let w = app.story_by_code(&withdrawn);
-    let page = submitter
-        .submit(
-            "/stories/status",
-            "/stories/status/withdraw",
-            &[("code", &withdrawn), ("confirm", "yes")],
-        )
-        .await;
-    assert_eq!(page.status, 303, "{}", page.body);
+    submitter.withdraw(&withdrawn).await;
 
     for path in [
         "/",
@@ -400,14 +393,7 @@ async fn withdrawing_erases_the_text_at_once_and_removes_the_story_from_public_p
         "nothing changed"
     );
 
-    let done = submitter
-        .submit(
-            "/stories/status",
-            "/stories/status/withdraw",
-            &[("code", &code), ("confirm", "yes")],
-        )
-        .await;
-    assert_eq!(done.status, 303);
+    let done = submitter.withdraw(&code).await;
     assert_eq!(
         submitter
             .get(done.location.as_deref().unwrap())
