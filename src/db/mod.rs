@@ -78,6 +78,42 @@ pub fn establish(url: &str) -> Result<DbConn, ConnectionError> {
     }
 }
 
+/// Runs `f` in a transaction meant to write, committing when it returns `Ok`.
+///
+/// On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write lock up front and
+/// waiting for it (busy_timeout). A deferred transaction that reads first and then writes cannot
+/// wait: if another connection wrote in between, SQLite answers "database is locked" at once, so
+/// two moderators, or a moderator and the mail scheduler, would make each other fail. Inside a
+/// transaction already, `f` runs in a savepoint as usual.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    let depth =
+        AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?;
+    if depth.is_some() {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
 /// Creates connections for the pool with [`establish`].
 #[derive(Debug)]
 pub struct Manager {
@@ -264,5 +300,47 @@ mod tests {
             .unwrap();
         assert_eq!(mode.journal_mode, "wal");
         assert_eq!(fk.foreign_keys, 1);
+    }
+
+    /// A transaction that reads, then writes after another connection wrote, waits for its turn
+    /// instead of failing with "database is locked" (found with two moderators and the mail
+    /// scheduler at work at once).
+    #[test]
+    fn a_sqlite_write_transaction_that_reads_first_waits_for_another_writer() {
+        use diesel::RunQueryDsl;
+        use std::sync::mpsc;
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("t.sqlite3");
+        let url = url.to_str().unwrap().to_owned();
+        let mut first = establish(&url).unwrap();
+        first
+            .batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")
+            .unwrap();
+        let (read, wait) = mpsc::channel();
+        let other = {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                wait.recv().unwrap();
+                let mut second = establish(&url).unwrap();
+                diesel::sql_query("INSERT INTO t VALUES (2)").execute(&mut second)
+            })
+        };
+        let written = write_transaction(&mut first, |conn| {
+            diesel::sql_query("SELECT n FROM t").execute(conn)?;
+            read.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            diesel::sql_query("INSERT INTO t VALUES (1)").execute(conn)
+        });
+        assert_eq!(written, Ok(1));
+        assert_eq!(other.join().unwrap(), Ok(1));
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            rows: i64,
+        }
+        let count: Count = diesel::sql_query("SELECT count(*) AS rows FROM t")
+            .get_result(&mut first)
+            .unwrap();
+        assert_eq!(count.rows, 2);
     }
 }

@@ -1,7 +1,5 @@
 //! Sample content for `engawa serve --demo`, imported through the same path as `engawa import`.
 
-use diesel::Connection;
-
 pub mod synthetic;
 
 use crate::db::DbConn;
@@ -13,7 +11,7 @@ const CONTENT: &str = include_str!("content.jsonl");
 
 /// Imports the demo content when the database holds no guide and no story; otherwise does nothing.
 pub fn seed_if_empty(conn: &mut DbConn) -> anyhow::Result<Option<Imported>> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if Guide::count_all(conn)? > 0 || Story::count_all(conn)? > 0 {
             return Ok(None);
         }

@@ -4,7 +4,6 @@
 //! same corpus.
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::Connection;
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -228,7 +227,7 @@ pub fn generate(
     let mut done = 0;
     while done < n {
         let batch = (n - done).min(1000);
-        conn.transaction::<_, anyhow::Error, _>(|conn| {
+        crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
             for _ in 0..batch {
                 let published = now - Duration::minutes(rng.random_range(0..60 * 24 * 365 * 3));
                 let input = StoryInput {

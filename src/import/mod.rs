@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
-use diesel::Connection;
 use serde::Deserialize;
 
 use crate::db::DbConn;
@@ -202,7 +201,7 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Item)>, Vec<LineError>> {
 pub fn import_str(conn: &mut DbConn, text: &str) -> Result<Imported, ImportError> {
     let items = parse(text).map_err(ImportError::Invalid)?;
     let now = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut summary = Imported::default();
         let mut conflicts = Vec::new();
         for (line, item) in &items {

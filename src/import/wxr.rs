@@ -243,7 +243,7 @@ pub fn import(
     now: NaiveDateTime,
 ) -> Result<WxrSummary, WxrError> {
     let items = parse(xml)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut summary = WxrSummary::default();
         for item in items {
             summary.comments_ignored += item.comments;

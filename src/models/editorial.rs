@@ -227,7 +227,7 @@ pub fn create(
     by: &Editor,
     now: NaiveDateTime,
 ) -> Result<i32, EditRefused> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if !slug_free(conn, &d.slug, None)? {
             return Err(EditRefused::SlugTaken);
         }
@@ -280,7 +280,7 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<(), EditRefused> {
     let (expected_version, intent, note) = (change.expected_version, change.intent, change.note);
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let guide = Guide::find(conn, id)
             .optional()?
             .ok_or(EditRefused::NotFound)?;
@@ -339,7 +339,7 @@ pub fn update(
 
 /// Takes a guide off the public site (it keeps its text and revisions).
 pub fn unpublish(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> Result<(), EditRefused> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let guide = Guide::find(conn, id)
             .optional()?
             .ok_or(EditRefused::NotFound)?;
@@ -374,7 +374,7 @@ pub fn publish_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<Str
         .load(conn)?;
     let mut published = Vec::new();
     for (id, slug, at) in due {
-        let done = conn.transaction(|conn| {
+        let done = crate::db::write_transaction(conn, |conn| {
             let n = diesel::update(
                 guides::table
                     .filter(guides::id.eq(id))
@@ -514,7 +514,7 @@ pub fn restore(
     by: &Editor,
     now: NaiveDateTime,
 ) -> Result<(), EditRefused> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let guide = Guide::find(conn, guide_id)
             .optional()?
             .ok_or(EditRefused::NotFound)?;

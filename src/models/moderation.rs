@@ -106,7 +106,7 @@ pub fn submit(
     site: &Site,
     now: NaiveDateTime,
 ) -> QueryResult<i32> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let id = Story::insert(conn, input, now)?;
         ModAction::record(
             conn,
@@ -138,7 +138,7 @@ pub fn resubmit(
     pii: &[Finding],
     now: NaiveDateTime,
 ) -> Result<(), Refused> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let story = Story::find_by_receipt(conn, code)?.ok_or(Refused::NotFound)?;
         if story.status() != StoryStatus::ChangesRequested {
             return Err(Refused::NotAllowed(
@@ -164,7 +164,7 @@ pub fn resubmit(
 
 /// Erases the story's text at once and takes it out of every public place.
 pub fn withdraw(conn: &mut DbConn, code: &ReceiptCode, now: NaiveDateTime) -> Result<(), Refused> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let story = Story::find_by_receipt(conn, code)?.ok_or(Refused::NotFound)?;
         let was = story.status();
         if was == StoryStatus::Withdrawn {
@@ -233,7 +233,7 @@ pub fn claim(
     by: &Moderator,
     now: NaiveDateTime,
 ) -> Result<Story, Refused> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let story = Story::find_by_public_id(conn, public_id)
             .optional()?
             .ok_or(Refused::NotFound)?;
@@ -304,7 +304,7 @@ pub fn decide(
     site: &Site,
     now: NaiveDateTime,
 ) -> Result<(), Refused> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let story = Story::find_by_public_id(conn, public_id)
             .optional()?
             .ok_or(Refused::NotFound)?;
@@ -405,7 +405,7 @@ pub fn redact(
     by: &Moderator,
     now: NaiveDateTime,
 ) -> Result<(), Refused> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let story = Story::find_by_public_id(conn, public_id)
             .optional()?
             .ok_or(Refused::NotFound)?;

@@ -54,7 +54,7 @@ impl Outbox {
         // take turns from their insert until their transaction ends (inside the caller's
         // transaction, this one is a savepoint and the lock lasts until the caller commits).
         // SQLite has a single writer already.
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             if let DbConn::Postgres(c) = conn {
                 use diesel::connection::SimpleConnection;
                 c.batch_execute("SELECT pg_advisory_xact_lock(8217403)")?;

@@ -39,7 +39,7 @@ impl Report {
         threshold: i64,
         now: NaiveDateTime,
     ) -> QueryResult<Filed> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let story_id: i32 = stories::table
                 .filter(stories::public_id.eq(public_id))
                 .filter(stories::status.eq(StoryStatus::Approved.as_str()))

@@ -72,7 +72,7 @@ impl LoginThrottle {
 
     /// Counts a failure; the fifth within the window locks the key for the window's length.
     pub fn fail(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> QueryResult<()> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let row: Option<(i32, NaiveDateTime)> = login_throttle::table
                 .find(key)
                 .select((login_throttle::failures, login_throttle::window_start))

@@ -67,7 +67,7 @@ impl User {
 
     /// Disables or re-enables an account; disabling ends all its sessions in the same transaction.
     pub fn set_disabled(conn: &mut DbConn, id: i32, disabled: bool) -> QueryResult<()> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             diesel::update(users::table.find(id))
                 .set(users::disabled.eq(disabled))
                 .execute(conn)?;
@@ -80,7 +80,7 @@ impl User {
 
     /// Replaces the password and ends every session of the account.
     pub fn set_password(conn: &mut DbConn, id: i32, password_hash: &str) -> QueryResult<()> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             diesel::update(users::table.find(id))
                 .set(users::password_hash.eq(password_hash))
                 .execute(conn)?;
