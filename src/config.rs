@@ -46,6 +46,10 @@ pub struct Settings {
     /// `/metrics` answers requests with this bearer token, or from `metrics_allow`.
     pub metrics_token: Option<String>,
     pub metrics_allow: crate::client::TrustedProxies,
+    /// How long a client may take to send a request body (the head has its own timeout).
+    pub body_timeout: Duration,
+    /// Searches one client address may run per minute on a node (cached pages do not count).
+    pub searches_per_minute: usize,
     /// Adds `/__fault/panic`, a route that panics, so a test can prove that a panic becomes a
     /// 500 page. Never set in production (it only ever answers 500, but it has no use there).
     pub fault_injection: bool,
@@ -71,6 +75,8 @@ const KEYS: &[&str] = &[
     "metrics_token",
     "metrics_allow",
     "fault_injection",
+    "body_timeout_seconds",
+    "searches_per_minute",
 ];
 
 const DEFAULT_REJECT_REASONS: &[&str] = &[
@@ -196,6 +202,8 @@ impl Settings {
                 &src.get("metrics_allow").unwrap_or_default(),
             )?,
             fault_injection: src.flag("fault_injection", false)?,
+            body_timeout: Duration::from_secs(src.number("body_timeout_seconds", 30u64)?.max(1)),
+            searches_per_minute: src.number("searches_per_minute", 120usize)?.max(1),
             timezone: match src.get("timezone") {
                 None => chrono_tz::Asia::Tokyo,
                 Some(name) => name.trim().parse().map_err(|_| {

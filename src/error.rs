@@ -4,7 +4,8 @@
 //! same, so nobody learns that hidden content exists), `BadRequest` for input we cannot use with
 //! a Japanese message safe to show, `Forbidden` for a missing or wrong CSRF token or a role that
 //! may not do this, `TooManyRequests` for a rate limit, `PayloadTooLarge` for a body over its
-//! route's limit, `LoginRequired` to send a visitor to the
+//! route's limit, `RequestTimeout` for a body that arrived too slowly, `UriTooLong` and
+//! `HeadersTooLarge` for a request head over our limits, `LoginRequired` to send a visitor to the
 //! staff login, and `Internal` for everything else: its cause is logged and never shown.
 //! Form validation is not an error: handlers re-render the form with status 422.
 
@@ -27,6 +28,15 @@ pub enum AppError {
     /// A request body over its route's limit.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// An address (path and query) over its limit.
+    #[error("URI too long")]
+    UriTooLong,
+    /// Request headers over their limit together.
+    #[error("headers too large")]
+    HeadersTooLarge,
+    /// A request body that did not arrive within the deadline.
+    #[error("request body timed out")]
+    RequestTimeout,
     /// Redirects to the staff login, which returns to `next` afterwards.
     #[error("login required")]
     LoginRequired { next: String },
@@ -87,6 +97,9 @@ impl ResponseError for AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::UriTooLong => StatusCode::URI_TOO_LONG,
+            AppError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -113,6 +126,18 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => (
                 "送信された内容が大きすぎます",
                 "一度に送れる量を超えています。文章を短くしてから、もう一度お試しください。".to_owned(),
+            ),
+            AppError::RequestTimeout => (
+                "送信に時間がかかりすぎました",
+                "通信が途切れがちだったため、送信された内容を最後まで受け取れず、何も保存していません。ブラウザの「戻る」で前のページに戻り、通信状態のよいところで、もう一度送信してください。".to_owned(),
+            ),
+            AppError::UriTooLong => (
+                "アドレスが長すぎます",
+                "このアドレスは長すぎるため開けません。トップページや検索から、もう一度お探しください。".to_owned(),
+            ),
+            AppError::HeadersTooLarge => (
+                "リクエストが大きすぎます",
+                "ブラウザから送られた情報（クッキーなど）が大きすぎるため、表示できません。このサイトのクッキーを削除してから、もう一度お試しください。".to_owned(),
             ),
             AppError::LoginRequired { .. } => ("ログインが必要です", String::new()),
             AppError::Internal(cause) => {

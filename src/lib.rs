@@ -20,6 +20,7 @@ pub mod panic_guard;
 pub mod passwords;
 pub mod pii;
 pub mod rate_limit;
+pub mod request_limits;
 pub mod routes;
 pub mod scheduler;
 pub mod search;

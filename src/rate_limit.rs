@@ -20,6 +20,7 @@ pub enum Action {
     Login,
     Report,
     Subscribe,
+    Search,
 }
 
 struct State {

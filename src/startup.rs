@@ -114,6 +114,7 @@ impl Application {
                 .wrap(middleware::from_fn(csrf::middleware))
                 .wrap(Compress::default())
                 .wrap(middleware::from_fn(conditional::head_as_get))
+                .wrap(middleware::from_fn(crate::request_limits::middleware))
                 .wrap(crate::security_headers::middleware(https))
                 .app_data(state.clone())
                 .configure(routes::config)

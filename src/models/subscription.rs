@@ -67,7 +67,7 @@ impl Subscription {
         key: &SecretKey,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let existing: Option<Subscription> = subscriptions::table
                 .filter(subscriptions::email.eq(email.as_ref()))
                 .select(Subscription::as_select())
@@ -102,7 +102,8 @@ impl Subscription {
         })
     }
 
-    /// Confirms a subscription; digests cover what is published from now on.
+    /// Confirms a subscription; digests cover what is published from now on (give or take
+    /// [`SETTLE`]).
     pub fn confirm(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<bool> {
         let changed = diesel::update(
             subscriptions::table
@@ -211,6 +212,13 @@ fn digest_items(
     Ok(items)
 }
 
+/// How far behind the clock a digest reads. A writer stamps `published_at` before it commits
+/// (it may wait for the write lock, or for a worker, in between); an item stamped just before a
+/// digest read but committed just after would fall before the next digest's window and never be
+/// sent. Reading only up to a minute ago leaves such items for the next digest instead. (Never
+/// more than the interval itself, so that short test intervals stay short.)
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Queues a digest for every confirmed subscription whose last one is at least `interval` old
 /// and that has something new; returns how many were queued. Each claim is a conditional update,
 /// so two nodes never send the same digest.
@@ -222,6 +230,7 @@ pub fn send_digests(
     delay: std::time::Duration,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    let settle = Duration::from_std(SETTLE.min(interval)).unwrap_or_default();
     let interval = Duration::from_std(interval).unwrap_or_default();
     let delay = Duration::from_std(delay).unwrap_or_default();
     let due: Vec<Subscription> = subscriptions::table
@@ -232,7 +241,7 @@ pub fn send_digests(
     let mut sent = 0;
     for s in due {
         let since = s.digest_until.unwrap_or(now);
-        let queued = conn.transaction(|conn| {
+        let queued = crate::db::write_transaction(conn, |conn| {
             let claimed = diesel::update(
                 subscriptions::table
                     .find(s.id)
@@ -243,7 +252,7 @@ pub fn send_digests(
             if claimed != 1 {
                 return QueryResult::Ok(false);
             }
-            let items = digest_items(conn, &s, since, now, delay, base)?;
+            let items = digest_items(conn, &s, since - settle, now - settle, delay, base)?;
             if items.is_empty() {
                 return Ok(false);
             }

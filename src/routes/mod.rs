@@ -39,6 +39,11 @@ pub fn form_config(limit: usize) -> web::FormConfig {
                 actix_web::error::UrlencodedError::Overflow { .. } => {
                     AppError::PayloadTooLarge.into()
                 }
+                actix_web::error::UrlencodedError::Payload(e)
+                    if crate::request_limits::timed_out(&e) =>
+                {
+                    AppError::RequestTimeout.into()
+                }
                 _ => AppError::bad_request(
                     "フォームの内容を読み取れませんでした。形式が正しくありません。",
                 )

@@ -1,5 +1,7 @@
 //! `/search`: Japanese full-text search over guides and approved stories, with filters.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -9,6 +11,7 @@ use crate::domain::{HowMet, LengthBucket, TagName};
 use crate::error::AppError;
 use crate::models::guide::Guide;
 use crate::models::story::Story;
+use crate::rate_limit::Action;
 use crate::search::snippet::Segment;
 use crate::search::{Hit, Kind, SearchRequest};
 use crate::startup::AppState;
@@ -280,7 +283,23 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
         q,
     };
     let ready = state.search.is_ready();
-    let results = if ready && !request.q.is_empty() {
+    let searching = ready && !request.q.is_empty();
+    // Each search costs a few milliseconds of CPU; one client may not take the node for itself.
+    // Pages served from the cache never reach this point and cost nothing.
+    if searching
+        && !state.limiter.allow(
+            Action::Search,
+            state.settings.trusted_proxies.client(&req),
+            state.settings.searches_per_minute,
+            Duration::from_secs(60),
+        )
+    {
+        return Err(AppError::TooManyRequests(
+            "短い時間に多くの検索が行われました。1分ほどたってから、もう一度お試しください。"
+                .to_owned(),
+        ));
+    }
+    let results = if searching {
         let index = state.search.clone();
         let r = request.clone();
         web::block(move || index.search(&r)).await??

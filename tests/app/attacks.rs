@@ -1,10 +1,13 @@
 //! Attacks over HTTP against the running server: session fixation, path traversal, SQL
-//! metacharacters in every parameter, and telling accounts apart on the login form.
+//! metacharacters in every parameter, and telling accounts or receipt codes apart.
 
 use std::time::{Duration, Instant};
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use crate::helpers::{
-    Browser, TestApp, TestDatabase, client_by_hand, cookie_value, login_by_hand, spawn_app_with,
+    Browser, TestApp, TestDatabase, as_refs, client_by_hand, cookie_value, login_by_hand,
+    spawn_app_with, story_fields,
 };
 
 const PLANTED: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -213,8 +216,7 @@ async fn the_login_form_does_not_tell_accounts_apart() {
             spent.push(started.elapsed());
             answers.push((page.status, page.text(".form-error, [role=alert]")));
         }
-        spent.sort();
-        times.push(spent[1]);
+        times.push(median(spent));
     }
     assert!(
         answers.windows(2).all(|w| w[0] == w[1]),
@@ -224,6 +226,71 @@ async fn the_login_form_does_not_tell_accounts_apart() {
     let ratio = known.as_secs_f64() / unknown.as_secs_f64().max(1e-6);
     assert!(
         (0.5..2.0).contains(&ratio) || known.abs_diff(unknown) < Duration::from_millis(30),
+        "known {known:?} vs unknown {unknown:?}"
+    );
+}
+
+/// The middle of three timings.
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Someone guessing receipt codes learns nothing from the answers: an unknown code gets the same
+/// page from the lookup, the withdrawal and the resubmission, and a lookup takes about as long
+/// whether the code exists or not.
+#[tokio::test]
+async fn receipt_codes_cannot_be_told_apart_by_answer_or_time() {
+    let app = spawn_app_with(TestDatabase::new(), false).await;
+    let known = app
+        .browser()
+        .send_story(&as_refs(&story_fields("番号を知られたくない話")))
+        .await;
+    let unknown = "ABCDE-FGHJK-MNPQR-STVWX-YZ234".to_owned();
+    // Each attempt from its own address: codes are rate limited per client.
+    let mut next_source = (2u8..).map(|n| Some(IpAddr::V4(Ipv4Addr::new(127, 0, 1, n))));
+    let mut visitor = || Browser::from_source(&app.address, next_source.next().flatten());
+
+    let mut answers = Vec::new();
+    for action in [
+        "/stories/status",
+        "/stories/status/withdraw",
+        "/stories/status/resubmit",
+    ] {
+        let mut fields = story_fields("別の話");
+        fields.push(("code", unknown.clone()));
+        fields.push(("confirm", "yes".to_owned()));
+        let page = visitor()
+            .submit("/stories/status", action, &as_refs(&fields))
+            .await;
+        answers.push((action, page.status, page.text(".error-summary")));
+    }
+    assert!(
+        answers
+            .iter()
+            .all(|(_, status, text)| *status == 404 && text.contains("見つかりませんでした")),
+        "{answers:?}"
+    );
+
+    let mut times = Vec::new();
+    for code in [&known, &unknown] {
+        let mut spent = Vec::new();
+        for _ in 0..3 {
+            let browser = visitor();
+            let token = browser.get("/stories/status").await.csrf();
+            let started = Instant::now();
+            let page = browser
+                .post("/stories/status", &[("code", code), ("csrf_token", &token)])
+                .await;
+            spent.push(started.elapsed());
+            assert_eq!(page.status, if code == &known { 200 } else { 404 });
+        }
+        times.push(median(spent));
+    }
+    let (known, unknown) = (times[0], times[1]);
+    let ratio = known.as_secs_f64() / unknown.as_secs_f64();
+    assert!(
+        (0.5..2.0).contains(&ratio),
         "known {known:?} vs unknown {unknown:?}"
     );
 }

@@ -8,11 +8,7 @@ use engawa::domain::Role;
 use crate::helpers::{Browser, Page, TestApp, as_refs, spawn_app, story_fields};
 
 async fn editor(app: &TestApp, name: &str) -> Browser {
-    let email = format!("{name}@engawa.test");
-    let password = app.add_staff(&email, name, Role::Editor);
-    let browser = app.browser();
-    browser.login(&email, &password).await;
-    browser
+    app.signed_in(name, Role::Editor).await
 }
 
 fn fields<'a>(
@@ -33,24 +29,6 @@ fn fields<'a>(
 }
 
 /// Posts the guide form as an editor who loaded `form_path` (taking its token and version).
-async fn post_form(
-    editor: &Browser,
-    form_path: &str,
-    action_path: &str,
-    fields: &[(&str, &str)],
-) -> Page {
-    let form = editor.get(form_path).await;
-    assert_eq!(form.status, 200, "{form_path}: {}", form.body);
-    let token = form.csrf();
-    let version = form
-        .attr("input[name=version]", "value")
-        .unwrap_or_default();
-    let mut all = fields.to_vec();
-    all.push(("csrf_token", &token));
-    all.push(("version", &version));
-    editor.post(action_path, &all).await
-}
-
 async fn wait_status(app: &TestApp, path: &str, status: u16, limit: Duration) -> Page {
     let started = Instant::now();
     loop {
@@ -69,13 +47,13 @@ async fn a_guide_goes_from_preview_to_draft_to_scheduled_to_published_to_unpubli
     let body =
         "## はじめに\n\n長く続けるための<b>ルール</b>について。\n\n## 見直し\n\n季節ごとに。";
 
-    let preview = post_form(
-        &ed,
-        "/mod/guides/new",
-        "/mod/guides/new",
-        &fields("続けるためのルール", "lasting-rules", body, "preview"),
-    )
-    .await;
+    let preview = ed
+        .submit_guide(
+            "/mod/guides/new",
+            "/mod/guides/new",
+            &fields("続けるためのルール", "lasting-rules", body, "preview"),
+        )
+        .await;
     assert_eq!(preview.status, 200);
     assert_eq!(preview.text(".preview .prose h2#sec-1"), "はじめに");
     assert!(
@@ -95,13 +73,13 @@ async fn a_guide_goes_from_preview_to_draft_to_scheduled_to_published_to_unpubli
         "a preview saves nothing"
     );
 
-    let saved = post_form(
-        &ed,
-        "/mod/guides/new",
-        "/mod/guides/new",
-        &fields("続けるためのルール", "lasting-rules", body, "save"),
-    )
-    .await;
+    let saved = ed
+        .submit_guide(
+            "/mod/guides/new",
+            "/mod/guides/new",
+            &fields("続けるためのルール", "lasting-rules", body, "save"),
+        )
+        .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let list = ed.get("/mod/guides").await;
     assert_eq!(list.texts("table.guides td.status"), vec!["下書き"]);
@@ -120,7 +98,7 @@ async fn a_guide_goes_from_preview_to_draft_to_scheduled_to_published_to_unpubli
     let edit = format!("/mod/guides/{id}/edit");
     let mut schedule = fields("続けるためのルール", "lasting-rules", body, "schedule");
     schedule.push(("publish_at", &at));
-    let scheduled = post_form(&ed, &edit, &edit, &schedule).await;
+    let scheduled = ed.submit_guide(&edit, &edit, &schedule).await;
     assert_eq!(scheduled.status, 303, "{}", scheduled.body);
     assert_eq!(
         ed.get("/mod/guides").await.texts("table.guides td.status"),
@@ -174,13 +152,13 @@ async fn a_guide_goes_from_preview_to_draft_to_scheduled_to_published_to_unpubli
     assert_eq!(app.get("/guides/lasting-rules").await.status, 404);
     assert!(app.get("/guides").await.card_titles().is_empty());
 
-    let again = post_form(
-        &ed,
-        &edit,
-        &edit,
-        &fields("続けるためのルール", "lasting-rules", body, "publish"),
-    )
-    .await;
+    let again = ed
+        .submit_guide(
+            &edit,
+            &edit,
+            &fields("続けるためのルール", "lasting-rules", body, "publish"),
+        )
+        .await;
     assert_eq!(again.status, 303);
     assert_eq!(app.get("/guides/lasting-rules").await.status, 200);
 }
@@ -191,7 +169,9 @@ async fn bad_input_comes_back_with_messages_and_a_past_schedule_is_refused() {
     let ed = editor(&app, "kato").await;
     let mut bad = fields("", "Not A Slug", "本文", "schedule");
     bad.push(("publish_at", "2020-01-01T09:00"));
-    let page = post_form(&ed, "/mod/guides/new", "/mod/guides/new", &bad).await;
+    let page = ed
+        .submit_guide("/mod/guides/new", "/mod/guides/new", &bad)
+        .await;
     assert_eq!(page.status, 422);
     assert!(page.text("#title-error").contains("タイトル"));
     assert!(page.text("#slug-error").contains("スラッグ"));
@@ -203,8 +183,7 @@ async fn bad_input_comes_back_with_messages_and_a_past_schedule_is_refused() {
 async fn every_save_is_a_revision_that_can_be_compared_and_restored() {
     let app = spawn_app().await;
     let ed = editor(&app, "kato").await;
-    post_form(
-        &ed,
+    ed.submit_guide(
         "/mod/guides/new",
         "/mod/guides/new",
         &fields("版のあるガイド", "versioned", "最初の本文です。", "publish"),
@@ -212,18 +191,18 @@ async fn every_save_is_a_revision_that_can_be_compared_and_restored() {
     .await;
     let id = app.guide_id("versioned");
     let edit = format!("/mod/guides/{id}/edit");
-    let saved = post_form(
-        &ed,
-        &edit,
-        &edit,
-        &fields(
-            "版のあるガイド",
-            "versioned",
-            "書き直した本文です。",
-            "save",
-        ),
-    )
-    .await;
+    let saved = ed
+        .submit_guide(
+            &edit,
+            &edit,
+            &fields(
+                "版のあるガイド",
+                "versioned",
+                "書き直した本文です。",
+                "save",
+            ),
+        )
+        .await;
     assert_eq!(saved.status, 303);
     assert_eq!(
         app.get("/guides/versioned").await.text(".prose"),
@@ -264,8 +243,7 @@ async fn the_second_of_two_editors_gets_a_clear_message_and_keeps_their_text() {
     let app = spawn_app().await;
     let kato = editor(&app, "kato").await;
     let mori = editor(&app, "mori").await;
-    post_form(
-        &kato,
+    kato.submit_guide(
         "/mod/guides/new",
         "/mod/guides/new",
         &fields("取り合うガイド", "contested", "元の本文。", "save"),
@@ -321,8 +299,7 @@ async fn the_second_of_two_editors_gets_a_clear_message_and_keeps_their_text() {
 async fn an_old_slug_answers_301_with_the_new_one() {
     let app = spawn_app().await;
     let ed = editor(&app, "kato").await;
-    post_form(
-        &ed,
+    ed.submit_guide(
         "/mod/guides/new",
         "/mod/guides/new",
         &fields("名前の変わるガイド", "old-name", "本文です。", "publish"),
@@ -330,13 +307,13 @@ async fn an_old_slug_answers_301_with_the_new_one() {
     .await;
     let id = app.guide_id("old-name");
     let edit = format!("/mod/guides/{id}/edit");
-    let renamed = post_form(
-        &ed,
-        &edit,
-        &edit,
-        &fields("名前の変わるガイド", "new-name", "本文です。", "save"),
-    )
-    .await;
+    let renamed = ed
+        .submit_guide(
+            &edit,
+            &edit,
+            &fields("名前の変わるガイド", "new-name", "本文です。", "save"),
+        )
+        .await;
     assert_eq!(renamed.status, 303);
 
     let old = app.get("/guides/old-name").await;
@@ -344,13 +321,13 @@ async fn an_old_slug_answers_301_with_the_new_one() {
     assert_eq!(old.location.as_deref(), Some("/guides/new-name"));
     assert_eq!(app.get("/guides/new-name").await.status, 200);
 
-    let taken = post_form(
-        &ed,
-        "/mod/guides/new",
-        "/mod/guides/new",
-        &fields("別のガイド", "new-name", "本文。", "save"),
-    )
-    .await;
+    let taken = ed
+        .submit_guide(
+            "/mod/guides/new",
+            "/mod/guides/new",
+            &fields("別のガイド", "new-name", "本文。", "save"),
+        )
+        .await;
     assert_eq!(taken.status, 422);
     assert!(
         taken
@@ -378,7 +355,9 @@ async fn a_slug_is_suggested_and_featured_stories_show_as_cards() {
     let pending_id = app.story_by_code(&pending).public_id;
     let mut bad = fields("LINE Rules 入門", "", "本文です。", "publish");
     bad.push(("featured", &pending_id));
-    let refused = post_form(&ed, "/mod/guides/new", "/mod/guides/new", &bad).await;
+    let refused = ed
+        .submit_guide("/mod/guides/new", "/mod/guides/new", &bad)
+        .await;
     assert_eq!(refused.status, 422);
     assert!(
         refused
@@ -390,7 +369,9 @@ async fn a_slug_is_suggested_and_featured_stories_show_as_cards() {
     let mut good = fields("LINE Rules 入門", "", "本文です。", "publish");
     good.push(("featured", &url));
     good.push(("on_home", "yes"));
-    let saved = post_form(&ed, "/mod/guides/new", "/mod/guides/new", &good).await;
+    let saved = ed
+        .submit_guide("/mod/guides/new", "/mod/guides/new", &good)
+        .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let page = app.get("/guides/line-rules").await;
     assert_eq!(
@@ -437,29 +418,24 @@ async fn the_longest_guide_is_saved_and_a_larger_body_gets_413() {
     let ed = editor(&app, "kato").await;
     let longest = format!("## 長い\n\n{}", "長".repeat(200_000 - 7));
     assert_eq!(longest.chars().count(), 200_000);
-    let saved = post_form(
-        &ed,
-        "/mod/guides/new",
-        "/mod/guides/new",
-        &fields("長いガイド", "long-guide", &longest, "save"),
-    )
-    .await;
+    let saved = ed
+        .submit_guide(
+            "/mod/guides/new",
+            "/mod/guides/new",
+            &fields("長いガイド", "long-guide", &longest, "save"),
+        )
+        .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
 
     let huge = "長".repeat(500_000);
-    let refused = post_form(
-        &ed,
-        "/mod/guides/new",
-        "/mod/guides/new",
-        &fields("大きすぎるガイド", "too-large", &huge, "save"),
-    )
-    .await;
-    assert_eq!(refused.status, 413);
-    assert!(
-        refused.body.contains("送信された内容が大きすぎます"),
-        "{}",
-        refused.body
-    );
+    let refused = ed
+        .submit_guide(
+            "/mod/guides/new",
+            "/mod/guides/new",
+            &fields("大きすぎるガイド", "too-large", &huge, "save"),
+        )
+        .await;
+    crate::limits::assert_too_large(&refused);
     let list = ed.get("/mod/guides").await;
     assert_eq!(list.texts("table.guides td.status").len(), 1, "one guide");
     assert!(

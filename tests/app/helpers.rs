@@ -245,6 +245,36 @@ impl Browser {
         self.post(action, &all).await
     }
 
+    /// Posts the guide editor's form as loaded from `form_page`: with its token and the
+    /// version the editor started from.
+    pub async fn submit_guide(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
+        let form = self.get(form_page).await;
+        assert_eq!(form.status, 200, "{form_page}: {}", form.body);
+        let token = form.csrf();
+        let version = form
+            .attr("input[name=version]", "value")
+            .unwrap_or_default();
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", &token));
+        all.push(("version", &version));
+        self.post(action, &all).await
+    }
+
+    /// Asks for every digest at `email` through the subscription form.
+    pub async fn subscribe(&self, email: &str) -> Page {
+        self.submit(
+            "/subscribe",
+            "/subscribe",
+            &[("email", email), ("guides", "yes"), ("stories", "yes")],
+        )
+        .await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Page {
         let page = self
             .submit(
@@ -395,8 +425,13 @@ impl TestApp {
 
     /// A browser signed in as a new moderator called `name`.
     pub async fn moderator(&self, name: &str) -> Browser {
+        self.signed_in(name, engawa::domain::Role::Moderator).await
+    }
+
+    /// A browser signed in as a new staff member called `name` with `role`.
+    pub async fn signed_in(&self, name: &str, role: engawa::domain::Role) -> Browser {
         let email = format!("{name}@engawa.test");
-        let password = self.add_staff(&email, name, engawa::domain::Role::Moderator);
+        let password = self.add_staff(&email, name, role);
         let browser = self.browser();
         browser.login(&email, &password).await;
         browser
@@ -576,4 +611,27 @@ pub async fn login_by_hand(
         .send()
         .await
         .expect("login request")
+}
+
+/// Polls `url` until it answers `status` or `limit` passes; returns the last status (0 when the
+/// request itself failed).
+pub async fn wait_for_status(
+    client: &reqwest::Client,
+    url: &str,
+    status: u16,
+    limit: Duration,
+) -> u16 {
+    let started = Instant::now();
+    loop {
+        let got = client
+            .get(url)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        if got == status || started.elapsed() > limit {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -2,30 +2,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::RunQueryDsl;
 use diesel::pg::PgConnection;
 use diesel::{Connection, QueryDsl};
 
-use crate::helpers::{TestDatabase, run_cli, spawn_app};
+use crate::helpers::{TestDatabase, run_cli, spawn_app, wait_for_status};
 use crate::process::ServerProcess;
-
-async fn wait_for_status(client: &reqwest::Client, url: &str, status: u16, limit: Duration) -> u16 {
-    let started = Instant::now();
-    loop {
-        let got = client
-            .get(url)
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0);
-        if got == status || started.elapsed() > limit {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::test]
 async fn health_and_readiness_answer() {

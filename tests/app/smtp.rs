@@ -53,6 +53,19 @@ impl Handler for Collector {
     }
 }
 
+/// The first address starting with `prefix` in a mail body, as a path on
+/// `https://engawa.example`.
+pub fn link(body: &str, prefix: &str) -> String {
+    let start = body
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in {body}"));
+    let url: String = body[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    url.trim_start_matches("https://engawa.example").to_owned()
+}
+
 /// A port on loopback that nothing listens on (yet).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -11,7 +11,7 @@ use crate::helpers::{
 };
 use crate::sanitizing::assert_no_executable_markup;
 
-fn payloads() -> Vec<String> {
+pub fn payloads() -> Vec<String> {
     include_str!("fixtures/xss.txt")
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with("//"))
@@ -19,7 +19,7 @@ fn payloads() -> Vec<String> {
         .collect()
 }
 
-fn cut(text: &str, max: usize) -> String {
+pub fn cut(text: &str, max: usize) -> String {
     text.replace('\n', " ").chars().take(max).collect()
 }
 

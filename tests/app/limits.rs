@@ -1,0 +1,225 @@
+//! Limits that keep one client from taking the node: body sizes, slow bodies, oversized heads,
+//! searches per minute. Each answers with a Japanese page and loses nothing already saved.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
+use std::time::Duration;
+
+use crate::helpers::{
+    Browser, Page, TestApp, TestDatabase, as_refs, client_by_hand, cookie_value, public_id,
+    results_within, spawn_app_with, spawn_configured, story, story_fields, urlencode,
+    wait_for_status,
+};
+use crate::security::assert_policy;
+
+fn stories_titled(app: &TestApp, title: &str) -> i64 {
+    use diesel::prelude::*;
+    use engawa::db::schema::stories;
+    stories::table
+        .filter(stories::title.eq(title))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap()
+}
+
+/// The 413 page, in Japanese, with the usual headers.
+pub fn assert_too_large(page: &Page) {
+    assert_eq!(page.status, 413);
+    assert!(
+        page.body.contains("送信された内容が大きすぎます"),
+        "{}",
+        page.body
+    );
+    assert_policy("413", &page.headers, false);
+}
+
+/// The longest story the form allows goes through; a body beyond any story's size gets the 413
+/// page in Japanese, and nothing is stored.
+#[tokio::test]
+async fn the_longest_story_is_accepted_and_an_oversized_form_gets_413() {
+    let app = spawn_app_with(TestDatabase::new(), false).await;
+    let mut fields = story_fields("とても長い話");
+    fields[1].1 = "話".repeat(20_000);
+    let code = app.browser().send_story(&as_refs(&fields)).await;
+    assert_eq!(
+        app.story_by_code(&code).body_markdown.chars().count(),
+        20_000
+    );
+
+    fields[0].1 = "大きすぎる話".to_owned();
+    fields[1].1 = "話".repeat(200_000);
+    let refused = app
+        .browser()
+        .submit("/stories/new", "/stories/new", &as_refs(&fields))
+        .await;
+    assert_too_large(&refused);
+    assert_eq!(stories_titled(&app, "大きすぎる話"), 0);
+}
+
+/// Sends `head` and the first half of `body` at once, then the rest a byte every 200 ms, until
+/// the server answers; returns the answer (the server closes the connection after it).
+fn trickle(address: &str, head: String, body: Vec<u8>) -> String {
+    let host = address.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let half = body.len() / 2;
+    stream.write_all(&body[..half]).unwrap();
+    let mut reader = stream.try_clone().unwrap();
+    let answer = std::thread::spawn(move || {
+        let mut answer = Vec::new();
+        // The read ends when the server closes; a timeout here means it never answered.
+        reader.read_to_end(&mut answer).expect("an answer in time");
+        String::from_utf8_lossy(&answer).into_owned()
+    });
+    for byte in &body[half..] {
+        if answer.is_finished() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        if stream.write_all(&[*byte]).is_err() {
+            break;
+        }
+    }
+    answer.join().unwrap()
+}
+
+/// A submission whose body arrives a byte at a time is cut off at the deadline with a 408 page,
+/// stores nothing, and the node keeps serving everyone else.
+#[tokio::test]
+async fn a_body_trickled_past_the_deadline_gets_408_and_stores_nothing() {
+    let app = spawn_configured(TestDatabase::new(), false, |s| {
+        s.body_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let form = client_by_hand()
+        .get(format!("{}/stories/new", app.address))
+        .send()
+        .await
+        .unwrap();
+    let cookie = cookie_value(form.headers(), "engawa_csrf").expect("a CSRF cookie");
+    let token = Page::parse(form.text().await.unwrap()).csrf();
+    let mut fields = story_fields("ゆっくり届く話");
+    fields.push(("csrf_token", token));
+    let body = serde_urlencoded::to_string(&fields).unwrap().into_bytes();
+    let head = format!(
+        "POST /stories/new HTTP/1.1\r\nHost: {host}\r\nCookie: engawa_csrf={cookie}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\n\
+         Connection: close\r\n\r\n",
+        host = app.address.trim_start_matches("http://"),
+        len = body.len(),
+    );
+    let address = app.address.clone();
+    let answer = tokio::task::spawn_blocking(move || trickle(&address, head, body))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("送信に時間がかかりすぎました"), "{answer}");
+    assert!(answer.contains("content-security-policy"), "{answer}");
+    assert_eq!(stories_titled(&app, "ゆっくり届く話"), 0);
+
+    // The same form sent at a normal pace is stored.
+    let code = app
+        .browser()
+        .send_story(&as_refs(&story_fields("ゆっくり届く話")))
+        .await;
+    assert_eq!(app.story_by_code(&code).title, "ゆっくり届く話");
+}
+
+/// A huge cookie or a huge address is refused with its Japanese page before any handler runs;
+/// a long but ordinary search address still works, its words cut to what the search uses.
+#[tokio::test]
+async fn oversized_heads_are_refused_and_long_queries_are_cut() {
+    let app = spawn_app_with(TestDatabase::new(), false).await;
+    let client = client_by_hand();
+    for (what, request, status, heading) in [
+        (
+            "cookie",
+            client
+                .get(format!("{}/", app.address))
+                .header("cookie", format!("x={}", "a".repeat(40 * 1024))),
+            431,
+            "リクエストが大きすぎます",
+        ),
+        (
+            "address",
+            client.get(format!("{}/search?q={}", app.address, "a".repeat(9 * 1024))),
+            414,
+            "アドレスが長すぎます",
+        ),
+    ] {
+        let res = request.send().await.unwrap();
+        assert_eq!(res.status(), status, "{what}");
+        assert_policy(what, res.headers(), false);
+        let page = Page::parse(res.text().await.unwrap());
+        assert_eq!(page.text("h1"), heading, "{what}");
+    }
+
+    // The search index of a new node is built in the background; wait as a load balancer would.
+    let ready = format!("{}/readyz", app.address);
+    assert_eq!(
+        wait_for_status(&client, &ready, 200, Duration::from_secs(20)).await,
+        200
+    );
+    let words = urlencode(&"家族の予定 ".repeat(120));
+    assert!(words.len() > 4 * 1024 && words.len() < 8 * 1024);
+    let page = app.get(&format!("/search?q={words}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let shown = page.attr("input[name=q]", "value").unwrap_or_default();
+    assert_eq!(
+        shown.chars().count(),
+        100,
+        "the query is cut to 100 characters"
+    );
+    assert_eq!(app.get("/").await.status, 200, "the node serves on");
+}
+
+/// Each client may run a number of searches a minute; past it a 429 page in Japanese. Results
+/// already on a page (cached) stay available, and other clients are not affected.
+#[tokio::test]
+async fn searches_are_limited_per_client() {
+    let app = spawn_configured(TestDatabase::new(), false, |s| {
+        s.searches_per_minute = 5;
+    })
+    .await;
+    app.seed(&[story(&public_id(1), "家族の予定を守る話", "approved")]);
+    // Waiting for the index counts against the waiting client only.
+    results_within(&app.reader, "家族の予定", 1, Duration::from_secs(20)).await;
+
+    let source = |n| Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)));
+    let reader = Browser::from_source(&app.address, source(3));
+    // (家族の予定 was searched while waiting: its page is cached and costs nothing.)
+    assert_eq!(
+        reader
+            .get(&format!("/search?q={}", urlencode("家族の予定")))
+            .await
+            .status,
+        200
+    );
+    for word in ["家族", "予定", "守る", "話", "ふたり"] {
+        let page = reader.get(&format!("/search?q={}", urlencode(word))).await;
+        assert_eq!(page.status, 200, "{word}");
+    }
+    let refused = reader
+        .get(&format!("/search?q={}", urlencode("ルール")))
+        .await;
+    assert_eq!(refused.status, 429);
+    assert!(
+        refused.text("main").contains("短い時間に多くの検索"),
+        "{}",
+        refused.body
+    );
+    let again = reader
+        .get(&format!("/search?q={}", urlencode("家族")))
+        .await;
+    assert_eq!(again.status, 200, "a page already searched is served");
+    assert_eq!(reader.get("/search").await.status, 200, "the empty form");
+
+    let other = Browser::from_source(&app.address, source(4));
+    let page = other
+        .get(&format!("/search?q={}", urlencode("ルール")))
+        .await;
+    assert_eq!(page.status, 200, "another client searches on");
+}
