@@ -1,6 +1,8 @@
-//! Crash safety: submissions sent concurrently while the server is killed with SIGKILL. Every
-//! submission whose receipt page was shown must be there after a restart, whole; nothing else
-//! may be half-written; and the node becomes ready again (index and outbox caught up).
+//! Crash safety: submissions sent concurrently, and approved by a moderator, while the server is
+//! killed with SIGKILL. Every submission whose receipt page was shown and every approval the
+//! moderator saw succeed must be there after a restart, whole; nothing else may be half-written;
+//! and the node catches up: every approved story is in the search index and every queued mail
+//! is delivered.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,23 +13,25 @@ use crate::process::ServerProcess;
 const KILLS: usize = 5;
 const WRITERS: usize = 6;
 
-/// One submission the way a browser makes it; the receipt code once the receipt page shows it,
-/// None if anything failed on the way (the server may be dying).
-async fn submit_once(address: &str, title: &str) -> Option<String> {
-    let client = reqwest::Client::builder()
+/// A browser-like client that gives up on a server that went away.
+fn visitor() -> Option<reqwest::Client> {
+    reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(5))
         .build()
-        .ok()?;
-    let form = client
-        .get(format!("{address}/stories/new"))
-        .send()
-        .await
-        .ok()?;
-    let token = crate::helpers::Page::parse(form.text().await.ok()?)
-        .attr("input[name=csrf_token]", "value")?;
-    let fields = story_fields(title);
+        .ok()
+}
+
+/// One submission the way a browser makes it; the receipt code once the receipt page shows it,
+/// None if anything failed on the way (the server may be dying).
+async fn submit_once(address: &str, title: &str) -> Option<String> {
+    let client = visitor()?;
+    let token = token_on(&client, &format!("{address}/stories/new")).await?;
+    let mut fields = story_fields(title);
+    // An address, so that each approval queues a decision mail.
+    fields.retain(|(k, _)| *k != "email");
+    fields.push(("email", "me@example.jp".to_owned()));
     let mut fields = as_refs(&fields);
     fields.push(("csrf_token", &token));
     let sent = client
@@ -48,15 +52,81 @@ async fn submit_once(address: &str, title: &str) -> Option<String> {
     (!code.is_empty()).then_some(code)
 }
 
+const MODERATOR: (&str, &str) = ("sato@engawa.test", "sato-password-long");
+
+/// A moderator's session on the panel; None if the server went away.
+async fn moderator(address: &str) -> Option<reqwest::Client> {
+    let client = visitor()?;
+    let token = token_on(&client, &format!("{address}/mod/login")).await?;
+    let (email, password) = MODERATOR;
+    let login = client
+        .post(format!("{address}/mod/login"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .ok()?;
+    (login.status() == 303).then_some(client)
+}
+
+async fn token_on(client: &reqwest::Client, url: &str) -> Option<String> {
+    let page = client.get(url).send().await.ok()?.text().await.ok()?;
+    crate::helpers::Page::parse(page).attr("input[name=csrf_token]", "value")
+}
+
+/// Approves the oldest story in the queue from its page; its public id once the approval was
+/// answered, None if the queue is empty or the server went away.
+async fn approve_oldest(client: &reqwest::Client, address: &str) -> Option<String> {
+    let queue = client.get(format!("{address}/mod")).send().await.ok()?;
+    let href = crate::helpers::Page::parse(queue.text().await.ok()?)
+        .attr("table.queue tbody a", "href")?;
+    let token = token_on(client, &format!("{address}{href}")).await?;
+    let done = client
+        .post(format!("{address}{href}/approve"))
+        .form(&[("csrf_token", token)])
+        .send()
+        .await
+        .ok()?;
+    (done.status() == 303).then(|| href.trim_start_matches("/mod/stories/").to_owned())
+}
+
 #[tokio::test]
 async fn no_acknowledged_submission_is_lost_over_repeated_sigkills() {
     let db = TestDatabase::new();
     let env = [("ENGAWA_SUBMISSIONS_PER_HOUR", "1000000")];
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let approved: Arc<Mutex<Vec<String>>> = Arc::default();
+    {
+        let pool = engawa::db::connect(&db.url).unwrap();
+        let (email, password) = MODERATOR;
+        engawa::models::user::User::create(
+            &mut pool.get().unwrap(),
+            &engawa::domain::Email::parse(email).unwrap(),
+            "sato",
+            engawa::domain::Role::Moderator,
+            &engawa::passwords::hash(password).unwrap(),
+            engawa::models::now(),
+        )
+        .unwrap();
+    }
     for round in 0..KILLS {
         let server = ServerProcess::start(&db, &["serve"], &env);
         let address = server.address.clone();
         let mut writers = Vec::new();
+        {
+            let (address, approved) = (address.clone(), approved.clone());
+            writers.push(tokio::spawn(async move {
+                let Some(client) = moderator(&address).await else {
+                    return;
+                };
+                while let Some(id) = approve_oldest(&client, &address).await {
+                    approved.lock().unwrap().push(id);
+                }
+            }));
+        }
         for writer in 0..WRITERS {
             let (address, acknowledged) = (address.clone(), acknowledged.clone());
             writers.push(tokio::spawn(async move {
@@ -92,26 +162,46 @@ async fn no_acknowledged_submission_is_lost_over_repeated_sigkills() {
             .unwrap()
             .unwrap_or_else(|| panic!("acknowledged submission {title:?} was lost"));
         assert_eq!(&story.title, title);
-        assert_eq!(story.status, "pending");
+    }
+    let approved = approved.lock().unwrap().clone();
+    assert!(!approved.is_empty(), "the moderator approved nothing");
+    for id in &approved {
+        let public_id = engawa::domain::PublicId::parse(id).unwrap();
+        let story = engawa::models::story::Story::find_by_public_id(&mut conn, &public_id)
+            .unwrap_or_else(|e| panic!("approved story {id} was lost: {e}"));
+        assert_eq!(story.status, "approved", "{id}: an acknowledged approval");
     }
     // Nothing half-written: every stored story is whole, with its audit row.
     {
         use diesel::prelude::*;
         use engawa::db::schema::{mod_actions, stories};
-        let stored: Vec<(i32, String, String)> = stories::table
-            .select((stories::id, stories::title, stories::body_markdown))
+        let stored: Vec<(i32, String, String, String)> = stories::table
+            .select((
+                stories::id,
+                stories::title,
+                stories::body_markdown,
+                stories::status,
+            ))
             .load(&mut conn)
             .unwrap();
         assert!(stored.len() >= acknowledged.len());
-        for (id, title, body) in &stored {
+        for (id, title, body, status) in &stored {
             assert!(title.starts_with("再起動をまたぐ話"), "{title}");
             assert!(body.chars().count() >= 50, "{title}: body cut short");
-            let audit: i64 = mod_actions::table
+            // Each state change landed with its own audit row, never one without the other.
+            let kinds: Vec<String> = mod_actions::table
                 .filter(mod_actions::story_id.eq(id))
-                .count()
-                .get_result(&mut conn)
+                .filter(mod_actions::kind.eq_any(["submit", "approve"]))
+                .order(mod_actions::id)
+                .select(mod_actions::kind)
+                .load(&mut conn)
                 .unwrap();
-            assert_eq!(audit, 1, "{title} has {audit} audit rows");
+            let expected = match status.as_str() {
+                "pending" => vec!["submit"],
+                "approved" => vec!["submit", "approve"],
+                other => panic!("{title} is {other}"),
+            };
+            assert_eq!(kinds, expected, "{title} ({status})");
         }
     }
     // The node catches up (index within reach of the outbox) and reports ready.
@@ -134,8 +224,76 @@ async fn no_acknowledged_submission_is_lost_over_repeated_sigkills() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Every approved story is in the index: the search for the words all titles share counts
+    // exactly the approved ones.
+    let public: i64 = {
+        use diesel::prelude::*;
+        use engawa::db::schema::stories;
+        stories::table
+            .filter(stories::status.eq("approved"))
+            .count()
+            .get_result(&mut conn)
+            .unwrap()
+    };
+    let expected = format!("：{public}件");
+    let search = format!("{}/search?q=%E5%86%8D%E8%B5%B7%E5%8B%95", server.address);
+    let found = loop {
+        let page = client
+            .get(&search)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let count = crate::helpers::Page::parse(page).text(".result-count");
+        if count.ends_with(&expected) || started.elapsed() > Duration::from_secs(60) {
+            break count;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(found.ends_with(&expected), "{found}, expected {public}");
+    // Every mail queued before a kill is delivered after the restart (to files, without SMTP).
+    let (queued, undelivered) = loop {
+        #[derive(diesel::QueryableByName)]
+        struct Counts {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            queued: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            undelivered: i64,
+        }
+        use diesel::RunQueryDsl;
+        let c: Counts = diesel::sql_query(
+            "SELECT count(*) AS queued, count(*) - count(delivered_at) AS undelivered \
+             FROM outbox WHERE topic = 'mail'",
+        )
+        .get_result(&mut conn)
+        .unwrap();
+        if c.undelivered == 0 || started.elapsed() > Duration::from_secs(90) {
+            break (c.queued, c.undelivered);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(undelivered, 0, "{queued} mails queued");
+    assert!(
+        queued as usize >= approved.len(),
+        "a decision mail per approval"
+    );
+    let files = std::fs::read_dir(db.data_dir().join("outbox"))
+        .unwrap()
+        .filter(|f| {
+            f.as_ref()
+                .is_ok_and(|f| f.path().extension().is_some_and(|e| e == "eml"))
+        })
+        .count();
+    assert!(
+        files as i64 >= queued,
+        "{files} mail files for {queued} mails"
+    );
     eprintln!(
-        "{} acknowledged submissions over {KILLS} kills, all present",
-        acknowledged.len()
+        "{} acknowledged submissions and {} approvals over {KILLS} kills, all present; \
+         {public} stories found by search, {queued} mails delivered",
+        acknowledged.len(),
+        approved.len()
     );
 }

@@ -245,3 +245,75 @@ test('a guide prints as its text alone, black on white', async () => {
   await tab.pdf({ path: join(ARTIFACTS, 'guide.pdf'), format: 'A4' });
   await printing.close();
 });
+
+/**
+ * Tabs through the whole page: every link, button and field is reached (a radio group once),
+ * nothing traps the focus, and every stop shows its focus. Returns what went wrong.
+ */
+async function tabThrough(tab, path) {
+  const total = await tab.evaluate(() => {
+    const seenGroups = new Set();
+    let n = 0;
+    for (const el of document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary',
+    )) {
+      if (el.tabIndex < 0 || el.disabled || el.closest('[aria-hidden=true]')) continue;
+      if (el.getClientRects().length === 0) continue;
+      if (el.type === 'radio') {
+        if (seenGroups.has(el.name)) continue;
+        seenGroups.add(el.name);
+      }
+      el.dataset.stop = String(n++);
+    }
+    return n;
+  });
+  assert.ok(total > 2, `${path}: ${total} controls found`);
+  const reached = new Set();
+  const problems = [];
+  for (let i = 0; i < total + 3 && reached.size < total; i++) {
+    await tab.keyboard.press('Tab');
+    const now = await focused(tab);
+    const stop = await tab.evaluate(() => {
+      const el = document.activeElement;
+      return el.type === 'radio'
+        ? document.querySelector(`[data-stop][name="${el.name}"]`)?.dataset.stop
+        : el.dataset.stop;
+    });
+    if (stop !== undefined) reached.add(stop);
+    if (!now.visible) problems.push(`${path}: focus on ${now.tag}#${now.id} "${now.text}" is not visible`);
+  }
+  if (reached.size < total) problems.push(`${path}: Tab reached ${reached.size} of ${total} controls`);
+  return problems;
+}
+
+test('on every page type the keyboard reaches every control, with its focus visible', async () => {
+  const keyboard = await browser.newContext({ locale: 'ja-JP' });
+  const tab = await keyboard.newPage();
+  const problems = [];
+  await tab.goto(`${site.base}/stories`);
+  const storyPath = await tab.locator('.card-title a').first().getAttribute('href');
+  await tab.goto(`${site.base}/guides`);
+  const guidePath = await tab.locator('.card-title a').first().getAttribute('href');
+  for (const path of [
+    '/',
+    '/stories',
+    storyPath,
+    '/guides',
+    guidePath,
+    `/search?q=${encodeURIComponent('ルール')}`,
+    '/stories/new',
+    '/stories/status',
+    '/subscribe',
+    '/mod/login',
+  ]) {
+    await tab.goto(`${site.base}${path}`);
+    problems.push(...(await tabThrough(tab, path)));
+  }
+  await signIn(tab, site, 'moderator');
+  for (const path of ['/mod', '/mod/log']) {
+    await tab.goto(`${site.base}${path}`);
+    problems.push(...(await tabThrough(tab, path)));
+  }
+  assert.deepEqual(problems, []);
+  await keyboard.close();
+});
