@@ -1,6 +1,8 @@
-// Every page type, as a browser gets it: axe-core finds no serious or critical accessibility
-// violation, the Nu HTML Checker finds no error in the HTML the server sent, forms announce their
-// errors, and no page asks any other host for anything.
+// Every page type, as a browser gets it: axe-core finds no accessibility violation of any impact
+// (not only none serious or critical: there are none, and it should stay so), the Nu HTML
+// Checker finds no error or warning in the HTML the server sent, forms announce their errors, dark mode keeps
+// its contrast, the keyboard reaches everything with the focus visible, a guide prints well, and
+// no page asks any other host for anything.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -23,7 +25,7 @@ let page;
 const foreign = [];
 /** The HTML of each page as the server sent it, by page name. */
 const sent = new Map();
-/** axe's serious and critical findings, by page name. */
+/** axe's findings, by page name. */
 const findings = new Map();
 
 before(async () => {
@@ -47,7 +49,7 @@ after(async () => {
   await site?.stop();
 });
 
-/** axe's serious and critical findings on what `tab` shows now. */
+/** axe's findings on what `tab` shows now, of any impact. */
 async function axeFindings(tab, name) {
   await tab.addScriptTag({ path: AXE });
   const result = await tab.evaluate(() =>
@@ -55,9 +57,7 @@ async function axeFindings(tab, name) {
     axe.run(document),
   );
   assert.ok(result.passes.length > 10, `${name}: axe checked the page`);
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Checks the page now shown as `name`: keeps its HTML for vnu and runs axe in it. */
@@ -83,7 +83,7 @@ async function through(name, action) {
   await check(name, response);
 }
 
-test('every page type: no serious accessibility violation, valid HTML, nothing from elsewhere', async () => {
+test('every page type: no accessibility violation, valid HTML, nothing from elsewhere', async () => {
   await go('home', '/');
   await go('list', '/stories');
   const story = await page.locator('.card-title a').first().getAttribute('href');
@@ -121,7 +121,7 @@ test('every page type: no serious accessibility violation, valid HTML, nothing f
   await go('log', '/mod/log');
 
   const problems = [...findings].filter(([, bad]) => bad.length > 0);
-  assert.deepEqual(problems, [], 'axe: serious or critical violations');
+  assert.deepEqual(problems, [], 'axe: violations');
 
   const dir = mkdtempSync(join(tmpdir(), 'engawa-vnu-'));
   try {
@@ -130,7 +130,7 @@ test('every page type: no serious accessibility violation, valid HTML, nothing f
       writeFileSync(file, html);
       return file;
     });
-    const vnu = spawnSync('java', ['-jar', VNU, '--errors-only', '--format', 'json', ...files], {
+    const vnu = spawnSync('java', ['-jar', VNU, '--format', 'json', ...files], {
       encoding: 'utf8',
     });
     assert.equal(vnu.error, undefined, 'java runs');
@@ -139,7 +139,7 @@ test('every page type: no serious accessibility violation, valid HTML, nothing f
     const errors = report.messages.map(
       (m) => `${m.url.split('/').pop()}:${m.lastLine}: ${m.message} — ${(m.extract || '').trim()}`,
     );
-    assert.deepEqual(errors, [], 'vnu: HTML errors');
+    assert.deepEqual(errors, [], 'vnu: HTML errors and warnings');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
