@@ -1,8 +1,8 @@
 // Every page type, as a browser gets it: axe-core finds no accessibility violation of any impact
 // (not only none serious or critical: there are none, and it should stay so), the Nu HTML
-// Checker finds no error or warning in the HTML the server sent, forms announce their errors, dark mode keeps
-// its contrast, the keyboard reaches everything with the focus visible, a guide prints well, and
-// no page asks any other host for anything.
+// Checker finds no error or warning in the HTML the server sent, forms announce their errors,
+// dark mode keeps its contrast, the keyboard reaches everything with the focus visible, a guide
+// prints well, and no page asks any other host for anything.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
