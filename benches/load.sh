@@ -28,8 +28,14 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 cargo build --release --quiet
 BIN="$CARGO_TARGET_DIR/release/engawa"
 WORK=$(mktemp -d)
+# nginx's workers run as an unprivileged user: they must be able to read the pages (a 0700
+# folder made them answer 403, a 153-byte error page, which the table then compared against).
+chmod 755 "$WORK"
 trap 'kill $(jobs -p) 2>/dev/null; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
 export ENGAWA_DATA_DIR="$WORK/data" ENGAWA_CONFIG=/dev/null ENGAWA_LOG=warn
+# Every request comes from this one address: lift the per-client search limit, or the uncached
+# search rows would measure 429 pages.
+export ENGAWA_SEARCHES_PER_MINUTE=1000000000
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -94,16 +100,22 @@ http {
 CONF
 "$NGINX" -c "$WORK/nginx.conf" -p "$WORK"
 
-# Prints "req/s p50 p99" (latencies in ms) from a wrk run; further arguments go to wrk.
+# Prints "req/s p50 p99" (latencies in ms) from a wrk run; further arguments go to wrk. Stops the
+# script if any answer was not a success: a fast error page is not a measurement.
 measure() {
-  local url=$1 connections=$2
+  local url=$1 connections=$2 out
   shift 2
-  wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "$@" "$url" 2>/dev/null | awk '
+  out=$(wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "$@" "$url" 2>/dev/null)
+  if grep -q "Non-2xx" <<<"$out"; then
+    echo "$url: $(grep "Non-2xx" <<<"$out")" >&2
+    exit 1
+  fi
+  awk '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
-    END { printf "%.0f %.2f %.2f", rps, p50, p99 }'
+    END { printf "%.0f %.2f %.2f", rps, p50, p99 }' <<<"$out"
 }
 
 peak_rss() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$ENGAWA_PID/status"; }
@@ -118,8 +130,11 @@ for entry in "${PAGES[@]}"; do
   extra=()
   # Search is measured uncached: every request runs the query (see uncached.lua).
   case "$name" in search*) connections=$SEARCH_CONNECTIONS; extra=(-s benches/uncached.lua) ;; esac
-  read -r e_rps e_p50 e_p99 <<<"$(measure "$BASE$path" "$connections" "${extra[@]}")"
-  read -r n_rps n_p50 n_p99 <<<"$(measure "http://127.0.0.1:$NGINX_PORT/page$i.html" "$connections")"
+  # Assigned first, so that a failed measurement stops the script (set -e).
+  engawa=$(measure "$BASE$path" "$connections" "${extra[@]}")
+  nginx=$(measure "http://127.0.0.1:$NGINX_PORT/page$i.html" "$connections")
+  read -r e_rps e_p50 e_p99 <<<"$engawa"
+  read -r n_rps n_p50 n_p99 <<<"$nginx"
   ratio=$(python3 -c "import sys; print(round(float(sys.argv[1]) / max(float(sys.argv[2]), 1), 2))" "$e_rps" "$n_rps")
   echo "| $name | $connections | $e_rps | $e_p50 | $e_p99 | $n_rps | $n_p50 | $n_p99 | $ratio |"
   i=$((i + 1))
