@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::helpers::{
-    Browser, TestApp, TestDatabase, as_refs, client_by_hand, cookie_value, login_by_hand,
-    spawn_app_with, story_fields,
+    Browser, TestApp, TestDatabase, as_refs, client_by_hand, cookie_value, form_by_hand,
+    login_by_hand, spawn_app_with, story_fields,
 };
 
 const PLANTED: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -19,13 +19,7 @@ async fn a_planted_session_id_is_replaced_at_login_and_grants_nothing() {
     let app = spawn_app_with(TestDatabase::new(), false).await;
     let password = app.add_staff("sato@engawa.test", "sato", engawa::domain::Role::Moderator);
     let client = client_by_hand();
-    let form = client
-        .get(format!("{}/mod/login", app.address))
-        .send()
-        .await
-        .unwrap();
-    let csrf = cookie_value(form.headers(), "engawa_csrf").expect("a CSRF cookie");
-    let token = crate::helpers::Page::parse(form.text().await.unwrap()).csrf();
+    let (csrf, token) = form_by_hand(&client, &format!("{}/mod/login", app.address)).await;
     let login = login_by_hand(
         &client,
         &app.address,

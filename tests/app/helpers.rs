@@ -583,6 +583,15 @@ pub fn client_by_hand() -> reqwest::Client {
         .expect("client")
 }
 
+/// A form page fetched by a client without a cookie jar: the CSRF cookie it sets (plain `http`
+/// name) and the token in its form.
+pub async fn form_by_hand(client: &reqwest::Client, url: &str) -> (String, String) {
+    let form = client.get(url).send().await.expect("form request");
+    let cookie = cookie_value(form.headers(), "engawa_csrf").expect("a CSRF cookie");
+    let token = Page::parse(form.text().await.expect("form body")).csrf();
+    (cookie, token)
+}
+
 /// The value the response sets for cookie `name`.
 pub fn cookie_value(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
     headers

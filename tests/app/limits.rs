@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::time::Duration;
 
 use crate::helpers::{
-    Browser, Page, TestApp, TestDatabase, as_refs, client_by_hand, cookie_value, public_id,
+    Browser, Page, TestApp, TestDatabase, as_refs, client_by_hand, form_by_hand, public_id,
     results_within, spawn_app_with, spawn_configured, story, story_fields, urlencode,
     wait_for_status,
 };
@@ -94,13 +94,8 @@ async fn a_body_trickled_past_the_deadline_gets_408_and_stores_nothing() {
         s.body_timeout = Duration::from_secs(1);
     })
     .await;
-    let form = client_by_hand()
-        .get(format!("{}/stories/new", app.address))
-        .send()
-        .await
-        .unwrap();
-    let cookie = cookie_value(form.headers(), "engawa_csrf").expect("a CSRF cookie");
-    let token = Page::parse(form.text().await.unwrap()).csrf();
+    let (cookie, token) =
+        form_by_hand(&client_by_hand(), &format!("{}/stories/new", app.address)).await;
     let mut fields = story_fields("ゆっくり届く話");
     fields.push(("csrf_token", token));
     let body = serde_urlencoded::to_string(&fields).unwrap().into_bytes();

@@ -19,6 +19,15 @@ pub fn payloads() -> Vec<String> {
         .collect()
 }
 
+/// The payload itself where it is a valid tag name, else a plain tag.
+pub fn tag_for(payload: &str) -> String {
+    if engawa::domain::TagName::parse(payload).is_ok() {
+        payload.to_owned()
+    } else {
+        "攻撃".to_owned()
+    }
+}
+
 pub fn cut(text: &str, max: usize) -> String {
     text.replace('\n', " ").chars().take(max).collect()
 }
@@ -59,12 +68,10 @@ async fn no_payload_in_any_field_runs_on_any_page_or_in_any_feed() {
     let mut records: Vec<Value> = Vec::new();
     let mut tags = Vec::new();
     for (i, p) in payloads.iter().enumerate() {
-        let tag = if engawa::domain::TagName::parse(p).is_ok() {
-            tags.push(p.clone());
-            p.clone()
-        } else {
-            "攻撃".to_owned()
-        };
+        let tag = tag_for(p);
+        if &tag == p {
+            tags.push(tag.clone());
+        }
         records.push(json!({
             "type": "story",
             "public_id": public_id(i + 1),

@@ -13,7 +13,7 @@ use mail_parser::MimeHeaders;
 use crate::helpers::{Browser, Page, TestApp, TestDatabase, as_refs, spawn_configured, story_body};
 use crate::sanitizing::assert_no_executable_markup;
 use crate::smtp::{Received, SmtpServer, free_port, link};
-use crate::xss::{cut, payloads};
+use crate::xss::{cut, payloads, tag_for};
 
 /// Whitespace collapsed, as a page's text shows what was typed.
 fn squeeze(text: &str) -> String {
@@ -26,11 +26,7 @@ fn checked(path: &str, page: &Page) {
 }
 
 fn story_fields_with(payload: &str) -> Vec<(&'static str, String)> {
-    let tag = if engawa::domain::TagName::parse(payload).is_ok() {
-        payload.to_owned()
-    } else {
-        "攻撃".to_owned()
-    };
+    let tag = tag_for(payload);
     vec![
         ("title", cut(payload, 100)),
         ("body", format!("{payload}\n\n{}", story_body("攻撃"))),
@@ -241,11 +237,7 @@ async fn no_payload_typed_into_a_form_runs_on_a_page_or_reaches_a_mail_as_markup
         let summary = cut(p, 300);
         let category = cut(p, 40);
         let body = format!("## {}\n\n{p}\n\n家族の予定について。", cut(p, 80));
-        let tags = if engawa::domain::TagName::parse(p).is_ok() {
-            p.clone()
-        } else {
-            "攻撃".to_owned()
-        };
+        let tags = tag_for(p);
         let guide_fields = |action: &'static str, body: &str| {
             vec![
                 ("title", title.clone()),
