@@ -53,6 +53,13 @@ pub struct Settings {
     /// Adds `/__fault/panic`, a route that panics, so a test can prove that a panic becomes a
     /// 500 page. Never set in production (it only ever answers 500, but it has no use there).
     pub fault_injection: bool,
+    /// How long a rejected story's text is kept (so its submitter can read the decision).
+    pub rejected_retention: Duration,
+    /// On PostgreSQL, the least time between two rewrites of the tables that held erased text:
+    /// erased text is unreadable in the table files within this time plus one rewrite.
+    pub erasure_rewrite_interval: Duration,
+    /// A mail that could not be delivered for this long is dropped with its address.
+    pub mail_give_up: Duration,
 }
 
 const KEYS: &[&str] = &[
@@ -77,6 +84,9 @@ const KEYS: &[&str] = &[
     "fault_injection",
     "body_timeout_seconds",
     "searches_per_minute",
+    "rejected_retention_days",
+    "erasure_rewrite_minutes",
+    "mail_give_up_hours",
 ];
 
 const DEFAULT_REJECT_REASONS: &[&str] = &[
@@ -204,6 +214,13 @@ impl Settings {
             fault_injection: src.flag("fault_injection", false)?,
             body_timeout: Duration::from_secs(src.number("body_timeout_seconds", 30u64)?.max(1)),
             searches_per_minute: src.number("searches_per_minute", 120usize)?.max(1),
+            rejected_retention: Duration::from_secs(
+                86_400 * src.number("rejected_retention_days", 30u64)?,
+            ),
+            erasure_rewrite_interval: Duration::from_secs(
+                60 * src.number("erasure_rewrite_minutes", 10u64)?,
+            ),
+            mail_give_up: Duration::from_secs(3600 * src.number("mail_give_up_hours", 72u64)?),
             timezone: match src.get("timezone") {
                 None => chrono_tz::Asia::Tokyo,
                 Some(name) => name.trim().parse().map_err(|_| {

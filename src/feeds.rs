@@ -42,6 +42,48 @@ pub fn cooled_before(now: NaiveDateTime, delay: std::time::Duration) -> NaiveDat
     now - Duration::from_std(delay).unwrap_or_default()
 }
 
+/// When each feed last changed, as this node has served it. A feed whose body differs from the
+/// last one served gets a new time: the next whole second, and at least a second after the time
+/// before, so `Last-Modified` never goes backwards and an `If-Modified-Since` copy never matches
+/// a feed that changed since, removals included (a date taken from the newest entry went back
+/// when that entry was withdrawn).
+#[derive(Default)]
+pub struct FeedClock {
+    seen: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
+}
+
+/// Feeds a node keeps times for (the site's feeds and one per tag); beyond, it starts again.
+const FEED_CLOCK_SIZE: usize = 10_000;
+
+impl FeedClock {
+    pub fn modified(
+        &self,
+        feed: &str,
+        body: &[u8],
+        now: std::time::SystemTime,
+    ) -> std::time::SystemTime {
+        use std::time::{Duration as StdDuration, UNIX_EPOCH};
+        let hash = crate::secrets::sha256_hex(body);
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((h, at)) = seen.get(feed)
+            && *h == hash
+        {
+            return *at;
+        }
+        let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let next_second = UNIX_EPOCH + StdDuration::from_secs(since_epoch.as_secs() + 1);
+        let at = match seen.get(feed) {
+            Some((_, before)) => next_second.max(*before + StdDuration::from_secs(1)),
+            None => next_second,
+        };
+        if seen.len() >= FEED_CLOCK_SIZE {
+            seen.clear();
+        }
+        seen.insert(feed.to_owned(), (hash, at));
+        at
+    }
+}
+
 fn story_entry(base: &str, s: &Story, tags: Vec<String>) -> Entry {
     let facts = story_facts(s.length(), s.how_met(), s.continuing);
     let published = s.published_at.unwrap_or(s.submitted_at);
@@ -213,4 +255,31 @@ pub fn sitemap(
             .map(|n| (format!("{base}{}", crate::views::tag_href(n)), newest)),
     );
     Ok(urls)
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn a_changed_feed_is_always_later_and_an_unchanged_one_keeps_its_time() {
+        let clock = FeedClock::default();
+        let t = UNIX_EPOCH + Duration::from_millis(1_000_200);
+        let first = clock.modified("/feed.xml", b"a", t);
+        assert_eq!(first, UNIX_EPOCH + Duration::from_secs(1001));
+        assert_eq!(
+            clock.modified("/feed.xml", b"a", t + Duration::from_secs(5)),
+            first
+        );
+        // Changed within the same second, or back to an earlier body: still later.
+        let second = clock.modified("/feed.xml", b"b", t + Duration::from_millis(300));
+        assert_eq!(second, first + Duration::from_secs(1));
+        assert!(clock.modified("/feed.xml", b"a", t + Duration::from_millis(400)) > second);
+        assert_eq!(
+            clock.modified("/feed.atom", b"a", t),
+            first,
+            "each feed has its own time"
+        );
+    }
 }

@@ -75,10 +75,9 @@ enum UserCommand {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ENGAWA_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(engawa::logging::filter(
+            std::env::var("ENGAWA_LOG").ok().as_deref(),
+        ))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
@@ -93,6 +92,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
+    engawa::data_dir::make_private(&settings.data_dir)?;
     match cli.command {
         Command::Serve { demo } => serve(settings, demo),
         Command::Migrate => {
@@ -151,6 +151,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 dest.display(),
                 started.elapsed().as_secs_f64()
             );
+            let key = engawa::secrets::SecretKey::back_up(
+                settings.secret_key.as_deref(),
+                &settings.data_dir,
+                &dest,
+            )?;
+            match key {
+                Some(path) => println!(
+                    "the secret key is copied to {}: restore it as secret.key in the data directory, or signed links stop working",
+                    path.display()
+                ),
+                None => println!(
+                    "the secret key comes from ENGAWA_SECRET_KEY: keep it with the backup, or signed links stop working after a restore"
+                ),
+            }
             Ok(())
         }
         Command::Demo { stories, seed } => {

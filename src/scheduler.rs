@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use crate::config::Settings;
 use crate::db::DbPool;
-use crate::models::editorial;
 use crate::models::now;
 use crate::models::subscription;
+use crate::models::{editorial, moderation};
 use crate::secrets::SecretKey;
 
 const POLL: Duration = Duration::from_secs(1);
@@ -19,6 +19,13 @@ pub fn spawn(pool: DbPool, settings: Settings, key: SecretKey) {
             let result = actix_web::web::block(move || -> anyhow::Result<Vec<String>> {
                 let mut conn = p.get()?;
                 let published = editorial::publish_due(&mut conn, now())?;
+                let expired = moderation::expire_rejected(&mut conn, s.rejected_retention, now())?;
+                if expired > 0 {
+                    tracing::info!(
+                        stories = expired,
+                        "rejected stories' text erased after the retention period"
+                    );
+                }
                 let digests = subscription::send_digests(
                     &mut conn,
                     &s.base_url,

@@ -57,6 +57,34 @@ impl SecretKey {
         Ok(SecretKey(key.into_bytes()))
     }
 
+    /// Copies the key file beside a backup at `dest` (as `DEST.secret.key`, owner-only), so that
+    /// a restore keeps signed links (confirmation, unsubscribe) working. `None` when the key
+    /// comes from `ENGAWA_SECRET_KEY`: it lives wherever that is kept.
+    pub fn back_up(
+        configured: Option<&str>,
+        data_dir: &Path,
+        dest: &Path,
+    ) -> anyhow::Result<Option<std::path::PathBuf>> {
+        if configured.is_some() {
+            return Ok(None);
+        }
+        let from = data_dir.join(KEY_FILE);
+        let key =
+            std::fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
+        let mut to = dest.as_os_str().to_owned();
+        to.push(".secret.key");
+        let to = std::path::PathBuf::from(to);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&to)
+            .and_then(|mut f| f.write_all(&key).and_then(|()| f.sync_all()))
+            .with_context(|| format!("cannot write {}", to.display()))?;
+        Ok(Some(to))
+    }
+
     /// HMAC-SHA256 of `data` under this key, for `purpose` (so that one use's value is never
     /// valid for another), as hex.
     pub fn sign(&self, purpose: &str, data: &[u8]) -> String {

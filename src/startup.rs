@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{self, Compress, Logger};
+use actix_web::middleware::{self, Compress};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
@@ -29,6 +29,7 @@ pub struct AppState {
     pub draining: std::sync::atomic::AtomicBool,
     pub metrics: crate::metrics::Metrics,
     pub page_cache: crate::page_cache::PageCache,
+    pub feed_clock: crate::feeds::FeedClock,
 }
 
 impl AppState {
@@ -63,6 +64,7 @@ impl Application {
     /// Connects to the database, applies migrations, fills an empty database with the demo
     /// content when asked, and binds the listener. The server runs once `run` is awaited.
     pub fn build(settings: Settings, with_demo: bool) -> anyhow::Result<Self> {
+        crate::data_dir::make_private(&settings.data_dir)?;
         let pool = db::connect(&settings.database_url)?;
         if with_demo {
             let mut conn = pool.get().context("cannot get a database connection")?;
@@ -82,6 +84,7 @@ impl Application {
         let secret = SecretKey::load(settings.secret_key.as_deref(), &settings.data_dir)?;
         mail::sender::spawn(pool.clone(), settings.clone())?;
         scheduler::spawn(pool.clone(), settings.clone(), secret.clone());
+        crate::erasure::spawn(pool.clone(), settings.clone());
         let (index, opened) = SearchIndex::open(&settings.data_dir.join("search"))?;
         let index = Arc::new(index);
         search::indexer::spawn(pool.clone(), index.clone(), opened == Opened::Fresh);
@@ -98,6 +101,7 @@ impl Application {
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics: crate::metrics::Metrics::default(),
             page_cache: crate::page_cache::PageCache::new(newest),
+            feed_clock: crate::feeds::FeedClock::default(),
         });
         crate::page_cache::watch(state.clone());
         let state_for_signals = state.clone();
@@ -105,8 +109,6 @@ impl Application {
         let fault_injection = state.settings.fault_injection;
         let server = HttpServer::new(move || {
             App::new()
-                // No client address in the log format: we never record who reads or writes what.
-                .wrap(Logger::new("%r %s %b %Dms"))
                 .wrap(middleware::from_fn(crate::panic_guard::middleware))
                 .wrap(middleware::from_fn(conditional::middleware))
                 .wrap(middleware::from_fn(crate::page_cache::middleware))

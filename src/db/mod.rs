@@ -57,7 +57,10 @@ impl Kind {
 // synchronous = FULL: a transaction is on disk before its commit returns, so a submission whose
 // receipt was shown survives a power cut as well as a killed process (with NORMAL, the last
 // commits could roll back after a power cut). Writes are rare here; one fsync each is cheap.
+// secure_delete: deleted or overwritten content is zeroed in the page instead of left in free
+// space, so an erased story's text is not in the file (the WAL is handled by `scrub`).
 const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000;
+PRAGMA secure_delete = ON;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;";
@@ -111,6 +114,42 @@ where
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
             Err(rollback) => Err(rollback.into()),
         },
+    }
+}
+
+/// The tables that can hold a submitter's or a subscriber's words or address.
+const TABLES_WITH_PERSONAL_TEXT: &str =
+    "stories, story_tags, tags, mod_actions, outbox, reports, subscriptions";
+
+/// Makes text that erasures removed unreadable in the database's own files.
+///
+/// SQLite (with `secure_delete`) zeroes it in the main file already; the WAL still holds the
+/// page images written before, so this checkpoints and truncates it. That waits for readers
+/// (busy_timeout) and reports `false` if one kept reading, so the caller tries again later.
+///
+/// PostgreSQL leaves dead row versions in the table files until the space is reused, also after
+/// VACUUM; `VACUUM FULL` rewrites each table and its TOAST and indexes into new files. It holds
+/// each table's exclusive lock for the rewrite (measured in docs/BENCHMARKS.md), so callers
+/// batch erasures (`erasure_rewrite_interval`).
+pub fn scrub(conn: &mut DbConn) -> anyhow::Result<bool> {
+    use diesel::RunQueryDsl;
+    match conn {
+        DbConn::Sqlite(c) => {
+            #[derive(diesel::QueryableByName)]
+            struct Checkpoint {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                busy: i64,
+            }
+            let done: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .get_result(c)
+                .context("WAL checkpoint")?;
+            Ok(done.busy == 0)
+        }
+        DbConn::Postgres(c) => {
+            c.batch_execute(&format!("VACUUM FULL {TABLES_WITH_PERSONAL_TEXT}"))
+                .context("rewriting the tables that held erased text")?;
+            Ok(true)
+        }
     }
 }
 

@@ -183,6 +183,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    erasures (id) {
+        id -> Integer,
+        story_public_id -> Nullable<Text>,
+        requested_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(guides -> users (author_id));
 diesel::joinable!(guide_tags -> guides (guide_id));
 diesel::joinable!(guide_tags -> tags (tag_id));
@@ -211,4 +219,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     redirects,
     featured_stories,
     subscriptions,
+    erasures,
 );

@@ -33,6 +33,13 @@ impl Email {
         if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
             return Err(invalid());
         }
+        // The mailer parses it again when it sends; an address it would refuse is refused here,
+        // where the person can still correct it, not days later in a failing queue.
+        if raw.parse::<lettre::Address>().is_err() {
+            return Err(Invalid::new(
+                "このメールアドレスには送信できません。記号の使い方をご確認ください（例：name@example.jp）。",
+            ));
+        }
         Ok(Email(format!("{local}@{}", domain.to_ascii_lowercase())))
     }
 
@@ -51,6 +58,28 @@ impl AsRef<str> for Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_the_mailer_would_refuse_are_refused_with_a_japanese_message() {
+        for raw in [
+            "a..b@example.jp",
+            ".hanako@example.jp",
+            "hanako.@example.jp",
+            "a(b)@example.jp",
+            "a\"b@example.jp",
+            "a\\b@example.jp",
+            "a[b]@example.jp",
+            "hanako@-example.jp",
+        ] {
+            let e = Email::parse(raw).expect_err(raw);
+            assert!(e.0.contains("メールアドレス"), "{raw}: {}", e.0);
+            assert!(
+                raw.parse::<lettre::Address>().is_err() || e.0.contains("形式"),
+                "{raw}"
+            );
+        }
+        assert!(Email::parse("hanako.y+x@example.jp").is_ok());
+    }
 
     #[test]
     fn ordinary_addresses_parse() {

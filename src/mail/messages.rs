@@ -11,6 +11,7 @@ pub fn moderator_alert(to: Vec<String>, waiting: i64, base_url: &str) -> Mail {
         kind: MODERATOR_ALERT.to_owned(),
         to,
         unsubscribe: None,
+        story: None,
         subject: format!("【縁側】審査待ちの体験談が{waiting}件あります"),
         body: format!(
             "新しい体験談が届いています。現在、審査待ちは{waiting}件です。\n\n\
@@ -25,6 +26,7 @@ pub fn story_approved(to: &str, public_url: &str) -> Mail {
         kind: DECISION.to_owned(),
         to: vec![to.to_owned()],
         unsubscribe: None,
+        story: None,
         subject: "【縁側】体験談を公開しました".to_owned(),
         body: format!(
             "縁側に体験談をお寄せいただき、ありがとうございました。\n\
@@ -41,6 +43,7 @@ pub fn story_rejected(to: &str, reason: &str, status_url: &str) -> Mail {
         kind: DECISION.to_owned(),
         to: vec![to.to_owned()],
         unsubscribe: None,
+        story: None,
         subject: "【縁側】体験談の審査結果のお知らせ".to_owned(),
         body: format!(
             "縁側に体験談をお寄せいただき、ありがとうございました。\n\
@@ -60,6 +63,7 @@ pub fn confirm_subscription(to: &str, confirm_url: &str) -> Mail {
         kind: SUBSCRIPTION_CONFIRM.to_owned(),
         to: vec![to.to_owned()],
         unsubscribe: None,
+        story: None,
         subject: "【縁側】メール配信の登録を確認してください".to_owned(),
         body: format!(
             "縁側の新着のお知らせに、このメールアドレスで登録の申し込みがありました。\n\
@@ -86,6 +90,7 @@ pub fn digest(to: &str, items: &[DigestItem], unsubscribe_url: &str) -> Mail {
         kind: DIGEST.to_owned(),
         to: vec![to.to_owned()],
         unsubscribe: Some(unsubscribe_url.to_owned()),
+        story: None,
         subject: format!("【縁側】新着のお知らせ（{}件）", items.len()),
         body: format!(
             "縁側の新着です。\n\n{list}\n配信の停止はこちら（ワンクリックで停止し、アドレスを削除します）：\n{unsubscribe_url}\n"

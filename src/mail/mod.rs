@@ -13,7 +13,7 @@ use crate::db::DbConn;
 use crate::models::outbox::{MAIL, Outbox};
 
 /// A queued mail, stored as the outbox row's payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
     /// What kind of mail, for batching and for the log; never the recipient.
     pub kind: String,
@@ -23,11 +23,23 @@ pub struct Mail {
     /// A one-click unsubscribe URL (RFC 8058), for mail sent to subscribers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe: Option<String>,
+    /// The public id of the story a mail is about (a decision), so that a mail written to a
+    /// file can be deleted when the story is erased. Not part of the message itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<String>,
 }
 
 impl Mail {
     pub fn queue(&self, conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<()> {
         Outbox::publish(conn, MAIL, self, now)
+    }
+
+    /// Marks the mail as about the story with this public id.
+    pub fn about_story(self, public_id: &str) -> Self {
+        Mail {
+            story: Some(public_id.to_owned()),
+            ..self
+        }
     }
 
     /// The payload kept after delivery: the kind only, no address and no text.

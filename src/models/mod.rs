@@ -1,6 +1,7 @@
 //! Each model is a struct and the queries that read or write it.
 
 pub mod editorial;
+pub mod erasure;
 pub mod guide;
 pub mod mod_action;
 pub mod moderation;
@@ -23,4 +24,14 @@ pub fn page_count(total: i64) -> i64 {
 /// The current time as stored: UTC without an offset, on both backends.
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
+}
+
+/// `t` cut to the hour: the precision kept for what a submitter does (submitting, resubmitting,
+/// withdrawing), so that stored times cannot be matched against someone's activity.
+pub fn to_the_hour(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::Timelike;
+    t.with_nanosecond(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_minute(0))
+        .unwrap_or(t)
 }

@@ -111,7 +111,8 @@ impl ModAction {
     ) -> QueryResult<(Vec<ModAction>, i64)> {
         let total = Self::filtered(filter).count().get_result(conn)?;
         let rows = Self::filtered(filter)
-            .order((mod_actions::created_at.desc(), mod_actions::id.desc()))
+            // In the order things happened: by id, since a submitter's times are kept to the hour.
+            .order(mod_actions::id.desc())
             .select(ModAction::as_select())
             .limit(limit)
             .offset(offset)
@@ -119,10 +120,19 @@ impl ModAction {
         Ok((rows, total))
     }
 
+    /// Empties the notes of a story's rows (messages to its submitter, which may quote what
+    /// they wrote); the rows keep what happened, when and by whom.
+    pub fn erase_messages(conn: &mut DbConn, story_id: i32) -> QueryResult<()> {
+        diesel::update(mod_actions::table.filter(mod_actions::story_id.eq(story_id)))
+            .set(mod_actions::note.eq(None::<String>))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     pub fn for_story(conn: &mut DbConn, story_id: i32) -> QueryResult<Vec<ModAction>> {
         mod_actions::table
             .filter(mod_actions::story_id.eq(story_id))
-            .order((mod_actions::created_at.asc(), mod_actions::id.asc()))
+            .order(mod_actions::id.asc())
             .select(ModAction::as_select())
             .load(conn)
     }

@@ -6,12 +6,14 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{reports, stories, users};
-use crate::domain::{PublicId, ReceiptCode, StoryBody, StoryStatus, Title};
+use crate::domain::{PublicId, ReceiptCode, StoryStatus};
 use crate::mail::messages;
+use crate::models::erasure::ErasureQueue;
 use crate::models::mod_action::{ActionKind, Actor, ModAction};
 use crate::models::outbox::{Outbox, STORY_PUBLISHED, STORY_REMOVED};
 use crate::models::report::Report;
 use crate::models::story::{Story, StoryContent, StoryInput};
+use crate::models::to_the_hour;
 use crate::models::user::User;
 use crate::pii::Finding;
 
@@ -97,7 +99,7 @@ fn is_public(status: StoryStatus) -> bool {
     status == StoryStatus::Approved
 }
 
-// ---- The submitter's side -------------------------------------------------------------------
+// ---- The submitter's side: times kept to the hour, so they cannot be matched to anyone ----
 
 /// Saves a new submission as pending, and tells moderators unless they were told recently.
 pub fn submit(
@@ -106,6 +108,7 @@ pub fn submit(
     site: &Site,
     now: NaiveDateTime,
 ) -> QueryResult<i32> {
+    let now = to_the_hour(now);
     crate::db::write_transaction(conn, |conn| {
         let id = Story::insert(conn, input, now)?;
         ModAction::record(
@@ -138,6 +141,7 @@ pub fn resubmit(
     pii: &[Finding],
     now: NaiveDateTime,
 ) -> Result<(), Refused> {
+    let now = to_the_hour(now);
     crate::db::write_transaction(conn, |conn| {
         let story = Story::find_by_receipt(conn, code)?.ok_or(Refused::NotFound)?;
         if story.status() != StoryStatus::ChangesRequested {
@@ -164,6 +168,7 @@ pub fn resubmit(
 
 /// Erases the story's text at once and takes it out of every public place.
 pub fn withdraw(conn: &mut DbConn, code: &ReceiptCode, now: NaiveDateTime) -> Result<(), Refused> {
+    let now = to_the_hour(now);
     crate::db::write_transaction(conn, |conn| {
         let story = Story::find_by_receipt(conn, code)?.ok_or(Refused::NotFound)?;
         let was = story.status();
@@ -172,7 +177,7 @@ pub fn withdraw(conn: &mut DbConn, code: &ReceiptCode, now: NaiveDateTime) -> Re
                 "この体験談はすでに取り下げられています。".to_owned(),
             ));
         }
-        Story::erase(conn, story.id, now)?;
+        erase_text(conn, &story, now)?;
         set_status(conn, story.id, StoryStatus::Withdrawn, now)?;
         Report::resolve_all(conn, story.id, now)?;
         ModAction::record(
@@ -190,6 +195,36 @@ pub fn withdraw(conn: &mut DbConn, code: &ReceiptCode, now: NaiveDateTime) -> Re
         }
         Ok(())
     })
+}
+
+/// Erases everything a submitter wrote in a story and every moderator message about it; the row
+/// keeps its status and bare facts, the audit rows their kind and time. Queues the physical
+/// clean-up (`crate::erasure`). Call inside the transaction that records why.
+fn erase_text(conn: &mut DbConn, story: &Story, now: NaiveDateTime) -> QueryResult<()> {
+    Story::erase(conn, story.id, now)?;
+    ModAction::erase_messages(conn, story.id)?;
+    ErasureQueue::request(conn, Some(&story.public_id), now)
+}
+
+/// Erases the text of rejected stories decided more than `retention` ago (their submitters could
+/// read the decision until then); returns how many.
+pub fn expire_rejected(
+    conn: &mut DbConn,
+    retention: std::time::Duration,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let cutoff = now - Duration::from_std(retention).unwrap_or(Duration::MAX);
+    let due: Vec<Story> = stories::table
+        .filter(stories::status.eq(StoryStatus::Rejected.as_str()))
+        .filter(stories::updated_at.le(cutoff))
+        .filter(stories::body_markdown.ne(""))
+        .limit(100)
+        .select(Story::as_select())
+        .load(conn)?;
+    for story in &due {
+        crate::db::write_transaction(conn, |conn| erase_text(conn, story, now))?;
+    }
+    Ok(due.len())
 }
 
 // ---- The moderators' side -------------------------------------------------------------------
@@ -385,7 +420,7 @@ pub fn decide(
                 Decision::RequestChanges { .. } => None,
             };
             if let Some(mail) = mail {
-                mail.queue(conn, now)?;
+                mail.about_story(&story.public_id).queue(conn, now)?;
                 diesel::update(stories::table.find(story.id))
                     .set(stories::contact_email.eq(None::<String>))
                     .execute(conn)?;
@@ -395,12 +430,14 @@ pub fn decide(
     })
 }
 
-/// Replaces a story's title and text as a moderator; the public page then says so.
+/// Replaces what the submitter wrote (every field) as a moderator removing identifying details;
+/// the public page then says so. The personal-information flags are those of what remains, and
+/// what was removed is kept nowhere (its physical clean-up is queued).
 pub fn redact(
     conn: &mut DbConn,
     public_id: &PublicId,
-    title: &Title,
-    body: &StoryBody,
+    content: &StoryContent,
+    pii: &[Finding],
     note: Option<&str>,
     by: &Moderator,
     now: NaiveDateTime,
@@ -415,7 +452,8 @@ pub fn redact(
             ));
         }
         check_claim(conn, &story, by, now)?;
-        Story::redact(conn, story.id, title, body, now)?;
+        Story::redact(conn, story.id, content, pii, now)?;
+        ErasureQueue::request(conn, None, now)?;
         ModAction::record(
             conn,
             ActionKind::Edit,

@@ -170,6 +170,26 @@ impl Outbox {
             .map(|_| ())
     }
 
+    /// Gives up on a mail that could not be delivered for too long: it is kept as delivered
+    /// nowhere, without its address or text, with why.
+    pub fn dropped(
+        conn: &mut DbConn,
+        id: i32,
+        redacted_payload: &str,
+        attempts: i32,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::delivered_at.eq(now),
+                outbox::payload.eq(redacted_payload),
+                outbox::attempts.eq(attempts),
+                outbox::last_error.eq("dropped: not deliverable within the give-up time"),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     pub fn failed(
         conn: &mut DbConn,
         id: i32,

@@ -323,27 +323,21 @@ impl Story {
             .set((ContentRow::new(c, pii), stories::updated_at.eq(now)))
             .execute(conn)?;
         Tag::detach_from_story(conn, id)?;
-        Tag::attach_to_story(conn, id, &c.tags)
+        Tag::attach_to_story(conn, id, &c.tags)?;
+        Tag::remove_unused(conn).map(|_| ())
     }
 
-    /// Replaces the title and text, as a moderator redacting; the old text is not kept.
+    /// Replaces everything the submitter wrote, as a moderator redacting; the old text is not kept.
     pub fn redact(
         conn: &mut DbConn,
         id: i32,
-        title: &Title,
-        body: &StoryBody,
+        c: &StoryContent,
+        pii: &[Finding],
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        let rendered = markdown::render(body.as_ref());
+        Self::replace_content(conn, id, c, pii, now)?;
         diesel::update(stories::table.find(id))
-            .set((
-                stories::title.eq(title.as_ref()),
-                stories::body_markdown.eq(body.as_ref()),
-                stories::body_html.eq(&rendered.html),
-                stories::excerpt.eq(&rendered.excerpt),
-                stories::edited_by_staff.eq(true),
-                stories::updated_at.eq(now),
-            ))
+            .set(stories::edited_by_staff.eq(true))
             .execute(conn)
             .map(|_| ())
     }
@@ -366,7 +360,8 @@ impl Story {
                 stories::updated_at.eq(now),
             ))
             .execute(conn)?;
-        Tag::detach_from_story(conn, id)
+        Tag::detach_from_story(conn, id)?;
+        Tag::remove_unused(conn).map(|_| ())
     }
 
     pub fn find_by_public_id(conn: &mut DbConn, public_id: &PublicId) -> QueryResult<Story> {

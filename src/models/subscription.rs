@@ -8,6 +8,7 @@ use crate::db::DbConn;
 use crate::db::schema::{guide_tags, guides, stories, story_tags, subscriptions, tags};
 use crate::domain::{Email, GuideStatus, StoryStatus, TagName};
 use crate::mail::messages::{self, DigestItem};
+use crate::models::erasure::ErasureQueue;
 use crate::secrets::SecretKey;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -122,9 +123,13 @@ impl Subscription {
 
     /// Deletes the subscription and with it the address.
     pub fn unsubscribe(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
-        diesel::delete(subscriptions::table.find(id))
-            .execute(conn)
-            .map(|n| n == 1)
+        crate::db::write_transaction(conn, |conn| {
+            let gone = diesel::delete(subscriptions::table.find(id)).execute(conn)? == 1;
+            if gone {
+                ErasureQueue::request(conn, None, super::now())?;
+            }
+            Ok(gone)
+        })
     }
 
     pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Subscription>> {

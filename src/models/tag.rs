@@ -65,6 +65,21 @@ impl Tag {
             .map(|_| ())
     }
 
+    /// Deletes the tags that no story or guide uses any more: a tag name a submitter typed
+    /// leaves with the last story that had it.
+    pub fn remove_unused(conn: &mut DbConn) -> QueryResult<usize> {
+        diesel::delete(
+            tags::table
+                .filter(diesel::dsl::not(
+                    tags::id.eq_any(story_tags::table.select(story_tags::tag_id)),
+                ))
+                .filter(diesel::dsl::not(
+                    tags::id.eq_any(guide_tags::table.select(guide_tags::tag_id)),
+                )),
+        )
+        .execute(conn)
+    }
+
     pub fn of_guide(conn: &mut DbConn, guide_id: i32) -> QueryResult<Vec<String>> {
         guide_tags::table
             .inner_join(tags::table)

@@ -82,19 +82,22 @@ async fn load(state: &web::Data<AppState>, scope: Scope) -> Result<(Scope, Vec<E
         .await
 }
 
-fn respond(content_type: &str, body: String, entries: &[Entry]) -> HttpResponse {
-    let mut response = HttpResponse::Ok();
-    response
+/// Feeds may be kept by shared caches only if they ask again each time (`no-cache`): a kept copy
+/// must never outlive a story's withdrawal. The ETag and Last-Modified make asking cheap.
+fn respond(state: &AppState, scope: &Scope, content_type: &str, body: String) -> HttpResponse {
+    let (path, _) = describe(scope);
+    let feed = format!("{path} {content_type}");
+    let modified = state
+        .feed_clock
+        .modified(&feed, body.as_bytes(), std::time::SystemTime::now());
+    HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(CacheControl(vec![
             CacheDirective::Public,
-            CacheDirective::MaxAge(300),
-        ]));
-    if let Some(newest) = entries.iter().map(|e| e.updated).max() {
-        let modified: std::time::SystemTime = newest.and_utc().into();
-        response.insert_header((header::LAST_MODIFIED, HttpDate::from(modified)));
-    }
-    response.body(body)
+            CacheDirective::NoCache,
+        ]))
+        .insert_header((header::LAST_MODIFIED, HttpDate::from(modified)))
+        .body(body)
 }
 
 async fn rss(state: web::Data<AppState>, scope: Scope) -> Result<HttpResponse, AppError> {
@@ -138,9 +141,10 @@ async fn rss(state: web::Data<AppState>, scope: Scope) -> Result<HttpResponse, A
         channel.set_last_build_date(Some(utc(newest).to_rfc2822()));
     }
     Ok(respond(
+        &state,
+        &scope,
         "application/rss+xml; charset=utf-8",
         channel.to_string(),
-        &entries,
     ))
 }
 
@@ -206,9 +210,10 @@ async fn atom_feed(state: web::Data<AppState>, scope: Scope) -> Result<HttpRespo
         .entries(atom_entries)
         .build();
     Ok(respond(
+        &state,
+        &scope,
         "application/atom+xml; charset=utf-8",
         feed.to_string(),
-        &entries,
     ))
 }
 

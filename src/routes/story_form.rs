@@ -105,7 +105,7 @@ fn take<T>(result: Result<T, crate::domain::Invalid>, slot: &mut Option<String>)
 
 impl StoryForm {
     /// The form filled with a story's current content, for a change request.
-    pub fn from_story(story: &Story) -> Self {
+    pub fn from_story(story: &Story, tags: &[String]) -> Self {
         let length = story.length();
         StoryForm {
             title: story.title.clone(),
@@ -120,6 +120,7 @@ impl StoryForm {
             how_met: story.how_met().as_str().to_owned(),
             continuing: if story.continuing { "yes" } else { "no" }.to_owned(),
             rules: story.rules().to_stored(),
+            tags: tags.join("、"),
             ..Default::default()
         }
     }

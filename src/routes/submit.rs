@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::models::moderation::{self, Refused, Site};
 use crate::models::now;
 use crate::models::story::{Story, StoryInput};
+use crate::models::tag::Tag;
 use crate::rate_limit::Action;
 use crate::routes::story_form::{FieldErrors, FindingView, Parsed, StoryForm};
 use crate::startup::AppState;
@@ -171,6 +172,7 @@ async fn create(
     cookie.set_max_age(actix_web::cookie::time::Duration::minutes(10));
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/stories/receipt"))
+        .insert_header(no_store())
         .cookie(cookie)
         .finish())
 }
@@ -272,9 +274,15 @@ fn explanation(status: StoryStatus) -> &'static str {
 }
 
 impl StatusPage {
-    fn new(state: &AppState, csrf: &Csrf, code: &ReceiptCode, story: &Story) -> Self {
+    fn new(
+        state: &AppState,
+        csrf: &Csrf,
+        code: &ReceiptCode,
+        story: &Story,
+        tags: &[String],
+    ) -> Self {
         let status = story.status();
-        let form = StoryForm::from_story(story);
+        let form = StoryForm::from_story(story, tags);
         StatusPage {
             meta: status_meta(state),
             csrf: csrf.token().to_owned(),
@@ -376,12 +384,20 @@ async fn status(
         };
         let lookup = code.clone();
         match state
-            .db(move |conn| Ok(Story::find_by_receipt(conn, &lookup)?))
+            .db(move |conn| {
+                let Some(story) = Story::find_by_receipt(conn, &lookup)? else {
+                    return Ok(None);
+                };
+                let tags = Tag::of_stories(conn, &[story.id])?
+                    .remove(&story.id)
+                    .unwrap_or_default();
+                Ok(Some((story, tags)))
+            })
             .await?
         {
-            Some(story) => html(
+            Some((story, tags)) => html(
                 StatusCode::OK,
-                &StatusPage::new(&state, &csrf, &code, &story),
+                &StatusPage::new(&state, &csrf, &code, &story, &tags),
             ),
             None => unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned()),
         }
@@ -391,12 +407,16 @@ async fn status(
 }
 
 fn done_redirect(what: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("/stories/status/done?what={what}"),
-        ))
-        .finish()
+    let mut response = HttpResponse::SeeOther();
+    response.insert_header(no_store()).insert_header((
+        header::LOCATION,
+        format!("/stories/status/done?what={what}"),
+    ));
+    if what == "withdrawn" {
+        // Nothing in this browser should point at the story any more (the receipt cookie).
+        response.insert_header(("Clear-Site-Data", "\"cookies\""));
+    }
+    response.finish()
 }
 
 async fn resubmit(
@@ -432,7 +452,7 @@ async fn resubmit(
                 else {
                     return unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned());
                 };
-                let mut page = StatusPage::new(&state, &csrf, &code, &story);
+                let mut page = StatusPage::new(&state, &csrf, &code, &story, &[]);
                 page.pii = form.finding_views(&pii);
                 page.how_met_options = form.how_met_options();
                 page.form = StoryForm {

@@ -270,7 +270,10 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Makes the changes visible, recording the last outbox row they include.
+    /// Makes the changes visible, recording the last outbox row they include. A deleted document
+    /// (a withdrawn story, the old version of an edited one) stays in its segment's files until
+    /// the segment is rewritten, so those segments are rewritten before the position is
+    /// announced: once a node reports a position, removed text is gone from its index files.
     pub fn commit(&self, last_applied: i64) -> anyhow::Result<()> {
         let mut writer = self.lock();
         let mut prepared = writer.prepare_commit()?;
@@ -280,9 +283,39 @@ impl SearchIndex {
         prepared.commit()?;
         drop(writer);
         self.reader.reload()?;
+        self.purge_deleted()?;
         // Announced only once searches see it: a page cached under this position shows it.
         self.applied.store(last_applied, Ordering::Release);
         Ok(())
+    }
+
+    /// Rewrites every segment that holds deleted documents (a merge of that segment alone keeps
+    /// only the live ones); the old files are deleted when the merge ends.
+    fn purge_deleted(&self) -> anyhow::Result<()> {
+        for _ in 0..50 {
+            let with_deletes: Vec<_> = self
+                .index
+                .searchable_segment_metas()?
+                .into_iter()
+                .filter(|m| m.has_deletes())
+                .map(|m| m.id())
+                .collect();
+            if with_deletes.is_empty() {
+                return Ok(());
+            }
+            for id in with_deletes {
+                match self.lock().merge(&[id]).wait() {
+                    Ok(_) => {}
+                    // A background merge holds it; its result is checked on the next round.
+                    Err(tantivy::TantivyError::InvalidArgument(_)) => {
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            self.reader.reload()?;
+        }
+        anyhow::bail!("segments with deleted documents remain after 50 rounds of rewriting")
     }
 
     /// How many segments a rebuild leaves, and threads a search uses: one per core, so that a

@@ -336,3 +336,69 @@ async fn pages_announce_their_feeds_and_describe_themselves() {
     assert_eq!(ld["headline"], "公開のガイド");
     assert_eq!(ld["inLanguage"], "ja");
 }
+
+/// A feed reader that sends only If-Modified-Since must not keep a withdrawn story: the date
+/// moves forward when the feed changes, removals included, and feeds are never kept by shared
+/// caches without asking again.
+#[tokio::test]
+async fn last_modified_moves_forward_when_a_story_leaves_and_caches_must_ask_again() {
+    let app = spawn_configured(TestDatabase::new(), false, |s| {
+        s.feed_delay = Duration::ZERO
+    })
+    .await;
+    app.seed(&[
+        story(&crate::helpers::public_id(1), "残る話", "approved"),
+        story(&crate::helpers::public_id(2), "去る話", "approved"),
+    ]);
+    let get = |since: Option<String>| {
+        let mut request = app.client.get(format!("{}/feed.atom", app.address));
+        if let Some(since) = since {
+            request = request.header("if-modified-since", since);
+        }
+        request.send()
+    };
+    let first = get(None).await.unwrap();
+    let cache = first.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cache.contains("no-cache") && !cache.contains("max-age"),
+        "{cache}"
+    );
+    let before = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(first.text().await.unwrap().contains("去る話"));
+    assert_eq!(
+        get(Some(before.clone())).await.unwrap().status(),
+        304,
+        "unchanged"
+    );
+
+    let moderator = app.moderator("sato").await;
+    let path = format!("/mod/stories/{}", crate::helpers::public_id(2));
+    let rejected = moderator
+        .submit(
+            &path,
+            &format!("{path}/reject"),
+            &[("reason", "サイトの趣旨に合わない")],
+        )
+        .await;
+    assert_eq!(rejected.status, 303);
+
+    let after = get(Some(before.clone())).await.unwrap();
+    assert_eq!(after.status(), 200, "a removal is a change");
+    let modified = after.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let parse = |d: &str| chrono::DateTime::parse_from_rfc2822(d).unwrap();
+    assert!(
+        parse(&modified) > parse(&before),
+        "{modified} after {before}"
+    );
+    assert!(!after.text().await.unwrap().contains("去る話"));
+    assert_eq!(get(Some(modified)).await.unwrap().status(), 304);
+}

@@ -313,6 +313,48 @@ impl Browser {
         page
     }
 
+    /// Redacts a story as a moderator does in the panel: the edit form as loaded (every field
+    /// the submitter wrote), with `changes` typed over it.
+    pub async fn redact(&self, public_id: &str, changes: &[(&str, &str)]) -> Page {
+        let path = format!("/mod/stories/{public_id}");
+        let page = self.get(&path).await;
+        let mut fields: Vec<(String, String)> = {
+            let doc = Html::parse_document(&page.body);
+            let form = Selector::parse(&format!("form[action=\"{path}/edit\"]")).expect("selector");
+            let controls = Selector::parse("input[name], textarea[name]").expect("selector");
+            let form = doc
+                .select(&form)
+                .next()
+                .unwrap_or_else(|| panic!("no edit form on {path}:\n{}", page.body));
+            form.select(&controls)
+                .filter(|c| {
+                    let kind = c.value().attr("type").unwrap_or_default();
+                    !matches!(kind, "radio" | "checkbox") || c.value().attr("checked").is_some()
+                })
+                .map(|c| {
+                    let name = c.value().attr("name").unwrap_or_default().to_owned();
+                    let value = if c.value().name() == "textarea" {
+                        c.text().collect::<String>()
+                    } else {
+                        c.value().attr("value").unwrap_or_default().to_owned()
+                    };
+                    (name, value)
+                })
+                .collect()
+        };
+        for (name, value) in changes {
+            match fields.iter_mut().find(|(n, _)| n == name) {
+                Some(field) => field.1 = (*value).to_owned(),
+                None => fields.push(((*name).to_owned(), (*value).to_owned())),
+            }
+        }
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.post(&format!("{path}/edit"), &refs).await
+    }
+
     /// Sends a story through the public form and returns its receipt code.
     pub async fn send_story(&self, fields: &[(&str, &str)]) -> String {
         let page = self.submit("/stories/new", "/stories/new", fields).await;
@@ -475,6 +517,26 @@ impl TestApp {
     pub fn cli(&self, args: &[&str]) -> Output {
         run_cli(&self.db.url, self.db.data_dir(), args)
     }
+}
+
+/// Creates a staff account with `engawa user add`, the password given on standard input.
+pub fn add_user(db: &TestDatabase, email: &str, role: &str, password: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_engawa"))
+        .args(["user", "add", "--email", email, "--role", role])
+        .env("DATABASE_URL", &db.url)
+        .env("ENGAWA_DATA_DIR", db.data_dir())
+        .env("ENGAWA_CONFIG", "/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("engawa runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("password written");
+    assert!(child.wait().expect("engawa exits").success());
 }
 
 pub fn run_cli(database_url: &str, data_dir: &std::path::Path, args: &[&str]) -> Output {

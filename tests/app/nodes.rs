@@ -1,33 +1,13 @@
 //! Two `engawa serve` processes on one PostgreSQL database, as behind a load balancer: any node
 //! takes any request, each keeps its own search index, and what must happen once happens once.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 
-use crate::helpers::{Browser, TestDatabase, as_refs, story_fields};
+use crate::helpers::{Browser, TestDatabase, add_user, as_refs, story_fields};
 use crate::process::ServerProcess;
 use crate::smtp::{SmtpServer, free_port};
-
-fn add_user(db: &TestDatabase, email: &str, role: &str, password: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engawa"))
-        .args(["user", "add", "--email", email, "--role", role])
-        .env("DATABASE_URL", &db.url)
-        .env("ENGAWA_DATA_DIR", db.data_dir())
-        .env("ENGAWA_CONFIG", "/dev/null")
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-}
 
 async fn eventually(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
     let started = Instant::now();

@@ -131,8 +131,24 @@ async fn a_backup_taken_under_write_load_holds_every_row_committed_before_it() {
         "no batch is half in the copy: {in_backup}"
     );
 
-    // Restoring is starting a server on the copy.
+    // The key that signs confirmation and unsubscribe links is kept beside the copy.
+    let key_copy = db.data_dir().join("backup.sqlite3.secret.key");
+    assert!(stdout.contains("backup.sqlite3.secret.key"), "{stdout}");
+    assert_eq!(
+        std::fs::read(&key_copy).unwrap(),
+        std::fs::read(db.data_dir().join("secret.key")).unwrap()
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_copy).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let mode = std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the copy is private too");
+    }
+
+    // Restoring is putting the key back and starting a server on the copy.
     let restored = TestDatabase::new();
+    std::fs::copy(&key_copy, restored.data_dir().join("secret.key")).unwrap();
     let server = ServerProcess::start(
         &restored,
         &["serve"],

@@ -16,7 +16,32 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `engawa <args>` on port 0 against `db` and waits for its ready line.
     pub fn start(db: &TestDatabase, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_engawa"));
+        Self::launch(db, Command::new(env!("CARGO_BIN_EXE_engawa")), args, env)
+    }
+
+    /// The same, started by a shell with `umask` set first (e.g. the common `022`).
+    pub fn start_with_umask(
+        db: &TestDatabase,
+        umask: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
+        let mut shell = Command::new("sh");
+        shell.args([
+            "-c",
+            r#"umask "$0" && exec "$@""#,
+            umask,
+            env!("CARGO_BIN_EXE_engawa"),
+        ]);
+        Self::launch(db, shell, args, env)
+    }
+
+    fn launch(
+        db: &TestDatabase,
+        mut command: Command,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         command
             .args(args)
             .env("DATABASE_URL", &db.url)

@@ -209,9 +209,8 @@ async fn no_payload_typed_into_a_form_runs_on_a_page_or_reaches_a_mail_as_markup
             _ => {
                 let title = cut(p, 100);
                 let edited = moderator
-                    .submit(
-                        &panel,
-                        &format!("{panel}/edit"),
+                    .redact(
+                        &id,
                         &[
                             ("title", &title),
                             ("body", &format!("{p}\n\n{}", story_body("編集"))),

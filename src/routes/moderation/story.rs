@@ -7,13 +7,14 @@ use serde::Deserialize;
 
 use super::{PanelNav, panel_meta, panel_page, see_other};
 use crate::csrf::Csrf;
-use crate::domain::{PublicId, StoryBody, StoryStatus, Title};
+use crate::domain::{PublicId, StoryStatus};
 use crate::error::AppError;
 use crate::models::mod_action::{ActionKind, ModAction};
 use crate::models::moderation::{self, Decision, Moderator, Refused, Site};
 use crate::models::now;
 use crate::models::report::Report;
 use crate::models::tag::Tag;
+use crate::routes::story_form::{FieldErrors, Parsed, StoryForm};
 use crate::staff::Staff;
 use crate::startup::AppState;
 use crate::views::{PageMeta, date_ja, story_facts};
@@ -55,7 +56,6 @@ struct StoryPage {
     submitted: String,
     rules: Vec<String>,
     body_html: String,
-    body_markdown: String,
     tags: Vec<String>,
     pii: Vec<PiiView>,
     reports: Vec<(String, i64)>,
@@ -69,6 +69,17 @@ struct StoryPage {
     is_public: bool,
     reject_reasons: Vec<String>,
     error: Option<String>,
+    /// The redaction form: every field the submitter wrote, as stored or as just typed.
+    form: StoryForm,
+    errors: FieldErrors,
+    how_met_options: Vec<crate::views::SelectOption>,
+}
+
+/// What the page shows besides the story: a refusal, or a redaction to correct.
+enum Notice {
+    None,
+    Refused(String),
+    Redaction(Box<(StoryForm, FieldErrors)>),
 }
 
 fn parse_id(raw: &str) -> Result<PublicId, AppError> {
@@ -80,7 +91,7 @@ async fn load_page(
     staff: &Staff,
     csrf: &Csrf,
     public_id: PublicId,
-    error: Option<String>,
+    notice: Notice,
 ) -> Result<StoryPage, AppError> {
     let user = staff.user.clone();
     let (story, tags, reports, history, holder) =
@@ -113,8 +124,27 @@ async fn load_page(
             )
         })
     });
+    let (error, form, errors) = match notice {
+        Notice::None => (
+            None,
+            StoryForm::from_story(&story, &tags),
+            FieldErrors::default(),
+        ),
+        Notice::Refused(message) => (
+            Some(message),
+            StoryForm::from_story(&story, &tags),
+            FieldErrors::default(),
+        ),
+        Notice::Redaction(typed) => {
+            let (form, errors) = *typed;
+            (None, form, errors)
+        }
+    };
     use StoryStatus::*;
     Ok(StoryPage {
+        how_met_options: form.how_met_options(),
+        form,
+        errors,
         meta: panel_meta(&format!("審査：{}", story.title)),
         nav: PanelNav::new(staff, csrf),
         facts: story_facts(story.length(), story.how_met(), story.continuing),
@@ -157,7 +187,6 @@ async fn load_page(
         title: story.title,
         pen_name: story.pen_name,
         body_html: story.body_html,
-        body_markdown: story.body_markdown,
         tags,
         reports,
         claim_notice,
@@ -173,7 +202,7 @@ async fn show(
     public_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     staff.require_moderator()?;
-    let page = load_page(&state, &staff, &csrf, parse_id(&public_id)?, None).await?;
+    let page = load_page(&state, &staff, &csrf, parse_id(&public_id)?, Notice::None).await?;
     panel_page(&page, StatusCode::OK)
 }
 
@@ -187,10 +216,15 @@ struct ActionForm {
     note: String,
     #[serde(default)]
     message: String,
+}
+
+/// The redaction form: the story's fields under the names of the submitter's form.
+#[derive(Deserialize)]
+struct EditForm {
     #[serde(default)]
-    title: String,
-    #[serde(default)]
-    body: String,
+    note: String,
+    #[serde(flatten)]
+    story: StoryForm,
 }
 
 /// A moderator, a valid token, a well-formed id: what every action needs first.
@@ -275,7 +309,7 @@ async fn refused(
     public_id: PublicId,
     message: String,
 ) -> Result<HttpResponse, AppError> {
-    let page = load_page(state, staff, csrf, public_id, Some(message)).await?;
+    let page = load_page(state, staff, csrf, public_id, Notice::Refused(message)).await?;
     panel_page(&page, StatusCode::CONFLICT)
 }
 
@@ -338,16 +372,33 @@ async fn edit(
     staff: Staff,
     csrf: Csrf,
     public_id: web::Path<String>,
-    form: web::Form<ActionForm>,
+    form: web::Form<EditForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = authorize(&staff, &csrf, &form, &public_id)?;
-    let parsed =
-        Title::parse_line(&form.title).and_then(|t| StoryBody::parse(&form.body).map(|b| (t, b)));
-    let (title, body) = match parsed {
-        Ok(v) => v,
-        Err(e) => return refused(&state, &staff, &csrf, id, e.0).await,
+    staff.require_moderator()?;
+    csrf.verify(&form.story.csrf_token)?;
+    let id = parse_id(&public_id)?;
+    let EditForm { note, story } = form.into_inner();
+    // A moderator removing details does not confirm findings: they are recomputed from what is
+    // left and shown on the page.
+    let typed = StoryForm {
+        confirm_pii: "yes".to_owned(),
+        ..story
     };
-    let note = optional(&form.note);
+    let (content, pii) = match typed.parse(false) {
+        Parsed::Ready { content, pii, .. } => (content, pii),
+        Parsed::Again { errors, .. } => {
+            let page = load_page(
+                &state,
+                &staff,
+                &csrf,
+                id,
+                Notice::Redaction(Box::new((typed, errors))),
+            )
+            .await?;
+            return panel_page(&page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let note = optional(&note);
     let user = staff.user.clone();
     let target = id.clone();
     let result = state
@@ -355,8 +406,8 @@ async fn edit(
             Ok(moderation::redact(
                 conn,
                 &target,
-                &title,
-                &body,
+                &content,
+                &pii,
                 note.as_deref(),
                 &Moderator::from(&user),
                 now(),
