@@ -7,16 +7,23 @@ use std::path::Path;
 
 use anyhow::Context;
 
-/// Makes every file the process creates from now on private (umask 077), creates the data
-/// directory if needed and narrows what is already in it.
-pub fn make_private(dir: &Path) -> anyhow::Result<()> {
+/// Makes every file this process creates from now on private (umask 077). For the `engawa`
+/// binary's `main`: the mask is the whole process's, so a library does not set it for its host.
+pub fn private_from_now_on() {
     // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
     unsafe {
         libc::umask(0o077);
     }
+}
+
+/// Creates the data directory if needed and narrows what is already in it (left by an older
+/// version, or made under another umask).
+pub fn make_private(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-    narrow(dir)
+    // The directory itself may be a link to where the data lives; what is inside is narrowed
+    // without following links (they may point anywhere).
+    narrow(&dir.canonicalize()?)
 }
 
 fn narrow(path: &Path) -> anyhow::Result<()> {
@@ -56,6 +63,7 @@ mod tests {
         ] {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         }
+        private_from_now_on();
         make_private(&dir).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);

@@ -15,14 +15,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
-
 use crate::config::Settings;
 use crate::db::{DbConn, DbPool};
 use crate::models::erasure::ErasureQueue;
 
-/// Deletes the mail files about any of these stories (named after it: decisions) or linking to
-/// it (digests).
+/// Deletes the mail files about any of these stories (named after it: decisions; also a file
+/// left half-written by a crash) or linking to it (digests).
 fn remove_mail_files(dir: &Path, public_ids: &[&str]) -> anyhow::Result<usize> {
     if public_ids.is_empty() || !dir.exists() {
         return Ok(0);
@@ -34,13 +32,10 @@ fn remove_mail_files(dir: &Path, public_ids: &[&str]) -> anyhow::Result<usize> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if !name.ends_with(".eml") {
-            continue;
-        }
+        let named = |id: &str| name.contains(&format!("story-{id}-"));
+        let linked = |id: &str, text: &str| text.contains(&format!("/stories/{id}"));
         let text = String::from_utf8_lossy(&std::fs::read(&path)?).into_owned();
-        if public_ids.iter().any(|id| {
-            name.starts_with(&format!("story-{id}-")) || text.contains(&format!("/stories/{id}"))
-        }) {
+        if public_ids.iter().any(|id| named(id) || linked(id, &text)) {
             std::fs::remove_file(&path)?;
             removed += 1;
         }
@@ -49,46 +44,50 @@ fn remove_mail_files(dir: &Path, public_ids: &[&str]) -> anyhow::Result<usize> {
 }
 
 /// Runs the queued clean-ups; returns how many were completed. `last_rewrite` spaces the
-/// PostgreSQL table rewrites.
+/// PostgreSQL table rewrites of this node.
 pub fn clean_up(
     pool: &DbPool,
     settings: &Settings,
     last_rewrite: &mut Option<Instant>,
 ) -> anyhow::Result<usize> {
     let mut conn = pool.get()?;
-    let queued = ErasureQueue::pending(&mut conn)?;
-    let Some(last) = queued.last().map(|(id, _)| *id) else {
-        return Ok(0);
-    };
-    let postgres = matches!(*conn, DbConn::Postgres(_));
-    if postgres && last_rewrite.is_some_and(|at| at.elapsed() < settings.erasure_rewrite_interval) {
+    if ErasureQueue::pending(&mut conn)?.is_empty() {
         return Ok(0);
     }
-    if settings.smtp_url.is_none() {
-        let ids: Vec<&str> = queued.iter().filter_map(|(_, id)| id.as_deref()).collect();
-        remove_mail_files(&settings.data_dir.join("outbox"), &ids)?;
+    if matches!(*conn, DbConn::Sqlite(_)) {
+        return finish(&mut conn, settings);
     }
-    if postgres {
-        // One node rewrites at a time; the others find the queue empty afterwards.
-        use diesel::connection::SimpleConnection;
-        #[derive(QueryableByName)]
-        struct Locked {
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            locked: bool,
-        }
-        let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_lock(8217404) AS locked")
-            .get_result(&mut *conn)?;
-        if !lock.locked {
-            return Ok(0);
-        }
-        *last_rewrite = Some(Instant::now());
-        let done = crate::db::scrub(&mut conn);
-        conn.batch_execute("SELECT pg_advisory_unlock(8217404)")?;
-        done?;
-    } else if !crate::db::scrub(&mut conn)? {
+    if last_rewrite.is_some_and(|at| at.elapsed() < settings.erasure_rewrite_interval) {
         return Ok(0);
     }
-    Ok(ErasureQueue::done_through(&mut conn, last)?)
+    drop(conn);
+    // A connection of its own for the session lock: it ends with the connection, whatever
+    // happens, and never stays behind in the pool.
+    let mut own = crate::db::establish(&settings.database_url)?;
+    if !crate::db::try_lock_for_session(&mut own, crate::db::ERASURE_LOCK)? {
+        return Ok(0); // another node is rewriting; it takes the queue as it finds it
+    }
+    *last_rewrite = Some(Instant::now());
+    finish(&mut own, settings)
+}
+
+/// The clean-up proper, for the erasures queued now: mail files, then the database files; the
+/// queue forgets exactly the erasures it covered.
+fn finish(conn: &mut DbConn, settings: &Settings) -> anyhow::Result<usize> {
+    let queued = ErasureQueue::pending(conn)?;
+    if queued.is_empty() {
+        return Ok(0);
+    }
+    let stories: Vec<&str> = queued
+        .iter()
+        .filter_map(|q| q.story_public_id.as_deref())
+        .collect();
+    remove_mail_files(&settings.data_dir.join("outbox"), &stories)?;
+    let erased_by = queued.iter().filter_map(|q| q.xid).max();
+    if !crate::db::scrub(conn, erased_by)? {
+        return Ok(0);
+    }
+    Ok(ErasureQueue::forget(conn, &queued)?)
 }
 
 /// How often each node looks for queued clean-ups.
@@ -131,19 +130,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_mail_files_naming_an_erased_story_are_removed() {
+    fn only_mail_files_about_or_linking_to_an_erased_story_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
         write("1.eml", "To: x@example.jp\n\nhttps://s/stories/abc\n");
         write("2.eml", "To: y@example.jp\n\nhttps://s/stories/xyz\n");
         write("story-abc-3.eml", "To: z@example.jp\n\n結果のお知らせ\n");
-        write("c.txt", "/stories/abc");
-        assert_eq!(remove_mail_files(dir.path(), &["abc"]).unwrap(), 2);
+        write(".story-abc-4.eml.partial", "To: z@example.jp\n");
+        assert_eq!(remove_mail_files(dir.path(), &["abc"]).unwrap(), 3);
         let left: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(left.len(), 2, "{left:?}");
-        assert!(left.contains(&"2.eml".to_owned()) && left.contains(&"c.txt".to_owned()));
+        assert_eq!(left, vec!["2.eml".to_owned()]);
     }
 }

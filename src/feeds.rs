@@ -43,13 +43,24 @@ pub fn cooled_before(now: NaiveDateTime, delay: std::time::Duration) -> NaiveDat
 }
 
 /// When each feed last changed, as this node has served it. A feed whose body differs from the
-/// last one served gets a new time: the next whole second, and at least a second after the time
+/// last one served gets a new time: the current second, and at least a second after the time
 /// before, so `Last-Modified` never goes backwards and an `If-Modified-Since` copy never matches
 /// a feed that changed since, removals included (a date taken from the newest entry went back
-/// when that entry was withdrawn).
+/// when that entry was withdrawn). Only when a feed changes twice within a second does its time
+/// run ahead of the clock, by that second.
 #[derive(Default)]
 pub struct FeedClock {
-    seen: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
+    state: std::sync::Mutex<ClockState>,
+}
+
+#[derive(Default)]
+struct ClockState {
+    /// Per feed: the hash of the body last served and its time.
+    seen: std::collections::HashMap<String, (String, std::time::SystemTime)>,
+    /// The latest time handed out, and the latest when `seen` was last emptied: a feed not in
+    /// `seen` any more starts after it.
+    latest: Option<std::time::SystemTime>,
+    forgotten_until: Option<std::time::SystemTime>,
 }
 
 /// Feeds a node keeps times for (the site's feeds and one per tag); beyond, it starts again.
@@ -64,22 +75,23 @@ impl FeedClock {
     ) -> std::time::SystemTime {
         use std::time::{Duration as StdDuration, UNIX_EPOCH};
         let hash = crate::secrets::sha256_hex(body);
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((h, at)) = seen.get(feed)
-            && *h == hash
-        {
-            return *at;
-        }
-        let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let next_second = UNIX_EPOCH + StdDuration::from_secs(since_epoch.as_secs() + 1);
-        let at = match seen.get(feed) {
-            Some((_, before)) => next_second.max(*before + StdDuration::from_secs(1)),
-            None => next_second,
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let before = match state.seen.get(feed) {
+            Some((h, at)) if *h == hash => return *at,
+            Some((_, at)) => Some(*at),
+            None => state.forgotten_until,
         };
-        if seen.len() >= FEED_CLOCK_SIZE {
-            seen.clear();
+        let second = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let this_second = UNIX_EPOCH + StdDuration::from_secs(second);
+        let at = before.map_or(this_second, |b| {
+            this_second.max(b + StdDuration::from_secs(1))
+        });
+        if state.seen.len() >= FEED_CLOCK_SIZE {
+            state.seen.clear();
+            state.forgotten_until = state.latest;
         }
-        seen.insert(feed.to_owned(), (hash, at));
+        state.latest = state.latest.max(Some(at));
+        state.seen.insert(feed.to_owned(), (hash, at));
         at
     }
 }
@@ -267,7 +279,11 @@ mod clock_tests {
         let clock = FeedClock::default();
         let t = UNIX_EPOCH + Duration::from_millis(1_000_200);
         let first = clock.modified("/feed.xml", b"a", t);
-        assert_eq!(first, UNIX_EPOCH + Duration::from_secs(1001));
+        assert_eq!(
+            first,
+            UNIX_EPOCH + Duration::from_secs(1000),
+            "never after the clock"
+        );
         assert_eq!(
             clock.modified("/feed.xml", b"a", t + Duration::from_secs(5)),
             first
@@ -281,5 +297,18 @@ mod clock_tests {
             first,
             "each feed has its own time"
         );
+    }
+
+    #[test]
+    fn a_forgotten_feed_starts_after_every_time_handed_out() {
+        let clock = FeedClock::default();
+        let t = UNIX_EPOCH + Duration::from_secs(5000);
+        clock.modified("/feed.xml", b"a", t);
+        let ahead = clock.modified("/feed.xml", b"b", t);
+        assert_eq!(ahead, t + Duration::from_secs(1));
+        for n in 0..FEED_CLOCK_SIZE {
+            clock.modified(&format!("/tags/{n}/feed.xml"), b"x", t);
+        }
+        assert!(clock.modified("/feed.xml", b"c", t) > ahead);
     }
 }

@@ -92,6 +92,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
+    engawa::data_dir::private_from_now_on();
     engawa::data_dir::make_private(&settings.data_dir)?;
     match cli.command {
         Command::Serve { demo } => serve(settings, demo),

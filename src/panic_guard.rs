@@ -39,7 +39,10 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let path = req.path().to_owned();
+    // The pattern, not the path: a path names a story, and its query holds what a reader typed.
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
     let https = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.settings.is_https());
@@ -56,7 +59,7 @@ pub async fn middleware(
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             Err(Panicked {
-                message: format!("handler panicked on {path}: {what}"),
+                message: format!("handler panicked on {route}: {what}"),
                 https,
             }
             .into())

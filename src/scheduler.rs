@@ -34,6 +34,7 @@ pub fn spawn(pool: DbPool, settings: Settings, key: SecretKey) {
                     s.feed_delay,
                     now(),
                 )?;
+                subscription::Subscription::forget_unconfirmed(&mut conn, now())?;
                 if digests > 0 {
                     tracing::info!(digests, "digests queued");
                 }

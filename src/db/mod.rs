@@ -117,21 +117,45 @@ where
     }
 }
 
+/// PostgreSQL advisory lock keys, one per purpose.
+const MIGRATION_LOCK: i64 = 8217402;
+/// Writers of outbox rows take turns (`Outbox::publish`).
+pub const OUTBOX_LOCK: i64 = 8217403;
+/// One node at a time rewrites tables after erasures (`erasure::clean_up`).
+pub const ERASURE_LOCK: i64 = 8217404;
+
+/// Takes a PostgreSQL session lock if it is free; it lasts until the connection closes.
+pub fn try_lock_for_session(conn: &mut DbConn, key: i64) -> anyhow::Result<bool> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+        .bind::<diesel::sql_types::BigInt, _>(key)
+        .get_result(conn)
+        .context("advisory lock")?;
+    Ok(lock.locked)
+}
+
 /// The tables that can hold a submitter's or a subscriber's words or address.
 const TABLES_WITH_PERSONAL_TEXT: &str =
     "stories, story_tags, tags, mod_actions, outbox, reports, subscriptions";
 
-/// Makes text that erasures removed unreadable in the database's own files.
+/// Makes text that erasures removed unreadable in the database's own files; `false` when it
+/// could not yet, and the caller tries again later.
 ///
 /// SQLite (with `secure_delete`) zeroes it in the main file already; the WAL still holds the
 /// page images written before, so this checkpoints and truncates it. That waits for readers
-/// (busy_timeout) and reports `false` if one kept reading, so the caller tries again later.
+/// (busy_timeout) and fails if one kept reading.
 ///
 /// PostgreSQL leaves dead row versions in the table files until the space is reused, also after
-/// VACUUM; `VACUUM FULL` rewrites each table and its TOAST and indexes into new files. It holds
-/// each table's exclusive lock for the rewrite (measured in docs/BENCHMARKS.md), so callers
-/// batch erasures (`erasure_rewrite_interval`).
-pub fn scrub(conn: &mut DbConn) -> anyhow::Result<bool> {
+/// VACUUM; `VACUUM FULL` rewrites each table with its TOAST and indexes into new files. It still
+/// copies row versions that some snapshot can see, so it waits until no session's snapshot or
+/// replication slot is older than `erased_by` (the newest erasing transaction). It holds each
+/// table's exclusive lock for the rewrite (docs/BENCHMARKS.md), so callers batch erasures.
+pub fn scrub(conn: &mut DbConn, erased_by: Option<i64>) -> anyhow::Result<bool> {
     use diesel::RunQueryDsl;
     match conn {
         DbConn::Sqlite(c) => {
@@ -146,6 +170,30 @@ pub fn scrub(conn: &mut DbConn) -> anyhow::Result<bool> {
             Ok(done.busy == 0)
         }
         DbConn::Postgres(c) => {
+            if let Some(xid) = erased_by {
+                #[derive(diesel::QueryableByName)]
+                struct Older {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    older: i64,
+                }
+                // age() compares 32-bit xids across wraparound; the erasing transaction's
+                // txid_current() keeps its low 32 bits as its xid.
+                let older: Older = diesel::sql_query(
+                    "SELECT (SELECT count(*) FROM pg_stat_activity
+                             WHERE (datname = current_database() OR datname IS NULL)
+                               AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+                               AND age(backend_xmin) >= age(($1 % 4294967296)::text::xid))
+                          + (SELECT count(*) FROM pg_replication_slots
+                             WHERE xmin IS NOT NULL AND age(xmin) >= age(($1 % 4294967296)::text::xid))
+                          AS older",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(xid)
+                .get_result(c)
+                .context("looking for snapshots older than the erasure")?;
+                if older.older > 0 {
+                    return Ok(false);
+                }
+            }
             c.batch_execute(&format!("VACUUM FULL {TABLES_WITH_PERSONAL_TEXT}"))
                 .context("rewriting the tables that held erased text")?;
             Ok(true)
@@ -218,12 +266,12 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<()> {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         DbConn::Postgres(c) => {
             // Nodes starting together take turns: one migrates, the others then find nothing to do.
-            c.batch_execute("SELECT pg_advisory_lock(8217402)")
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
                 .map_err(|e| anyhow!("cannot lock the database for migrations: {e}"))?;
             let result = c
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len());
-            let _ = c.batch_execute("SELECT pg_advisory_unlock(8217402)");
+            let _ = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
             result
         }
     }

@@ -187,7 +187,7 @@ diesel::table! {
     erasures (id) {
         id -> Integer,
         story_public_id -> Nullable<Text>,
-        requested_at -> Timestamp,
+        xid -> Nullable<BigInt>,
     }
 }
 

@@ -73,12 +73,15 @@ mod tests {
         ] {
             let e = Email::parse(raw).expect_err(raw);
             assert!(e.0.contains("メールアドレス"), "{raw}: {}", e.0);
-            assert!(
-                raw.parse::<lettre::Address>().is_err() || e.0.contains("形式"),
-                "{raw}"
-            );
         }
         assert!(Email::parse("hanako.y+x@example.jp").is_ok());
+        // Caught by the mailer's parser alone: the older checks let it through.
+        assert!(
+            Email::parse("a..b@example.jp")
+                .expect_err("refused")
+                .0
+                .contains("送信できません")
+        );
     }
 
     #[test]

@@ -58,7 +58,8 @@ pub fn story_rejected(to: &str, reason: &str, status_url: &str) -> Mail {
 pub const SUBSCRIPTION_CONFIRM: &str = "subscription_confirm";
 pub const DIGEST: &str = "digest";
 
-pub fn confirm_subscription(to: &str, confirm_url: &str) -> Mail {
+/// `forgotten_after_days`: how long an unconfirmed request is kept.
+pub fn confirm_subscription(to: &str, confirm_url: &str, forgotten_after_days: i64) -> Mail {
     Mail {
         kind: SUBSCRIPTION_CONFIRM.to_owned(),
         to: vec![to.to_owned()],
@@ -69,7 +70,8 @@ pub fn confirm_subscription(to: &str, confirm_url: &str) -> Mail {
             "縁側の新着のお知らせに、このメールアドレスで登録の申し込みがありました。\n\
              登録する場合は、次のページを開いて「登録を確定する」を押してください。\n\n\
              {confirm_url}\n\n\
-             心当たりがない場合は、このメールを無視してください。確定しない限り、このアドレスに何も送りません。\n"
+             心当たりがない場合は、このメールを無視してください。確定しない限り、このアドレスに何も送りません。\n\
+             {forgotten_after_days}日以内に確定されない場合、このアドレスは削除します。\n"
         ),
     }
 }

@@ -34,7 +34,8 @@ impl Mail {
         Outbox::publish(conn, MAIL, self, now)
     }
 
-    /// Marks the mail as about the story with this public id.
+    /// Names the story the mail is about, so that erasing the story cancels it if it is still
+    /// queued and deletes it if it was written to a file.
     pub fn about_story(self, public_id: &str) -> Self {
         Mail {
             story: Some(public_id.to_owned()),

@@ -134,11 +134,11 @@ fn retry_delay(base: Duration, attempts: i32) -> Duration {
     base.saturating_mul(factor).min(MAX_RETRY)
 }
 
-/// After a mail to a submitter has left (or been given up), its address must leave the
-/// database files too, not only the row.
-fn forget_address(conn: &mut crate::db::DbConn, kind: &str) -> diesel::QueryResult<()> {
+/// After a mail to a submitter has left (or been given up), its row no longer holds the address,
+/// but the database files still may: queue their clean-up (`crate::erasure`).
+fn clean_up_after(conn: &mut crate::db::DbConn, kind: &str) -> diesel::QueryResult<()> {
     if kind == super::messages::DECISION {
-        ErasureQueue::request(conn, None, now())?;
+        ErasureQueue::request(conn, None)?;
     }
     Ok(())
 }
@@ -172,7 +172,7 @@ pub fn deliver_due(pool: &DbPool, sender: &Sender, settings: &Settings) -> anyho
             Ok(mail) => {
                 crate::db::write_transaction(&mut conn, |conn| {
                     Outbox::delivered(conn, row.id, &mail.redacted(), now())?;
-                    forget_address(conn, &mail.kind)
+                    clean_up_after(conn, &mail.kind)
                 })?;
                 tracing::info!(id = row.id, kind = %mail.kind, "mail delivered");
                 delivered += 1;
@@ -187,7 +187,7 @@ pub fn deliver_due(pool: &DbPool, sender: &Sender, settings: &Settings) -> anyho
                 .redacted();
                 crate::db::write_transaction(&mut conn, |conn| {
                     Outbox::dropped(conn, row.id, &redacted, attempts, now())?;
-                    forget_address(conn, &kind)
+                    clean_up_after(conn, &kind)
                 })?;
                 tracing::warn!(id = row.id, attempts, kind = %kind, error = %without_addresses(&format!("{e:#}")), "mail dropped with its address: not deliverable within the give-up time");
             }

@@ -17,6 +17,7 @@ text_enum!(
         RequestChanges => "request_changes", "修正依頼";
         Edit => "edit", "編集部による修正";
         Hide => "hide", "通報による非公開";
+        Erase => "erase", "保存期間の終了による消去";
     }
 );
 

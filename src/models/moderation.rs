@@ -108,9 +108,9 @@ pub fn submit(
     site: &Site,
     now: NaiveDateTime,
 ) -> QueryResult<i32> {
-    let now = to_the_hour(now);
+    let stamp = to_the_hour(now);
     crate::db::write_transaction(conn, |conn| {
-        let id = Story::insert(conn, input, now)?;
+        let id = Story::insert(conn, input, stamp)?;
         ModAction::record(
             conn,
             ActionKind::Submit,
@@ -119,8 +119,9 @@ pub fn submit(
             &Actor::Submitter,
             None,
             None,
-            now,
+            stamp,
         )?;
+        // The alert's own time stays exact: it spaces alerts, and names no story.
         let interval = Duration::from_std(site.moderator_alert_interval).unwrap_or_default();
         if !Outbox::mail_kind_queued_since(conn, messages::MODERATOR_ALERT, now - interval)? {
             let to = User::moderator_emails(conn)?;
@@ -177,7 +178,7 @@ pub fn withdraw(conn: &mut DbConn, code: &ReceiptCode, now: NaiveDateTime) -> Re
                 "この体験談はすでに取り下げられています。".to_owned(),
             ));
         }
-        erase_text(conn, &story, now)?;
+        erase_text(conn, story.id, &story.public_id, now)?;
         set_status(conn, story.id, StoryStatus::Withdrawn, now)?;
         Report::resolve_all(conn, story.id, now)?;
         ModAction::record(
@@ -200,10 +201,16 @@ pub fn withdraw(conn: &mut DbConn, code: &ReceiptCode, now: NaiveDateTime) -> Re
 /// Erases everything a submitter wrote in a story and every moderator message about it; the row
 /// keeps its status and bare facts, the audit rows their kind and time. Queues the physical
 /// clean-up (`crate::erasure`). Call inside the transaction that records why.
-fn erase_text(conn: &mut DbConn, story: &Story, now: NaiveDateTime) -> QueryResult<()> {
-    Story::erase(conn, story.id, now)?;
-    ModAction::erase_messages(conn, story.id)?;
-    ErasureQueue::request(conn, Some(&story.public_id), now)
+fn erase_text(
+    conn: &mut DbConn,
+    story_id: i32,
+    public_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    Story::erase(conn, story_id, now)?;
+    ModAction::erase_messages(conn, story_id)?;
+    Outbox::cancel_mail_about(conn, public_id, now)?;
+    ErasureQueue::request(conn, Some(public_id))
 }
 
 /// Erases the text of rejected stories decided more than `retention` ago (their submitters could
@@ -214,15 +221,27 @@ pub fn expire_rejected(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let cutoff = now - Duration::from_std(retention).unwrap_or(Duration::MAX);
-    let due: Vec<Story> = stories::table
+    let due: Vec<(i32, String)> = stories::table
         .filter(stories::status.eq(StoryStatus::Rejected.as_str()))
         .filter(stories::updated_at.le(cutoff))
         .filter(stories::body_markdown.ne(""))
         .limit(100)
-        .select(Story::as_select())
+        .select((stories::id, stories::public_id))
         .load(conn)?;
-    for story in &due {
-        crate::db::write_transaction(conn, |conn| erase_text(conn, story, now))?;
+    for (id, public_id) in &due {
+        crate::db::write_transaction(conn, |conn| {
+            erase_text(conn, *id, public_id, now)?;
+            ModAction::record(
+                conn,
+                ActionKind::Erase,
+                *id,
+                public_id,
+                &Actor::System,
+                None,
+                None,
+                now,
+            )
+        })?;
     }
     Ok(due.len())
 }
@@ -446,14 +465,24 @@ pub fn redact(
         let story = Story::find_by_public_id(conn, public_id)
             .optional()?
             .ok_or(Refused::NotFound)?;
-        if story.status() == StoryStatus::Withdrawn {
-            return Err(Refused::NotAllowed(
-                "取り下げられた体験談は編集できません。".to_owned(),
-            ));
+        match story.status() {
+            StoryStatus::Withdrawn => {
+                return Err(Refused::NotAllowed(
+                    "取り下げられた体験談は編集できません。".to_owned(),
+                ));
+            }
+            // Its text is erased when the retention ends; an edit would restart that clock.
+            StoryStatus::Rejected => {
+                return Err(Refused::NotAllowed(
+                    "不採用の体験談は編集できません。本文は保存期間の終了とともに消去されます。"
+                        .to_owned(),
+                ));
+            }
+            _ => {}
         }
         check_claim(conn, &story, by, now)?;
         Story::redact(conn, story.id, content, pii, now)?;
-        ErasureQueue::request(conn, None, now)?;
+        ErasureQueue::request(conn, None)?;
         ModAction::record(
             conn,
             ActionKind::Edit,

@@ -57,7 +57,10 @@ impl Outbox {
         crate::db::write_transaction(conn, |conn| {
             if let DbConn::Postgres(c) = conn {
                 use diesel::connection::SimpleConnection;
-                c.batch_execute("SELECT pg_advisory_xact_lock(8217403)")?;
+                c.batch_execute(&format!(
+                    "SELECT pg_advisory_xact_lock({})",
+                    crate::db::OUTBOX_LOCK
+                ))?;
             }
             diesel::insert_into(outbox::table)
                 .values((
@@ -170,8 +173,8 @@ impl Outbox {
             .map(|_| ())
     }
 
-    /// Gives up on a mail that could not be delivered for too long: it is kept as delivered
-    /// nowhere, without its address or text, with why.
+    /// Gives up on a mail that could not be delivered for too long: the row is finished (no
+    /// more attempts: `delivered_at` is set) without its address or text, and says why.
     pub fn dropped(
         conn: &mut DbConn,
         id: i32,
@@ -188,6 +191,33 @@ impl Outbox {
             ))
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// Cancels the mail not yet sent that names this story (its decision mail, a digest listing
+    /// it): the story was erased, and neither its address nor its title may leave now.
+    pub fn cancel_mail_about(
+        conn: &mut DbConn,
+        public_id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let about = format!("%\"story\":\"{public_id}\"%");
+        let linking = format!("%/stories/{public_id}%");
+        diesel::update(
+            outbox::table
+                .filter(outbox::topic.eq(MAIL))
+                .filter(outbox::delivered_at.is_null())
+                .filter(
+                    outbox::payload
+                        .like(about)
+                        .or(outbox::payload.like(linking)),
+                ),
+        )
+        .set((
+            outbox::delivered_at.eq(now),
+            outbox::payload.eq(r#"{"kind":"cancelled","to":[],"subject":"","body":""}"#),
+            outbox::last_error.eq("cancelled: the story was erased"),
+        ))
+        .execute(conn)
     }
 
     pub fn failed(

@@ -11,6 +11,9 @@ use crate::mail::messages::{self, DigestItem};
 use crate::models::erasure::ErasureQueue;
 use crate::secrets::SecretKey;
 
+/// How long a subscription request waits for its confirmation before the address is deleted.
+pub const UNCONFIRMED_DAYS: i64 = 7;
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = subscriptions)]
 pub struct Subscription {
@@ -98,8 +101,12 @@ impl Subscription {
                     .returning(subscriptions::id)
                     .get_result(conn)?,
             };
-            messages::confirm_subscription(email.as_ref(), &confirm_url(base, key, id))
-                .queue(conn, now)
+            messages::confirm_subscription(
+                email.as_ref(),
+                &confirm_url(base, key, id),
+                UNCONFIRMED_DAYS,
+            )
+            .queue(conn, now)
         })
     }
 
@@ -121,12 +128,29 @@ impl Subscription {
         Ok(changed || Self::find(conn, id)?.is_some())
     }
 
+    /// Deletes the requests never confirmed within `UNCONFIRMED_DAYS`, and with them the
+    /// addresses (someone may have typed another person's).
+    pub fn forget_unconfirmed(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+        crate::db::write_transaction(conn, |conn| {
+            let gone = diesel::delete(
+                subscriptions::table
+                    .filter(subscriptions::confirmed_at.is_null())
+                    .filter(subscriptions::created_at.lt(now - Duration::days(UNCONFIRMED_DAYS))),
+            )
+            .execute(conn)?;
+            if gone > 0 {
+                ErasureQueue::request(conn, None)?;
+            }
+            Ok(gone)
+        })
+    }
+
     /// Deletes the subscription and with it the address.
     pub fn unsubscribe(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
         crate::db::write_transaction(conn, |conn| {
             let gone = diesel::delete(subscriptions::table.find(id)).execute(conn)? == 1;
             if gone {
-                ErasureQueue::request(conn, None, super::now())?;
+                ErasureQueue::request(conn, None)?;
             }
             Ok(gone)
         })

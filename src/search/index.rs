@@ -304,18 +304,25 @@ impl SearchIndex {
                 return Ok(());
             }
             for id in with_deletes {
-                match self.lock().merge(&[id]).wait() {
-                    Ok(_) => {}
-                    // A background merge holds it; its result is checked on the next round.
-                    Err(tantivy::TantivyError::InvalidArgument(_)) => {
-                        std::thread::sleep(std::time::Duration::from_millis(100));
-                    }
-                    Err(e) => return Err(e.into()),
+                // Held by a background merge: its result is checked on the next round.
+                if !self.merge(&[id])? {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
                 }
             }
             self.reader.reload()?;
         }
         anyhow::bail!("segments with deleted documents remain after 50 rounds of rewriting")
+    }
+
+    /// Merges `ids` into one segment and waits; `false` when a background merge holds one of
+    /// them (the writer is released before the caller waits to try again).
+    fn merge(&self, ids: &[tantivy::index::SegmentId]) -> anyhow::Result<bool> {
+        let merging = self.lock().merge(ids);
+        match merging.wait() {
+            Ok(_) => Ok(true),
+            Err(tantivy::TantivyError::InvalidArgument(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// How many segments a rebuild leaves, and threads a search uses: one per core, so that a
@@ -339,16 +346,10 @@ impl SearchIndex {
                 .into_iter()
                 .filter(|id| !keep.contains(id))
                 .collect();
-            if ids.len() <= 1 {
+            if ids.len() <= 1 || self.merge(&ids)? {
                 break;
             }
-            match self.lock().merge(&ids).wait() {
-                Ok(_) => break,
-                Err(tantivy::TantivyError::InvalidArgument(_)) => {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                }
-                Err(e) => return Err(e.into()),
-            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
         }
         self.reader.reload()?;
         Ok(())

@@ -101,6 +101,21 @@ fn markers_in_index(dir: &Path, markers: &[&str]) -> Result<Vec<String>, String>
     let reader = index.reader().map_err(|e| e.to_string())?;
     let searcher = reader.searcher();
     let mut found = Vec::new();
+    // Every segment file on disk belongs to a segment the index uses: none is left behind,
+    // holding text that the readers below would not see.
+    let live: Vec<String> = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| s.segment_id().uuid_string())
+        .collect();
+    for file in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
+        let name = file.file_name().to_string_lossy().into_owned();
+        let stem = name.split('.').next().unwrap_or_default();
+        let segment_file = stem.len() == 32 && stem.chars().all(|c| c.is_ascii_hexdigit());
+        if segment_file && !live.iter().any(|id| id == stem) {
+            found.push(format!("index file of a dropped segment: {name}"));
+        }
+    }
     for segment in searcher.segment_readers() {
         let store = segment.get_store_reader(0).map_err(|e| e.to_string())?;
         for doc in store.iter::<tantivy::TantivyDocument>(None) {
@@ -374,6 +389,19 @@ async fn a_story_rejected_after_publication_leaves_the_index_at_once_and_the_dat
     assert_eq!(rejected.status, 303, "{}", rejected.body);
     // The submitter may still read the decision: the database keeps the text for now, but
     // nothing public and no index file does.
+    let stored = {
+        let mut conn = engawa::db::establish(&site.db.url).expect("connect");
+        let id = engawa::domain::PublicId::parse(&site.public_id).expect("id");
+        engawa::models::story::Story::find_by_public_id(&mut conn, &id).expect("story")
+    };
+    assert!(
+        stored.body_markdown.contains(&markers.body),
+        "kept until the retention ends"
+    );
+    assert!(
+        !site.moderator.get(&path).await.body.contains("/edit\""),
+        "a rejected story is not edited (that would restart its retention)"
+    );
     let index = site.db.data_dir().join("search");
     let started = Instant::now();
     loop {
@@ -556,4 +584,60 @@ async fn a_phone_number_redacted_from_the_rules_is_on_no_page_feed_or_card_nor_t
             "{page} still shows the phone number"
         );
     }
+}
+
+/// The retention is the scheduler's: with a period of zero, a rejected story's text is erased at
+/// its next round, with an audit row saying why, and the submitter still sees the decision.
+#[tokio::test]
+async fn the_scheduler_erases_a_rejected_story_when_its_retention_ends() {
+    let app = crate::helpers::spawn_configured(TestDatabase::new(), false, |s| {
+        s.rejected_retention = Duration::ZERO;
+    })
+    .await;
+    let submitter = app.browser();
+    let code = submitter
+        .send_story(&crate::helpers::as_refs(&crate::helpers::story_fields(
+            "見送られる話",
+        )))
+        .await;
+    let public_id = app.story_by_code(&code).public_id;
+    let moderator = app.moderator("sato").await;
+    let path = format!("/mod/stories/{public_id}");
+    let rejected = moderator
+        .submit(
+            &path,
+            &format!("{path}/reject"),
+            &[
+                ("reason", "サイトの趣旨に合わない"),
+                ("note", "趣旨が違うため"),
+            ],
+        )
+        .await;
+    assert_eq!(rejected.status, 303);
+    let started = Instant::now();
+    while !app.story_by_code(&code).body_markdown.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the text was not erased"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let story = app.story_by_code(&code);
+    assert_eq!(story.status, "rejected");
+    assert!(story.title.is_empty() && story.rules.is_empty() && story.pen_name.is_empty());
+    let rows = app.audit_rows(&public_id);
+    assert_eq!(rows[0].kind, "erase", "the newest audit row says why");
+    assert!(
+        rows.iter().all(|r| r.note.is_none()),
+        "the moderator's note to the submitter went with the text"
+    );
+    let status = submitter
+        .submit("/stories/status", "/stories/status", &[("code", &code)])
+        .await;
+    assert_eq!(status.status, 200);
+    assert!(
+        status.text("main").contains("不採用"),
+        "{}",
+        status.text("main")
+    );
 }

@@ -129,15 +129,19 @@ async fn a_whole_journey_under_umask_022_leaves_private_files_and_a_debug_log_wi
         404
     );
 
-    let log = server.log();
+    let log = server.log_once_it_holds("GET /stories/{public_id} 404", Duration::from_secs(10));
     server.kill();
     assert!(
-        log.contains("POST /stories/status/withdraw 303"),
-        "the access log has the route and status:\n{log}"
+        log.contains("GET /stories/{public_id} 404"),
+        "routes are logged by pattern, with the status:\n{log}"
     );
     assert!(
-        log.contains("GET /stories/{public_id} 404"),
-        "routes are logged by pattern:\n{log}"
+        log.contains("POST /subscribe 303"),
+        "readers' requests are logged:\n{log}"
+    );
+    assert!(
+        !log.contains("/stories/new") && !log.contains("/stories/status"),
+        "the submitter's requests are not logged (their time would point at them):\n{log}"
     );
     for secret in [
         text_marker.as_str(),

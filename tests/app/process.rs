@@ -86,6 +86,19 @@ impl ServerProcess {
         }
     }
 
+    /// The log once it holds `needle` (lines arrive through a pipe, a moment after the
+    /// request they describe was answered), or as it is after `limit`.
+    pub fn log_once_it_holds(&self, needle: &str, limit: Duration) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let log = self.log();
+            if log.contains(needle) || started.elapsed() > limit {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Everything the server has logged so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")

@@ -265,3 +265,36 @@ struct Payload {
     #[diesel(sql_type = diesel::sql_types::Text)]
     payload: String,
 }
+
+/// An address someone typed and never confirmed is not kept: the confirmation mail says for how
+/// long it waits, and then it is gone (the clock is moved by dating the request back).
+#[tokio::test]
+async fn an_unconfirmed_address_is_deleted_after_a_week() {
+    use diesel::prelude::*;
+    use engawa::db::schema::subscriptions as s;
+    let port = free_port();
+    let smtp = SmtpServer::start(port);
+    let app = app(port).await;
+    for email in ["old@example.jp", "recent@example.jp"] {
+        assert_eq!(app.browser().subscribe(email).await.status, 303);
+    }
+    let mails = smtp.wait_for(2).await;
+    assert!(
+        mails[0].body.contains("7日以内に確定されない場合"),
+        "{}",
+        mails[0].body
+    );
+    let now = engawa::models::now();
+    diesel::update(s::table.filter(s::email.eq("old@example.jp")))
+        .set(s::created_at.eq(now - chrono::Duration::days(8)))
+        .execute(&mut app.conn())
+        .unwrap();
+    diesel::update(s::table.filter(s::email.eq("recent@example.jp")))
+        .set(s::created_at.eq(now - chrono::Duration::days(6)))
+        .execute(&mut app.conn())
+        .unwrap();
+    let gone = engawa::models::subscription::Subscription::forget_unconfirmed(&mut app.conn(), now)
+        .unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(subscriptions(&app), vec!["recent@example.jp"]);
+}

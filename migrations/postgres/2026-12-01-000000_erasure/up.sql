@@ -1,8 +1,10 @@
 -- Kept in step with migrations/sqlite. Erasures whose physical clean-up has not run yet: the
 -- SQLite WAL checkpoint, the PostgreSQL table rewrite, mail files naming the story. A row holds
--- no text; it is deleted once the clean-up is done.
+-- no text and no time; it is deleted once the clean-up is done.
 CREATE TABLE erasures (
     id SERIAL PRIMARY KEY,
     story_public_id TEXT,
-    requested_at TIMESTAMP NOT NULL
+    -- The erasing transaction: VACUUM FULL keeps row versions that an older snapshot can still
+    -- see, so the rewrite waits until no snapshot is that old.
+    xid BIGINT DEFAULT txid_current()
 );

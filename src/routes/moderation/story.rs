@@ -179,7 +179,7 @@ async fn load_page(
         can_approve: matches!(status, Pending | ChangesRequested | Held),
         can_reject: matches!(status, Pending | ChangesRequested | Held | Approved),
         can_request_changes: matches!(status, Pending | Held),
-        can_edit: status != Withdrawn,
+        can_edit: !matches!(status, Withdrawn | Rejected),
         is_public: status == Approved,
         status: status.label(),
         submitted: date_ja(story.submitted_at),
@@ -231,11 +231,11 @@ struct EditForm {
 fn authorize(
     staff: &Staff,
     csrf: &Csrf,
-    form: &ActionForm,
+    csrf_token: &str,
     public_id: &str,
 ) -> Result<PublicId, AppError> {
     staff.require_moderator()?;
-    csrf.verify(&form.csrf_token)?;
+    csrf.verify(csrf_token)?;
     parse_id(public_id)
 }
 
@@ -320,7 +320,7 @@ async fn approve(
     public_id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = authorize(&staff, &csrf, &form, &public_id)?;
+    let id = authorize(&staff, &csrf, &form.csrf_token, &public_id)?;
     act(
         state,
         staff,
@@ -339,7 +339,7 @@ async fn reject(
     public_id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = authorize(&staff, &csrf, &form, &public_id)?;
+    let id = authorize(&staff, &csrf, &form.csrf_token, &public_id)?;
     let decision = if state.settings.reject_reasons.contains(&form.reason) {
         Ok(Decision::Reject {
             reason: form.reason.clone(),
@@ -358,7 +358,7 @@ async fn request_changes(
     public_id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = authorize(&staff, &csrf, &form, &public_id)?;
+    let id = authorize(&staff, &csrf, &form.csrf_token, &public_id)?;
     let decision = match optional(&form.message) {
         Some(message) if message.chars().count() <= 2000 => Ok(Decision::RequestChanges { message }),
         Some(_) => Err("投稿者へのメッセージは2,000文字以内にしてください。".to_owned()),
@@ -374,14 +374,13 @@ async fn edit(
     public_id: web::Path<String>,
     form: web::Form<EditForm>,
 ) -> Result<HttpResponse, AppError> {
-    staff.require_moderator()?;
-    csrf.verify(&form.story.csrf_token)?;
-    let id = parse_id(&public_id)?;
+    let id = authorize(&staff, &csrf, &form.story.csrf_token, &public_id)?;
     let EditForm { note, story } = form.into_inner();
     // A moderator removing details does not confirm findings: they are recomputed from what is
     // left and shown on the page.
     let typed = StoryForm {
         confirm_pii: "yes".to_owned(),
+        website: String::new(),
         ..story
     };
     let (content, pii) = match typed.parse(false) {
