@@ -129,5 +129,19 @@ fn main() -> anyhow::Result<()> {
             ms(cleaned)
         );
     }
+    // The clean-up after a decision mail left (or an unsubscription): an address, not a story.
+    engawa::models::erasure::ErasureQueue::request(
+        &mut conn,
+        engawa::models::erasure::Held::Address,
+        None,
+    )?;
+    let (_, cleaned) = time(|| {
+        last_rewrite = None;
+        engawa::erasure::clean_up(&pool, &settings, &mut last_rewrite)
+    })?;
+    println!(
+        "\nAn address's clean-up (after a decision mail left, or an unsubscription): {} ms.",
+        ms(cleaned)
+    );
     Ok(())
 }

@@ -84,7 +84,14 @@ fn finish(conn: &mut DbConn, settings: &Settings) -> anyhow::Result<usize> {
         .collect();
     remove_mail_files(&settings.data_dir.join("outbox"), &stories)?;
     let erased_by = queued.iter().filter_map(|q| q.xid).max();
-    if !crate::db::scrub(conn, erased_by)? {
+    let mut tables: Vec<&str> = queued
+        .iter()
+        .flat_map(|q| q.held.tables())
+        .copied()
+        .collect();
+    tables.sort_unstable();
+    tables.dedup();
+    if !crate::db::scrub(conn, &tables, erased_by)? {
         return Ok(0);
     }
     Ok(ErasureQueue::forget(conn, &queued)?)

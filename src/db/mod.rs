@@ -139,10 +139,6 @@ pub fn try_lock_for_session(conn: &mut DbConn, key: i64) -> anyhow::Result<bool>
     Ok(lock.locked)
 }
 
-/// The tables that can hold a submitter's or a subscriber's words or address.
-const TABLES_WITH_PERSONAL_TEXT: &str =
-    "stories, story_tags, tags, mod_actions, outbox, reports, subscriptions";
-
 /// Makes text that erasures removed unreadable in the database's own files; `false` when it
 /// could not yet, and the caller tries again later.
 ///
@@ -151,11 +147,11 @@ const TABLES_WITH_PERSONAL_TEXT: &str =
 /// (busy_timeout) and fails if one kept reading.
 ///
 /// PostgreSQL leaves dead row versions in the table files until the space is reused, also after
-/// VACUUM; `VACUUM FULL` rewrites each table with its TOAST and indexes into new files. It still
+/// VACUUM; `VACUUM FULL` rewrites each of `tables` with its TOAST and indexes into new files. It still
 /// copies row versions that some snapshot can see, so it waits until no session's snapshot or
 /// replication slot is older than `erased_by` (the newest erasing transaction). It holds each
 /// table's exclusive lock for the rewrite (docs/BENCHMARKS.md), so callers batch erasures.
-pub fn scrub(conn: &mut DbConn, erased_by: Option<i64>) -> anyhow::Result<bool> {
+pub fn scrub(conn: &mut DbConn, tables: &[&str], erased_by: Option<i64>) -> anyhow::Result<bool> {
     use diesel::RunQueryDsl;
     match conn {
         DbConn::Sqlite(c) => {
@@ -194,7 +190,10 @@ pub fn scrub(conn: &mut DbConn, erased_by: Option<i64>) -> anyhow::Result<bool> 
                     return Ok(false);
                 }
             }
-            c.batch_execute(&format!("VACUUM FULL {TABLES_WITH_PERSONAL_TEXT}"))
+            if tables.is_empty() {
+                return Ok(true);
+            }
+            c.batch_execute(&format!("VACUUM FULL {}", tables.join(", ")))
                 .context("rewriting the tables that held erased text")?;
             Ok(true)
         }

@@ -186,6 +186,7 @@ diesel::table! {
 diesel::table! {
     erasures (id) {
         id -> Integer,
+        holds -> Text,
         story_public_id -> Nullable<Text>,
         xid -> Nullable<BigInt>,
     }

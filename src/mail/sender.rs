@@ -15,7 +15,7 @@ use lettre::{Message, SmtpTransport, Transport};
 use super::Mail;
 use crate::config::Settings;
 use crate::db::DbPool;
-use crate::models::erasure::ErasureQueue;
+use crate::models::erasure::{ErasureQueue, Held};
 use crate::models::now;
 use crate::models::outbox::Outbox;
 
@@ -138,7 +138,7 @@ fn retry_delay(base: Duration, attempts: i32) -> Duration {
 /// but the database files still may: queue their clean-up (`crate::erasure`).
 fn clean_up_after(conn: &mut crate::db::DbConn, kind: &str) -> diesel::QueryResult<()> {
     if kind == super::messages::DECISION {
-        ErasureQueue::request(conn, None)?;
+        ErasureQueue::request(conn, Held::Address, None)?;
     }
     Ok(())
 }

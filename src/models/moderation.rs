@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::db::schema::{reports, stories, users};
 use crate::domain::{PublicId, ReceiptCode, StoryStatus};
 use crate::mail::messages;
-use crate::models::erasure::ErasureQueue;
+use crate::models::erasure::{ErasureQueue, Held};
 use crate::models::mod_action::{ActionKind, Actor, ModAction};
 use crate::models::outbox::{Outbox, STORY_PUBLISHED, STORY_REMOVED};
 use crate::models::report::Report;
@@ -210,7 +210,7 @@ fn erase_text(
     Story::erase(conn, story_id, now)?;
     ModAction::erase_messages(conn, story_id)?;
     Outbox::cancel_mail_about(conn, public_id, now)?;
-    ErasureQueue::request(conn, Some(public_id))
+    ErasureQueue::request(conn, Held::Story, Some(public_id))
 }
 
 /// Erases the text of rejected stories decided more than `retention` ago (their submitters could
@@ -482,7 +482,7 @@ pub fn redact(
         }
         check_claim(conn, &story, by, now)?;
         Story::redact(conn, story.id, content, pii, now)?;
-        ErasureQueue::request(conn, None)?;
+        ErasureQueue::request(conn, Held::Story, None)?;
         ModAction::record(
             conn,
             ActionKind::Edit,

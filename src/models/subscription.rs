@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::db::schema::{guide_tags, guides, stories, story_tags, subscriptions, tags};
 use crate::domain::{Email, GuideStatus, StoryStatus, TagName};
 use crate::mail::messages::{self, DigestItem};
-use crate::models::erasure::ErasureQueue;
+use crate::models::erasure::{ErasureQueue, Held};
 use crate::secrets::SecretKey;
 
 /// How long a subscription request waits for its confirmation before the address is deleted.
@@ -139,7 +139,7 @@ impl Subscription {
             )
             .execute(conn)?;
             if gone > 0 {
-                ErasureQueue::request(conn, None)?;
+                ErasureQueue::request(conn, Held::Address, None)?;
             }
             Ok(gone)
         })
@@ -150,7 +150,7 @@ impl Subscription {
         crate::db::write_transaction(conn, |conn| {
             let gone = diesel::delete(subscriptions::table.find(id)).execute(conn)? == 1;
             if gone {
-                ErasureQueue::request(conn, None)?;
+                ErasureQueue::request(conn, Held::Address, None)?;
             }
             Ok(gone)
         })

@@ -288,14 +288,7 @@ async fn published(markers: &Markers) -> Published {
     let fields = markers.form();
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let code = reader.send_story(&refs).await;
-    let public_id = {
-        let mut conn = engawa::db::establish(&db.url).expect("connect");
-        let code = engawa::domain::ReceiptCode::parse(&code).expect("code");
-        engawa::models::story::Story::find_by_receipt(&mut conn, &code)
-            .expect("query")
-            .expect("the story")
-            .public_id
-    };
+    let public_id = crate::helpers::story_by_code_in(&db, &code).public_id;
     signed_in(&server.address).await.approve(&public_id).await;
     let titles = results_within(&reader, &markers.body, 1, Duration::from_secs(20)).await;
     assert_eq!(titles.len(), 1, "the story was indexed");

@@ -485,10 +485,7 @@ impl TestApp {
 
     /// The story a receipt code belongs to, as stored.
     pub fn story_by_code(&self, code: &str) -> engawa::models::story::Story {
-        let code = engawa::domain::ReceiptCode::parse(code).expect("code");
-        engawa::models::story::Story::find_by_receipt(&mut self.conn(), &code)
-            .expect("query")
-            .expect("a story with that code")
+        story_by_code_in(&self.db, code)
     }
 
     /// The id of the guide with `slug`.
@@ -517,6 +514,16 @@ impl TestApp {
     pub fn cli(&self, args: &[&str]) -> Output {
         run_cli(&self.db.url, self.db.data_dir(), args)
     }
+}
+
+/// The story a receipt code belongs to, read from `db` directly (for a server in its own
+/// process as well).
+pub fn story_by_code_in(db: &TestDatabase, code: &str) -> engawa::models::story::Story {
+    let mut conn = engawa::db::establish(&db.url).expect("connect");
+    let code = engawa::domain::ReceiptCode::parse(code).expect("code");
+    engawa::models::story::Story::find_by_receipt(&mut conn, &code)
+        .expect("query")
+        .expect("a story with that code")
 }
 
 /// Creates a staff account with `engawa user add`, the password given on standard input.

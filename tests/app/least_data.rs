@@ -113,14 +113,7 @@ async fn a_whole_journey_under_umask_022_leaves_private_files_and_a_debug_log_wi
     moderator
         .login("mod@engawa.test", "moderator-password")
         .await;
-    let public_id = {
-        let mut conn = engawa::db::establish(&db.url).expect("connect");
-        let code = engawa::domain::ReceiptCode::parse(&code).expect("code");
-        engawa::models::story::Story::find_by_receipt(&mut conn, &code)
-            .expect("query")
-            .expect("story")
-            .public_id
-    };
+    let public_id = crate::helpers::story_by_code_in(&db, &code).public_id;
     moderator.approve(&public_id).await;
     mail_file_with(&outbox, &submitter_address).await;
     reader.withdraw(&code).await;
