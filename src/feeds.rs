@@ -96,6 +96,20 @@ impl FeedClock {
     }
 }
 
+/// `xml` without the characters XML 1.0 does not allow (controls, surrogates, U+FFFE/U+FFFF): the
+/// forms refuse them, but a row written before they did, or by hand, must not make a feed
+/// unreadable for everyone.
+pub fn xml_chars(xml: String) -> String {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || matches!(u32::from(c), 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
+    };
+    if xml.chars().all(allowed) {
+        return xml;
+    }
+    xml.chars().filter(|c| allowed(*c)).collect()
+}
+
 fn story_entry(base: &str, s: &Story, tags: Vec<String>) -> Entry {
     let facts = story_facts(s.length(), s.how_met(), s.continuing);
     let published = s.published_at.unwrap_or(s.submitted_at);

@@ -17,7 +17,7 @@ pub use slug::Slug;
 pub use status::{GuideStatus, Role, StoryStatus};
 pub use story_fields::{HowMet, LengthBucket, RelationshipLength, Rules};
 pub use tag::TagName;
-pub use text::{GuideBody, PenName, StoryBody, Summary, Title};
+pub use text::{GuideBody, PenName, StoryBody, Summary, Title, forbidden_character};
 
 /// Why a value was refused, in Japanese, ready to show beside the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -143,6 +143,9 @@ impl Rules {
             })
             .filter(|line| !line.is_empty())
             .collect();
+        for rule in &rules {
+            super::text::check_characters(rule, "ルール")?;
+        }
         if rules.len() > Self::MAX_RULES {
             return Err(Invalid::new(format!(
                 "ルールは{}個までにしてください。",

@@ -22,12 +22,12 @@ impl TagName {
                 Self::MAX_CHARS
             )));
         }
+        super::text::check_characters(&name, "タグ")?;
         if name.chars().any(|c| {
-            c.is_control()
-                || matches!(
-                    c,
-                    '/' | '\\' | ',' | '、' | '?' | '#' | '%' | '<' | '>' | '"'
-                )
+            matches!(
+                c,
+                '/' | '\\' | ',' | '、' | '?' | '#' | '%' | '<' | '>' | '"'
+            )
         }) {
             return Err(Invalid::new(format!(
                 "タグに使えない記号が含まれています：{name}"

@@ -1,16 +1,36 @@
 use super::Invalid;
 
-/// Trims `raw` and checks its length in characters; `what` names the field in the message.
+/// Whether no text field may hold `c`: controls other than line breaks and tabs, noncharacters
+/// (U+FFFE, U+FFFF and the like: XML forbids some, and one broke every feed), and the invisible
+/// characters that reorder or hide text (bidi overrides and isolates, zero-width spaces, the
+/// byte-order mark), which can make a text read differently from what it says. The joiners
+/// (U+200C, U+200D) stay: emoji sequences and some scripts need them.
+pub fn forbidden_character(c: char) -> bool {
+    let n = u32::from(c);
+    (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+        || (0xFDD0..=0xFDEF).contains(&n)
+        || n & 0xFFFE == 0xFFFE
+        || matches!(n, 0x200B | 0x200E | 0x200F | 0x2060..=0x2064 | 0xFEFF)
+        || (0x202A..=0x202E).contains(&n)
+        || (0x2066..=0x2069).contains(&n)
+}
+
+/// Refuses a text holding a `forbidden_character`, saying where (they cannot be seen).
+pub fn check_characters(text: &str, what: &str) -> Result<(), Invalid> {
+    match text.chars().position(forbidden_character) {
+        Some(at) => Err(Invalid::new(format!(
+            "{what}に使えない文字（制御文字や、見えない書式の文字）が含まれています（{}文字目）。消してからもう一度送ってください。",
+            at + 1
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Trims `raw` and checks its characters and its length in characters; `what` names the field
+/// in the message.
 fn bounded(raw: &str, what: &str, min: usize, max: usize) -> Result<String, Invalid> {
     let text = raw.trim();
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        return Err(Invalid::new(format!(
-            "{what}に使えない制御文字が含まれています。"
-        )));
-    }
+    check_characters(text, what)?;
     let len = text.chars().count();
     if len < min {
         return Err(Invalid::new(if min <= 1 {
@@ -110,6 +130,42 @@ impl AsRef<str> for PenName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_and_forbidden_characters_are_refused_saying_where() {
+        for c in [
+            '\u{7}',
+            '\u{1b}',
+            '\u{85}',
+            '\u{9f}',
+            '\u{FFFF}',
+            '\u{FFFE}',
+            '\u{FDD0}',
+            '\u{1FFFF}',
+            '\u{10FFFE}',
+            '\u{202E}',
+            '\u{202A}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200B}',
+            '\u{200F}',
+            '\u{2060}',
+            '\u{FEFF}',
+        ] {
+            let e = Title::parse(&format!("ふたりの{c}話")).expect_err(&format!("{c:?}"));
+            assert!(e.0.contains("5文字目"), "{c:?}: {}", e.0);
+            let body = format!("{}{c}{}", "あ".repeat(30), "い".repeat(30));
+            assert!(StoryBody::parse(&body).is_err(), "{c:?}");
+            assert!(PenName::parse(&format!("み{c}どり")).is_err(), "{c:?}");
+        }
+        for fine in [
+            "家族👨\u{200D}👩\u{200D}👧の話",
+            "ぜん\u{200C}ぶ",
+            "見出し\tと本文",
+        ] {
+            assert!(Title::parse(fine).is_ok(), "{fine:?}");
+        }
+    }
 
     #[test]
     fn titles_are_trimmed_and_bounded() {

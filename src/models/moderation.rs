@@ -280,7 +280,8 @@ fn check_claim(
     }
 }
 
-/// Opens a story for `by` for fifteen minutes, unless another moderator holds it.
+/// Takes a story for `by` for fifteen minutes, unless another moderator holds it. Only ever
+/// asked for with a POST: a page view (or an image pointing at the page) must not claim.
 pub fn claim(
     conn: &mut DbConn,
     public_id: &PublicId,
@@ -292,10 +293,7 @@ pub fn claim(
             .optional()?
             .ok_or(Refused::NotFound)?;
         check_claim(conn, &story, by, now)?;
-        if matches!(
-            story.status(),
-            StoryStatus::Pending | StoryStatus::Held | StoryStatus::ChangesRequested
-        ) {
+        if claimable(story.status()) {
             diesel::update(stories::table.find(story.id))
                 .set((
                     stories::claimed_by.eq(by.id),
@@ -307,13 +305,21 @@ pub fn claim(
     })
 }
 
-/// Who holds a story now, for the page: (name, until).
+/// Who holds a story now, for the page: (user id, name, until).
 pub fn claim_holder(
     conn: &mut DbConn,
     story: &Story,
     now: NaiveDateTime,
-) -> QueryResult<Option<(String, NaiveDateTime)>> {
-    Ok(live_claim(conn, story, now)?.map(|(_, name, until)| (name, until)))
+) -> QueryResult<Option<(i32, String, NaiveDateTime)>> {
+    live_claim(conn, story, now)
+}
+
+/// Whether a story in this state can be claimed (it waits for a decision).
+pub fn claimable(status: StoryStatus) -> bool {
+    matches!(
+        status,
+        StoryStatus::Pending | StoryStatus::Held | StoryStatus::ChangesRequested
+    )
 }
 
 /// A moderator's decision.

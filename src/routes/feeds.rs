@@ -85,6 +85,7 @@ async fn load(state: &web::Data<AppState>, scope: Scope) -> Result<(Scope, Vec<E
 /// Feeds may be kept by shared caches only if they ask again each time (`no-cache`): a kept copy
 /// must never outlive a story's withdrawal. The ETag and Last-Modified make asking cheap.
 fn respond(state: &AppState, scope: &Scope, content_type: &str, body: String) -> HttpResponse {
+    let body = feeds::xml_chars(body);
     let (path, _) = describe(scope);
     let feed = format!("{path} {content_type}");
     let modified = state
@@ -240,7 +241,7 @@ async fn sitemap(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
             CacheDirective::Public,
             CacheDirective::MaxAge(3600),
         ]))
-        .body(xml))
+        .body(feeds::xml_chars(xml)))
 }
 
 async fn robots(state: web::Data<AppState>) -> HttpResponse {

@@ -282,8 +282,11 @@ impl SearchIndex {
         })?);
         prepared.commit()?;
         drop(writer);
-        self.reader.reload()?;
+        // Before searches see the commit: between reloading and announcing the position below,
+        // a page rendered with the new results is cached under the old position, so that window
+        // must stay short.
         self.purge_deleted()?;
+        self.reader.reload()?;
         // Announced only once searches see it: a page cached under this position shows it.
         self.applied.store(last_applied, Ordering::Release);
         Ok(())
@@ -309,7 +312,6 @@ impl SearchIndex {
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
             }
-            self.reader.reload()?;
         }
         anyhow::bail!("segments with deleted documents remain after 50 rounds of rewriting")
     }

@@ -402,3 +402,110 @@ async fn last_modified_moves_forward_when_a_story_leaves_and_caches_must_ask_aga
     assert!(!after.text().await.unwrap().contains("去る話"));
     assert_eq!(get(Some(modified)).await.unwrap().status(), 304);
 }
+
+/// Characters a form refuses (they broke every feed: U+FFFF in one title made them unreadable)
+/// are refused where they are typed; rows that already hold them (written before, or by hand)
+/// leave every feed and the sitemap well-formed XML.
+#[tokio::test]
+async fn forbidden_characters_are_refused_at_the_form_and_never_reach_a_feed() {
+    let app = spawn_configured(TestDatabase::new(), false, |s| {
+        s.feed_delay = Duration::ZERO
+    })
+    .await;
+    for (field, typed) in [
+        ("title", "向きが\u{202E}変わる題"),
+        ("rules", "連絡は\u{FFFF}昼だけ"),
+        ("tags", "見えない\u{200B}タグ"),
+        ("pen_name", "み\u{7}どり"),
+    ] {
+        let mut fields = story_fields("普通の題");
+        for (k, v) in fields.iter_mut() {
+            if *k == field {
+                *v = typed.to_owned();
+            }
+        }
+        let page = app
+            .browser()
+            .submit("/stories/new", "/stories/new", &as_refs(&fields))
+            .await;
+        assert_eq!(page.status, 422, "{field}");
+        assert!(
+            page.text(".error-summary").contains("文字目"),
+            "{field}: {}",
+            page.text(".error-summary")
+        );
+    }
+    assert_eq!(
+        engawa::models::story::Story::count_all(&mut app.conn()).unwrap(),
+        0
+    );
+    let mut conn = app.conn();
+    let bad_guide = format!(
+        "{}\n",
+        with(
+            guide("bad-guide", "題\u{FFFE}", "published"),
+            "body",
+            json!("本文\u{FDD0}です")
+        )
+    );
+    assert!(
+        engawa::import::import_str(&mut conn, &bad_guide).is_err(),
+        "a guide too"
+    );
+
+    app.seed(&[
+        story(&crate::helpers::public_id(1), "古い行の話", "approved"),
+        guide("old-guide", "古いガイド", "published"),
+    ]);
+    // Rows written before the forms refused them.
+    for sql in [
+        "UPDATE stories SET title = title || char(65535) || char(7), body_html = body_html || char(65534), excerpt = excerpt || char(1)",
+        "UPDATE guides SET title = title || char(65535), summary = summary || char(8)",
+        "UPDATE tags SET name = name || char(65535)",
+    ] {
+        let sql = if app.db.is_postgres() {
+            // PostgreSQL text holds no NUL and chr() takes code points; U+FFFF is valid UTF-8.
+            sql.replace("char(", "chr(")
+        } else {
+            sql.to_owned()
+        };
+        diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut conn).unwrap();
+    }
+    drop(conn);
+    app.seed(&[story(
+        &crate::helpers::public_id(2),
+        "新しい行の話",
+        "approved",
+    )]);
+    for path in [
+        "/feed.atom",
+        "/feed.xml",
+        "/stories/feed.atom",
+        "/stories/feed.xml",
+        "/guides/feed.atom",
+        "/sitemap.xml",
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let body = response.text().await.unwrap();
+        let bad = body.chars().find(|&c| {
+            !(matches!(c, '\t' | '\n' | '\r')
+                || matches!(u32::from(c), 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF))
+        });
+        assert_eq!(bad, None, "{path} holds a character XML forbids");
+        if path != "/sitemap.xml" {
+            let feed =
+                feed_rs::parser::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(!feed.entries.is_empty(), "{path}");
+        }
+    }
+    assert!(
+        app.get("/feed.atom").await.body.contains("古い行の話"),
+        "the old row is still listed"
+    );
+}

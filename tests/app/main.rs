@@ -19,6 +19,7 @@ mod operations;
 mod pages;
 mod privacy;
 mod process;
+mod safe_methods;
 mod sanitizing;
 mod schema;
 mod search;

@@ -156,14 +156,34 @@ struct OutboxId {
 }
 
 #[tokio::test]
-async fn opening_a_story_claims_it_so_two_moderators_do_not_work_on_it() {
+async fn claiming_a_story_keeps_other_moderators_off_it_and_opening_it_claims_nothing() {
     let app = spawn_app().await;
     let sato = app.moderator("sato").await;
     let suzuki = app.moderator("suzuki").await;
     let (code, id) = submitted(&app, "取り合いになる話").await;
+    let path = format!("/mod/stories/{id}");
 
-    let first = sato.get(&format!("/mod/stories/{id}")).await;
+    // Opening the page (or a HEAD, or an image pointing at it) claims nothing.
+    let first = sato.get(&path).await;
     assert!(first.texts(".claim").is_empty());
+    sato.client
+        .head(format!("{}{path}", sato.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        suzuki
+            .get("/mod")
+            .await
+            .texts("table.queue tbody tr td:last-child"),
+        vec![""]
+    );
+    assert!(suzuki.get(&path).await.texts(".claim").is_empty());
+
+    let claimed = sato.submit(&path, &format!("{path}/claim"), &[]).await;
+    assert_eq!(claimed.status, 303);
+    assert_eq!(claimed.location.as_deref(), Some(path.as_str()));
+    assert!(sato.get(&path).await.text(".claimed").contains("あなたが"));
     assert_eq!(
         suzuki
             .get("/mod")

@@ -11,11 +11,25 @@ use crate::helpers::{
 };
 use crate::sanitizing::assert_no_executable_markup;
 
-pub fn payloads() -> Vec<String> {
+fn corpus() -> impl Iterator<Item = String> {
     include_str!("fixtures/xss.txt")
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with("//"))
         .map(|l| l.replace("\\n", "\n"))
+}
+
+/// The payloads the forms accept, to follow into every page.
+pub fn payloads() -> Vec<String> {
+    corpus()
+        .filter(|p| !p.chars().any(engawa::domain::forbidden_character))
+        .collect()
+}
+
+/// The payloads the forms refuse at the door (a bidi override, for one): they are checked to be
+/// refused, on a page that does not run them either.
+pub fn refused_payloads() -> Vec<String> {
+    corpus()
+        .filter(|p| p.chars().any(engawa::domain::forbidden_character))
         .collect()
 }
 

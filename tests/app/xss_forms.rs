@@ -143,6 +143,24 @@ async fn no_payload_typed_into_a_form_runs_on_a_page_or_reaches_a_mail_as_markup
     let reason = app.settings.reject_reasons[0].clone();
     let payloads = payloads();
     let mut published_titles = Vec::new();
+    let refused = crate::xss::refused_payloads();
+    assert!(
+        !refused.is_empty(),
+        "the corpus has payloads with forbidden characters"
+    );
+    for p in &refused {
+        let submitter = app.browser();
+        let token = submitter.get("/stories/new").await.csrf();
+        let mut fields = story_fields_with(p);
+        fields.push(("csrf_token", token));
+        let page = submitter.post("/stories/new", &as_refs(&fields)).await;
+        checked("/stories/new", &page);
+        assert_eq!(page.status, 422, "{p:?}");
+        assert!(
+            page.text(".error-summary").contains("使えない文字"),
+            "{p:?}"
+        );
+    }
 
     for (i, p) in payloads.iter().enumerate() {
         // Receipt codes are limited per address; each submitter comes from their own.

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use diesel::OptionalExtension;
 use serde::Deserialize;
 
 use super::{PanelNav, panel_meta, panel_page, see_other};
@@ -27,7 +28,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             "/stories/{public_id}/request-changes",
             web::post().to(request_changes),
         )
-        .route("/stories/{public_id}/edit", web::post().to(edit));
+        .route("/stories/{public_id}/edit", web::post().to(edit))
+        .route("/stories/{public_id}/claim", web::post().to(claim));
 }
 
 pub struct HistoryEntry {
@@ -61,6 +63,9 @@ struct StoryPage {
     reports: Vec<(String, i64)>,
     history: Vec<HistoryEntry>,
     claim_notice: Option<String>,
+    /// Until when the viewer holds the story, if they do.
+    claimed_by_me: Option<String>,
+    can_claim: bool,
     wants_contact: bool,
     can_approve: bool,
     can_reject: bool,
@@ -93,37 +98,38 @@ async fn load_page(
     public_id: PublicId,
     notice: Notice,
 ) -> Result<StoryPage, AppError> {
-    let user = staff.user.clone();
-    let (story, tags, reports, history, holder) =
-        state
-            .db(move |conn| {
-                let now = now();
-                let story = moderation::claim(conn, &public_id, &Moderator::from(&user), now)
-                    .or_else(|e| match e {
-                        // Someone else holds it: show it read-only with who and until when.
-                        Refused::ClaimedByOther { .. } => Ok(
-                            crate::models::story::Story::find_by_public_id(conn, &public_id)?,
-                        ),
-                        other => Err(other),
-                    })?;
-                let tags = Tag::of_stories(conn, &[story.id])?
-                    .remove(&story.id)
-                    .unwrap_or_default();
-                let reports = Report::open_reasons(conn, story.id)?;
-                let history = ModAction::for_story(conn, story.id)?;
-                let holder = moderation::claim_holder(conn, &story, now)?;
-                Ok((story, tags, reports, history, holder))
-            })
-            .await?;
-    let status = story.status();
-    let claim_notice = holder.and_then(|(name, until)| {
-        (name != staff.user.display_name).then(|| {
-            format!(
-                "{name}さんが{}まで対応中です。重複を避けるため、それまでは操作できません。",
-                crate::views::time_ja(until)
-            )
+    // Reading only: claiming is its own POST, so that opening the page (or an image that
+    // points at it) changes nothing.
+    let (story, tags, reports, history, holder) = state
+        .db(move |conn| {
+            let now = now();
+            let story = crate::models::story::Story::find_by_public_id(conn, &public_id)
+                .optional()?
+                .ok_or(AppError::NotFound)?;
+            let tags = Tag::of_stories(conn, &[story.id])?
+                .remove(&story.id)
+                .unwrap_or_default();
+            let reports = Report::open_reasons(conn, story.id)?;
+            let history = ModAction::for_story(conn, story.id)?;
+            let holder = moderation::claim_holder(conn, &story, now)?;
+            Ok((story, tags, reports, history, holder))
         })
+        .await?;
+    let status = story.status();
+    let mine = holder
+        .as_ref()
+        .is_some_and(|(user_id, ..)| *user_id == staff.user.id);
+    let claim_notice = holder.as_ref().filter(|_| !mine).map(|(_, name, until)| {
+        format!(
+            "{name}さんが{}まで対応中です。重複を避けるため、それまでは操作できません。",
+            crate::views::time_ja(*until)
+        )
     });
+    let claimed_by_me = holder
+        .as_ref()
+        .filter(|_| mine)
+        .map(|(_, _, until)| crate::views::time_ja(*until));
+    let can_claim = holder.is_none() && moderation::claimable(status);
     let (error, form, errors) = match notice {
         Notice::None => (
             None,
@@ -190,6 +196,8 @@ async fn load_page(
         tags,
         reports,
         claim_notice,
+        claimed_by_me,
+        can_claim,
         reject_reasons: state.settings.reject_reasons.clone(),
         error,
     })
@@ -289,16 +297,29 @@ async fn after(
 ) -> Result<HttpResponse, AppError> {
     match result {
         Ok(()) => Ok(see_other(&format!("/mod?done={}", kind.as_str()))),
-        Err(Refused::NotFound) => Err(AppError::NotFound),
-        Err(Refused::Database(e)) => Err(e.into()),
-        Err(Refused::ClaimedByOther { name, until }) => {
+        Err(why) => refusal(state, staff, csrf, public_id, why).await,
+    }
+}
+
+/// The story page again with why the action was not taken.
+async fn refusal(
+    state: &web::Data<AppState>,
+    staff: &Staff,
+    csrf: &Csrf,
+    public_id: PublicId,
+    why: Refused,
+) -> Result<HttpResponse, AppError> {
+    match why {
+        Refused::NotFound => Err(AppError::NotFound),
+        Refused::Database(e) => Err(e.into()),
+        Refused::ClaimedByOther { name, until } => {
             let message = format!(
                 "{name}さんが{}まで対応中のため、操作できませんでした。",
                 crate::views::time_ja(until)
             );
             refused(state, staff, csrf, public_id, message).await
         }
-        Err(Refused::NotAllowed(message)) => refused(state, staff, csrf, public_id, message).await,
+        Refused::NotAllowed(message) => refused(state, staff, csrf, public_id, message).await,
     }
 }
 
@@ -414,4 +435,26 @@ async fn edit(
         })
         .await?;
     after(&state, &staff, &csrf, id, ActionKind::Edit, result).await
+}
+
+/// Takes the story for fifteen minutes, so that no one else decides on it meanwhile.
+async fn claim(
+    state: web::Data<AppState>,
+    staff: Staff,
+    csrf: Csrf,
+    public_id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = authorize(&staff, &csrf, &form.csrf_token, &public_id)?;
+    let user = staff.user.clone();
+    let target = id.clone();
+    let result = state
+        .db(move |conn| {
+            Ok(moderation::claim(conn, &target, &Moderator::from(&user), now()).map(|_| ()))
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/mod/stories/{}", id.as_ref()))),
+        Err(why) => refusal(&state, &staff, &csrf, id, why).await,
+    }
 }
