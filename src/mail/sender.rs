@@ -186,7 +186,7 @@ pub fn deliver_due(pool: &DbPool, sender: &Sender, settings: &Settings) -> anyho
                 }
                 .redacted();
                 crate::db::write_transaction(&mut conn, |conn| {
-                    Outbox::dropped(conn, row.id, &redacted, attempts, now())?;
+                    Outbox::dropped(conn, row.id, &redacted, now())?;
                     clean_up_after(conn, &kind)
                 })?;
                 tracing::warn!(id = row.id, attempts, kind = %kind, error = %without_addresses(&format!("{e:#}")), "mail dropped with its address: not deliverable within the give-up time");

@@ -173,24 +173,33 @@ impl Outbox {
             .map(|_| ())
     }
 
-    /// Gives up on a mail that could not be delivered for too long: the row is finished (no
-    /// more attempts: `delivered_at` is set) without its address or text, and says why.
+    /// Finishes mail rows without sending them: no more attempts (`delivered_at` is set), no
+    /// address or text kept, and why in `last_error`.
+    fn finish_unsent(
+        conn: &mut DbConn,
+        ids: &[i32],
+        redacted_payload: &str,
+        why: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+            .set((
+                outbox::delivered_at.eq(now),
+                outbox::payload.eq(redacted_payload),
+                outbox::last_error.eq(why),
+            ))
+            .execute(conn)
+    }
+
+    /// Gives up on a mail that could not be delivered within the give-up time.
     pub fn dropped(
         conn: &mut DbConn,
         id: i32,
         redacted_payload: &str,
-        attempts: i32,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        diesel::update(outbox::table.find(id))
-            .set((
-                outbox::delivered_at.eq(now),
-                outbox::payload.eq(redacted_payload),
-                outbox::attempts.eq(attempts),
-                outbox::last_error.eq("dropped: not deliverable within the give-up time"),
-            ))
-            .execute(conn)
-            .map(|_| ())
+        let why = "dropped: not deliverable within the give-up time";
+        Self::finish_unsent(conn, &[id], redacted_payload, why, now).map(|_| ())
     }
 
     /// Cancels the mail not yet sent that names this story (its decision mail, a digest listing
@@ -202,22 +211,18 @@ impl Outbox {
     ) -> QueryResult<usize> {
         let about = format!("%\"story\":\"{public_id}\"%");
         let linking = format!("%/stories/{public_id}%");
-        diesel::update(
-            outbox::table
-                .filter(outbox::topic.eq(MAIL))
-                .filter(outbox::delivered_at.is_null())
-                .filter(
-                    outbox::payload
-                        .like(about)
-                        .or(outbox::payload.like(linking)),
-                ),
-        )
-        .set((
-            outbox::delivered_at.eq(now),
-            outbox::payload.eq(r#"{"kind":"cancelled","to":[],"subject":"","body":""}"#),
-            outbox::last_error.eq("cancelled: the story was erased"),
-        ))
-        .execute(conn)
+        let ids: Vec<i32> = outbox::table
+            .filter(outbox::topic.eq(MAIL))
+            .filter(outbox::delivered_at.is_null())
+            .filter(
+                outbox::payload
+                    .like(about)
+                    .or(outbox::payload.like(linking)),
+            )
+            .select(outbox::id)
+            .load(conn)?;
+        let payload = r#"{"kind":"cancelled","to":[],"subject":"","body":""}"#;
+        Self::finish_unsent(conn, &ids, payload, "cancelled: the story was erased", now)
     }
 
     pub fn failed(
