@@ -34,26 +34,10 @@ pub const EXCERPT_CHARS: usize = 120;
 const HEADING_ID_PREFIX: &str = "sec-";
 
 /// Renders Markdown to sanitized HTML and collects the h2/h3 headings.
-/// Quotes nested deeper than this are shown at this depth: no one writes more, and 20,000 nested
-/// quotes (one line of `>`) took a second to render.
-const MAX_QUOTE_DEPTH: usize = 8;
-
 pub fn render(markdown: &str) -> Rendered {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    let mut depth = 0usize;
     let mut events: Vec<Event> = Parser::new_ext(markdown, options)
-        .filter(|e| match e {
-            Event::Html(_) | Event::InlineHtml(_) => false,
-            Event::Start(Tag::BlockQuote(_)) => {
-                depth += 1;
-                depth <= MAX_QUOTE_DEPTH
-            }
-            Event::End(TagEnd::BlockQuote(_)) => {
-                depth = depth.saturating_sub(1);
-                depth < MAX_QUOTE_DEPTH
-            }
-            _ => true,
-        })
+        .filter(|e| !matches!(e, Event::Html(_) | Event::InlineHtml(_)))
         .collect();
 
     let mut headings: Vec<TocEntry> = Vec::new();
@@ -174,7 +158,148 @@ fn excerpt(plain: &str) -> String {
 
 /// Cleans HTML from any source (rendered Markdown, imported posts) against the allow-list.
 pub fn sanitize(html: &str) -> String {
-    SANITIZER.clean(html).to_string()
+    SANITIZER.clean(&bounded_nesting(html)).to_string()
+}
+
+/// Elements nested deeper than this are shown at this depth: no document needs more, and the
+/// HTML parser under the sanitizer takes time growing with the square of the nesting (a line of
+/// 10,000 `* ` in Markdown took half a second, 40,000 nested `<div>` in an imported post two).
+const MAX_NESTING: usize = 32;
+
+/// Elements that never hold content, so never nest.
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+
+/// Elements whose start closes an open one of the same family, as HTML parsers do (`<li>` after
+/// `<li>`): without this a list of unclosed items would look nested.
+fn closes_open(name: &str, open: &str) -> bool {
+    match name {
+        "td" | "th" => matches!(open, "td" | "th"),
+        "dt" | "dd" => matches!(open, "dt" | "dd"),
+        "li" | "p" | "tr" | "option" => name == open,
+        _ => false,
+    }
+}
+
+/// `html` with the start tags opened past `MAX_NESTING` left out, and as many end tags; the text
+/// inside them stays, in the deepest element shown. One pass over the text and a stack of at most
+/// `MAX_NESTING` names: linear in the length, whatever the input.
+fn bounded_nesting(html: &str) -> Cow<'_, str> {
+    let mut open: Vec<String> = Vec::new();
+    let mut dropped = 0usize;
+    let mut out: Option<String> = None;
+    let mut copied = 0usize;
+    let mut at = 0usize;
+    let bytes = html.as_bytes();
+    while let Some(offset) = html[at..].find('<') {
+        let start = at + offset;
+        let (end, tag) = tag_at(html, start);
+        at = end;
+        let Some(HtmlTag {
+            name,
+            closing,
+            self_closing,
+        }) = tag
+        else {
+            continue;
+        };
+        let keep = if closing {
+            if dropped > 0 {
+                dropped -= 1;
+                false
+            } else {
+                if let Some(pos) = open.iter().rposition(|o| *o == name) {
+                    open.truncate(pos);
+                }
+                true
+            }
+        } else if self_closing || VOID_ELEMENTS.contains(&name.as_str()) {
+            true
+        } else {
+            // Inside a left-out element nothing is a sibling of what is shown.
+            if dropped == 0 && open.last().is_some_and(|o| closes_open(&name, o)) {
+                open.pop();
+            }
+            if open.len() < MAX_NESTING {
+                open.push(name);
+                true
+            } else {
+                dropped += 1;
+                false
+            }
+        };
+        if !keep {
+            let buffer = out.get_or_insert_with(|| String::with_capacity(bytes.len()));
+            buffer.push_str(&html[copied..start]);
+            copied = end;
+        }
+    }
+    match out {
+        None => Cow::Borrowed(html),
+        Some(mut buffer) => {
+            buffer.push_str(&html[copied..]);
+            Cow::Owned(buffer)
+        }
+    }
+}
+
+struct HtmlTag {
+    name: String,
+    closing: bool,
+    self_closing: bool,
+}
+
+/// The tag starting at `start` (a `<`): where it ends, and what it is if it is an element's
+/// start or end tag (comments, doctypes and a `<` that starts nothing are passed over).
+fn tag_at(html: &str, start: usize) -> (usize, Option<HtmlTag>) {
+    let rest = &html[start..];
+    if rest.starts_with("<!--") {
+        return (rest.find("-->").map_or(html.len(), |e| start + e + 3), None);
+    }
+    let closing = rest.as_bytes().get(1) == Some(&b'/');
+    let name_from = if closing { 2 } else { 1 };
+    let name: String = rest[name_from..]
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .map(|b| char::from(b.to_ascii_lowercase()))
+        .collect();
+    if !rest[name_from..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return (start + 1, None);
+    }
+    // The closing `>`, skipping quoted attribute values, which may hold one.
+    let mut quote: Option<u8> = None;
+    let mut after_equals = false;
+    let mut end = None;
+    for (i, b) in rest.bytes().enumerate().skip(name_from + name.len()) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'>' => {
+                    end = Some(i);
+                    break;
+                }
+                b'"' | b'\'' if after_equals => quote = Some(b),
+                b'=' => after_equals = true,
+                b if b.is_ascii_whitespace() => {}
+                _ => after_equals = false,
+            },
+        }
+    }
+    let Some(end) = end else {
+        return (html.len(), None);
+    };
+    let self_closing = rest[..end].ends_with('/');
+    (
+        start + end + 1,
+        Some(HtmlTag {
+            name,
+            closing,
+            self_closing,
+        }),
+    )
 }
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
@@ -362,12 +487,53 @@ mod tests {
     }
 
     #[test]
-    fn deep_quotes_are_shown_at_a_bounded_depth() {
+    fn deep_nesting_is_shown_at_a_bounded_depth() {
         let html = render(&(">".repeat(20_000) + " 引用の奥")).html;
-        assert_eq!(html.matches("<blockquote>").count(), MAX_QUOTE_DEPTH);
-        assert_eq!(html.matches("</blockquote>").count(), MAX_QUOTE_DEPTH);
+        assert_eq!(html.matches("<blockquote>").count(), MAX_NESTING);
+        assert_eq!(html.matches("</blockquote>").count(), MAX_NESTING);
         assert!(html.contains("引用の奥"));
         let shallow = render("> 一段\n>> 二段").html;
         assert_eq!(shallow.matches("<blockquote>").count(), 2);
+
+        for deep in [
+            "- ".repeat(10_000) + "奥",
+            "1. ".repeat(6_000) + "奥",
+            "> - ".repeat(5_000) + "奥",
+        ] {
+            let html = render(&deep).html;
+            let opened = html.matches("<ul>").count()
+                + html.matches("<ol>").count()
+                + html.matches("<li>").count()
+                + html.matches("<blockquote>").count();
+            assert_eq!(opened, MAX_NESTING, "{}", &html[..200.min(html.len())]);
+            assert_eq!(html.matches("</li>").count(), html.matches("<li>").count());
+            assert!(html.contains("奥"));
+        }
+        // Sibling items past the depth stay apart, and what follows is back at the top level.
+        let mut nested: String = (0..12)
+            .map(|i| format!("{}- 項{i}\n", "  ".repeat(i)))
+            .collect();
+        nested += &format!("{0}- 甲\n{0}- 乙\n\n段落\n", "  ".repeat(12));
+        let html = render(&nested).html;
+        assert!(!html.contains("甲乙"), "{html}");
+        assert!(html.contains("甲") && html.contains("乙"), "{html}");
+        assert!(html.ends_with("<p>段落</p>\n"), "{html}");
+
+        // Imported HTML: unclosed items are siblings, not nesting; attributes may hold a `>`.
+        let items = sanitize(&("<ul>".to_owned() + &"<li>項".repeat(100) + "</ul>"));
+        assert_eq!(items.matches("<li>").count(), 100, "{items}");
+        let divs =
+            sanitize(&("<div>".repeat(40_000) + "奥" + &"</div>".repeat(40_000) + "<p>後</p>"));
+        assert_eq!(divs, "奥<p>後</p>");
+        let quoted = sanitize(r#"<a title="a>b" href="/x">リンク</a>"#);
+        assert!(
+            quoted.contains(r#"title="a&gt;b""#) && quoted.contains("リンク</a>"),
+            "{quoted}"
+        );
+        let tricky = sanitize("a < b <3 <!-- <div> --> <<p>c</p>");
+        assert!(
+            tricky.contains("a &lt; b &lt;3") && tricky.contains("<p>c</p>"),
+            "{tricky}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! LINE and SNS ids, postal codes. Text is compared in a normalized form (full-width digits and
 //! letters, and the many dashes people type, folded to ASCII) but spans point into the original.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -37,6 +38,9 @@ pub struct Finding {
     /// Which field it was found in, e.g. 本文.
     pub field: String,
     pub text: String,
+    /// Where the text starts in its field, in bytes; only while the form is shown again.
+    #[serde(skip)]
+    pub at: usize,
 }
 
 // Checked in this order; a later pattern never reports text inside an earlier finding.
@@ -102,7 +106,10 @@ pub fn scan(field: &str, text: &str) -> Vec<Finding> {
             .next()
             .map_or(text.len(), |c| last + c.len_utf8())
     };
-    let mut taken: Vec<(usize, usize)> = Vec::new();
+    // Findings so far by start → end; they never overlap, so the one starting last before `e` is
+    // the only one that can overlap [s, e). Logarithmic per match, where a list scan made a text
+    // full of matches quadratic.
+    let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
     let mut found: Vec<(usize, Finding)> = Vec::new();
     for (kind, re) in PATTERNS.iter() {
         for caps in re.captures_iter(&folded) {
@@ -110,7 +117,7 @@ pub fn scan(field: &str, text: &str) -> Vec<Finding> {
                 .get(1)
                 .unwrap_or_else(|| caps.get(0).expect("group 0 always matches"));
             let (s, e) = (m.start(), m.end());
-            if taken.iter().any(|(ts, te)| s < *te && *ts < e) {
+            if taken.range(..e).next_back().is_some_and(|(_, te)| s < *te) {
                 continue;
             }
             // Phone numbers need 10 or 11 digits (domestic) to avoid flagging years and counts.
@@ -121,7 +128,7 @@ pub fn scan(field: &str, text: &str) -> Vec<Finding> {
                     continue;
                 }
             }
-            taken.push((s, e));
+            taken.insert(s, e);
             let (os, oe) = (origin[s], original_end(e));
             found.push((
                 os,
@@ -129,6 +136,7 @@ pub fn scan(field: &str, text: &str) -> Vec<Finding> {
                     kind: *kind,
                     field: field.to_owned(),
                     text: text[os..oe].to_owned(),
+                    at: os,
                 },
             ));
         }

@@ -16,6 +16,8 @@ use sha2::Sha256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Submit,
+    /// Every post of the story form, counted before it is read.
+    SubmitAttempt,
     ReceiptLookup,
     Login,
     Report,

@@ -37,19 +37,28 @@ impl TagName {
     }
 
     /// Parses a list of tags, dropping duplicates and keeping the first spelling's order.
+    /// Stops at the first tag past the limit, so a list of 50,000 costs no more than eleven.
     pub fn parse_list<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<Self>, Invalid> {
-        let mut tags: Vec<TagName> = Vec::new();
-        for item in raw {
-            let tag = Self::parse(item)?;
-            if !tags.contains(&tag) {
-                tags.push(tag);
-            }
-        }
-        if tags.len() > Self::MAX_PER_ITEM {
-            return Err(Invalid::new(format!(
+        let too_many = || {
+            Invalid::new(format!(
                 "タグは{}個までにしてください。",
                 Self::MAX_PER_ITEM
-            )));
+            ))
+        };
+        let mut tags: Vec<TagName> = Vec::new();
+        for (count, item) in raw.into_iter().enumerate() {
+            // Repeats are dropped, but not without end: no one types one tag a hundred times.
+            if count >= Self::MAX_PER_ITEM * 10 {
+                return Err(too_many());
+            }
+            let tag = Self::parse(item)?;
+            // At most MAX_PER_ITEM entries to compare with.
+            if !tags.contains(&tag) {
+                if tags.len() == Self::MAX_PER_ITEM {
+                    return Err(too_many());
+                }
+                tags.push(tag);
+            }
         }
         Ok(tags)
     }
@@ -87,5 +96,8 @@ mod tests {
         assert_eq!(tags.len(), 2);
         let many: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
         assert!(TagName::parse_list(many.iter().map(String::as_str)).is_err());
+        let repeated = vec!["職場"; 100];
+        assert_eq!(TagName::parse_list(repeated).unwrap().len(), 1);
+        assert!(TagName::parse_list(vec!["職場"; 101]).is_err());
     }
 }

@@ -17,7 +17,7 @@ use crate::models::now;
 use crate::models::outbox::{GUIDE_PUBLISHED, Outbox, STORY_PUBLISHED};
 use crate::models::story::{Story, StoryContent, StoryInput};
 
-mod html;
+pub mod html;
 pub mod wxr;
 
 #[derive(Deserialize)]

@@ -545,3 +545,18 @@ pub fn restore(
         update(conn, guide_id, &draft, &change, by, now)
     })
 }
+
+/// How long a comparison of two versions may search for the smallest difference; past it the
+/// difference shown is correct but coarser. Two unrelated versions of a long guide, a line per
+/// character, would otherwise take seconds.
+const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The lines of `old` and `new`, each kept, added or removed, in order.
+pub fn line_changes(old: &str, new: &str) -> Vec<(similar::ChangeTag, String)> {
+    similar::TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(old, new)
+        .iter_all_changes()
+        .map(|c| (c.tag(), c.value().trim_end_matches('\n').to_owned()))
+        .collect()
+}

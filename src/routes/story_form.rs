@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::domain::{Email, HowMet, PenName, RelationshipLength, Rules, StoryBody, TagName, Title};
+use crate::error::AppError;
 use crate::models::story::{Story, StoryContent};
 use crate::pii::{self, Finding};
 use crate::views::SelectOption;
@@ -171,15 +172,18 @@ impl StoryForm {
             errors.form = Some("送信内容を確認できませんでした。お手数ですが、もう一度「送信する」を押してください。".to_owned());
         }
 
+        // Only fields within their limits are scanned: one that is too long comes back with its
+        // message anyway, and the scan's work stays bounded by the largest valid story.
         let pii: Vec<Finding> = [
-            ("タイトル", &self.title),
-            ("ペンネーム", &self.pen_name),
-            ("本文", &self.body),
-            ("ルール", &self.rules),
-            ("タグ", &self.tags),
+            ("タイトル", &self.title, title.is_some()),
+            ("ペンネーム", &self.pen_name, pen_name.is_some()),
+            ("本文", &self.body, body.is_some()),
+            ("ルール", &self.rules, rules.is_some()),
+            ("タグ", &self.tags, tags.is_some()),
         ]
         .into_iter()
-        .flat_map(|(field, text)| pii::scan(field, text))
+        .filter(|(_, _, valid)| *valid)
+        .flat_map(|(field, text, _)| pii::scan(field, text))
         .collect();
 
         match (
@@ -215,6 +219,16 @@ impl StoryForm {
         }
     }
 
+    /// `parse` on the blocking pool: the checks of a long story are CPU work, which on an async
+    /// worker would hold every other request waiting on that worker.
+    pub async fn parse_off_worker(self, with_email: bool) -> Result<(Self, Parsed), AppError> {
+        Ok(actix_web::web::block(move || {
+            let parsed = self.parse(with_email);
+            (self, parsed)
+        })
+        .await?)
+    }
+
     /// The way-of-meeting choices, with the typed one selected.
     pub fn how_met_options(&self) -> Vec<SelectOption> {
         HowMet::ALL
@@ -237,7 +251,22 @@ pub struct FindingView {
     pub after: String,
 }
 
+/// The findings the warning lists, and how many more there are.
+#[derive(Default)]
+pub struct FindingViews {
+    pub shown: Vec<FindingView>,
+    pub more: usize,
+}
+
+impl FindingViews {
+    pub fn is_empty(&self) -> bool {
+        self.shown.is_empty()
+    }
+}
+
 const CONTEXT_CHARS: usize = 12;
+/// A text full of numbers would otherwise make a warning longer than the story.
+const SHOWN_FINDINGS: usize = 30;
 
 impl StoryForm {
     fn field_text(&self, field: &str) -> &str {
@@ -251,23 +280,24 @@ impl StoryForm {
         }
     }
 
-    pub fn finding_views(&self, pii: &[Finding]) -> Vec<FindingView> {
-        pii.iter()
+    pub fn finding_views(&self, pii: &[Finding]) -> FindingViews {
+        let shown = pii
+            .iter()
+            .take(SHOWN_FINDINGS)
             .map(|f| {
                 let text = self.field_text(&f.field);
-                let (before, after) = match text.find(&f.text) {
-                    Some(at) => {
-                        let before: Vec<char> = text[..at].chars().collect();
-                        let start = before.len().saturating_sub(CONTEXT_CHARS);
+                let end = f.at + f.text.len();
+                let (before, after) = match (text.get(..f.at), text.get(end..)) {
+                    (Some(head), Some(tail)) if text.get(f.at..end) == Some(f.text.as_str()) => {
+                        let mut before: Vec<char> =
+                            head.chars().rev().take(CONTEXT_CHARS).collect();
+                        before.reverse();
                         (
-                            before[start..].iter().collect::<String>(),
-                            text[at + f.text.len()..]
-                                .chars()
-                                .take(CONTEXT_CHARS)
-                                .collect(),
+                            before.into_iter().collect(),
+                            tail.chars().take(CONTEXT_CHARS).collect(),
                         )
                     }
-                    None => (String::new(), String::new()),
+                    _ => (String::new(), String::new()),
                 };
                 FindingView {
                     field: f.field.clone(),
@@ -277,7 +307,11 @@ impl StoryForm {
                     after,
                 }
             })
-            .collect()
+            .collect();
+        FindingViews {
+            shown,
+            more: pii.len().saturating_sub(SHOWN_FINDINGS),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::cookies::Jar;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ use crate::models::now;
 use crate::models::story::{Story, StoryInput};
 use crate::models::tag::Tag;
 use crate::rate_limit::Action;
-use crate::routes::story_form::{FieldErrors, FindingView, Parsed, StoryForm};
+use crate::routes::story_form::{FieldErrors, FindingViews, Parsed, StoryForm};
 use crate::startup::AppState;
 use crate::views::{PageMeta, SelectOption, date_ja};
 
@@ -58,7 +58,7 @@ struct NewStoryPage {
     meta: PageMeta,
     form: StoryForm,
     errors: FieldErrors,
-    pii: Vec<FindingView>,
+    pii: FindingViews,
     how_met_options: Vec<SelectOption>,
     csrf: String,
     limit_message: Option<String>,
@@ -70,7 +70,7 @@ impl NewStoryPage {
         csrf: &Csrf,
         form: StoryForm,
         errors: FieldErrors,
-        pii: Vec<FindingView>,
+        pii: FindingViews,
     ) -> Self {
         NewStoryPage {
             meta: PageMeta::new(
@@ -101,20 +101,63 @@ async fn new_form(state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse
             &csrf,
             StoryForm::default(),
             FieldErrors::default(),
-            Vec::new(),
+            FindingViews::default(),
         ),
     )
 }
+
+/// Form posts one client may make per allowed submission: a story can come back a few times
+/// (a field to fix, a warning to confirm) before it goes through.
+const ATTEMPTS_PER_SUBMISSION: usize = 6;
+
+const SUBMIT_LIMIT_MESSAGE: &str = "短い時間に多くの体験談が送られたため、いまは受け付けられません。入力した内容はこのページに残っています。1時間ほどたってから、もう一度送信してください。";
 
 async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     csrf: Csrf,
-    form: web::Form<StoryForm>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    // Counted before anything is parsed: a client that is never accepted (every post refused or
+    // sent back) is bounded too, and what it sends costs no more than reading it.
+    let addr = state.settings.trusted_proxies.client(&req);
+    let window = Duration::from_secs(3600);
+    let attempt_allowed = state.limiter.allow(
+        Action::SubmitAttempt,
+        addr,
+        state
+            .settings
+            .submissions_per_hour
+            .saturating_mul(ATTEMPTS_PER_SUBMISSION),
+        window,
+    );
+    let form = web::Form::<StoryForm>::from_request(&req, &mut payload.into_inner()).await;
+    let limited = |form: StoryForm| {
+        let mut page = NewStoryPage::new(
+            &state,
+            &csrf,
+            form,
+            FieldErrors::default(),
+            FindingViews::default(),
+        );
+        page.limit_message = Some(SUBMIT_LIMIT_MESSAGE.to_owned());
+        html(StatusCode::TOO_MANY_REQUESTS, &page)
+    };
+    if !attempt_allowed {
+        // The text comes back (decoding it is linear and cheap); nothing else is looked at.
+        return match form {
+            Ok(form) => limited(form.into_inner()),
+            Err(_) => Err(AppError::TooManyRequests(SUBMIT_LIMIT_MESSAGE.to_owned())),
+        };
+    }
+    // Refused as the form extractor refuses (413, 408, 400 pages).
+    let form = match form {
+        Ok(form) => form.into_inner(),
+        Err(refused) => return Ok(refused.error_response()),
+    };
     csrf.verify(&form.csrf_token)?;
-    let form = form.into_inner();
-    let (content, email, pii) = match form.parse(true) {
+    let (form, parsed) = form.parse_off_worker(true).await?;
+    let (content, email, pii) = match parsed {
         Parsed::Ready {
             content,
             email,
@@ -128,20 +171,13 @@ async fn create(
             );
         }
     };
-    let addr = state.settings.trusted_proxies.client(&req);
-    let window = Duration::from_secs(3600);
     if !state.limiter.allow(
         Action::Submit,
         addr,
         state.settings.submissions_per_hour,
         window,
     ) {
-        let mut page = NewStoryPage::new(&state, &csrf, form, FieldErrors::default(), Vec::new());
-        page.limit_message = Some(
-            "短い時間に多くの体験談が送られたため、いまは受け付けられません。入力した内容はこのページに残っています。1時間ほどたってから、もう一度送信してください。"
-                .to_owned(),
-        );
-        return html(StatusCode::TOO_MANY_REQUESTS, &page);
+        return limited(form);
     }
 
     let code = ReceiptCode::generate();
@@ -254,7 +290,7 @@ struct StatusPage {
     can_withdraw: bool,
     form: StoryForm,
     errors: FieldErrors,
-    pii: Vec<FindingView>,
+    pii: FindingViews,
     how_met_options: Vec<SelectOption>,
 }
 
@@ -299,7 +335,7 @@ impl StatusPage {
             how_met_options: form.how_met_options(),
             form,
             errors: FieldErrors::default(),
-            pii: Vec::new(),
+            pii: FindingViews::default(),
         }
     }
 }
@@ -431,8 +467,8 @@ async fn resubmit(
             Ok(code) => code,
             Err(answer) => return answer,
         };
-        let form = form.into_inner();
-        match form.parse(false) {
+        let (form, parsed) = form.into_inner().parse_off_worker(false).await?;
+        match parsed {
             Parsed::Ready { content, pii, .. } => {
                 let code2 = code.clone();
                 let result = state

@@ -410,14 +410,15 @@ async fn a_moderator_who_is_not_an_editor_cannot_reach_the_guides() {
     assert!(app.get("/guides").await.card_titles().is_empty());
 }
 
-/// A guide as long as a guide may be (200,000 characters, 1.8 MB as a form) is saved; a form
-/// beyond the guides' limit gets the 413 page and changes nothing.
+/// A guide as long as a guide may be (60,000 characters, 540 KB as a form) is saved; one
+/// character more gets the form back with the length message; a form beyond the guides' limit
+/// gets the 413 page and changes nothing.
 #[tokio::test]
 async fn the_longest_guide_is_saved_and_a_larger_body_gets_413() {
     let app = spawn_app().await;
     let ed = editor(&app, "kato").await;
-    let longest = format!("## 長い\n\n{}", "長".repeat(200_000 - 7));
-    assert_eq!(longest.chars().count(), 200_000);
+    let longest = format!("## 長い\n\n{}", "長".repeat(60_000 - 7));
+    assert_eq!(longest.chars().count(), 60_000);
     let saved = ed
         .submit_guide(
             "/mod/guides/new",
@@ -427,7 +428,27 @@ async fn the_longest_guide_is_saved_and_a_larger_body_gets_413() {
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
 
-    let huge = "長".repeat(500_000);
+    let too_long = ed
+        .submit_guide(
+            "/mod/guides/new",
+            "/mod/guides/new",
+            &fields(
+                "長すぎるガイド",
+                "too-long",
+                &(longest.clone() + "長"),
+                "save",
+            ),
+        )
+        .await;
+    assert_eq!(too_long.status, 422);
+    assert!(
+        too_long.body.contains("本文は60000文字以内"),
+        "{}",
+        too_long.body
+    );
+    assert!(too_long.text("#body").ends_with("長長長"));
+
+    let huge = "長".repeat(150_000);
     let refused = ed
         .submit_guide(
             "/mod/guides/new",

@@ -218,3 +218,95 @@ async fn searches_are_limited_per_client() {
         .await;
     assert_eq!(page.status, 200, "another client searches on");
 }
+
+/// Many distinct phone numbers, e-mail addresses and handles: every one a finding.
+fn findings_text(chars: usize) -> String {
+    let mut text = String::new();
+    let mut i = 0u64;
+    while text.chars().count() < chars {
+        text += &match i % 3 {
+            0 => format!("090-{:04}-{:04} ", i / 10_000 % 10_000, i % 10_000),
+            1 => format!("a{i}@example.jp "),
+            _ => format!("@user{i} "),
+        };
+        i += 1;
+    }
+    text.chars().take(chars).collect()
+}
+
+/// The worst personal-information input the form can carry: a body filling the 512 KB form with
+/// findings gets its 422 (the length message), the longest allowed body full of them gets its
+/// warning (bounded, saying how many more), and nothing is stored. Every post counts against the
+/// client's form posts before it is read: past them even a post that is not a form at all gets
+/// the 429 page, and a valid story gets it with its text still in the form.
+#[tokio::test]
+async fn the_worst_personal_information_input_gets_its_422_and_posts_are_limited_before_parsing() {
+    let app = spawn_configured(TestDatabase::new(), false, |s| s.submissions_per_hour = 1).await;
+    let browser = app.browser();
+    let mut fields = story_fields("番号だらけの話");
+
+    // As many findings as fit in the form (an @ travels as three bytes).
+    fields[1].1 = findings_text(420 * 1024);
+    let page = browser
+        .submit("/stories/new", "/stories/new", &as_refs(&fields))
+        .await;
+    assert_eq!(
+        page.status,
+        422,
+        "{}",
+        &page.body[..300.min(page.body.len())]
+    );
+    assert!(
+        page.text(".error-summary").contains("本文は20000文字以内"),
+        "{}",
+        page.text(".error-summary")
+    );
+
+    fields[1].1 = findings_text(20_000);
+    let page = browser
+        .submit("/stories/new", "/stories/new", &as_refs(&fields))
+        .await;
+    assert_eq!(page.status, 422);
+    let listed = page.texts(".pii-warning li");
+    assert_eq!(listed.len(), 30, "{listed:?}");
+    assert!(listed[0].contains("090-0000-0000"), "{listed:?}");
+    let more = page.text(".pii-warning");
+    assert!(
+        more.contains("ほかに") && more.contains("件あります"),
+        "{more}"
+    );
+    assert_eq!(stories_titled(&app, "番号だらけの話"), 0);
+
+    // One submission an hour allows six form posts; two are spent.
+    for _ in 0..4 {
+        let page = browser
+            .submit("/stories/new", "/stories/new", &as_refs(&fields))
+            .await;
+        assert_eq!(page.status, 422);
+    }
+    let not_a_form = browser
+        .client
+        .post(format!("{}/stories/new", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("title=%ZZ&&&=%")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_form.status().as_u16(), 429);
+    let text = not_a_form.text().await.unwrap();
+    assert!(text.contains("1時間ほどたってから"), "{text}");
+
+    let valid = story_fields("ふつうの話");
+    let page = browser
+        .submit("/stories/new", "/stories/new", &as_refs(&valid))
+        .await;
+    assert_eq!(page.status, 429);
+    assert!(page.text(".error-summary").contains("1時間ほどたってから"));
+    assert_eq!(page.attr("#title", "value").as_deref(), Some("ふつうの話"));
+    assert_eq!(stories_titled(&app, "ふつうの話"), 0);
+
+    // Another client is not affected.
+    let other = Browser::from_source(&app.address, Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))));
+    let code = other.send_story(&as_refs(&valid)).await;
+    assert_eq!(app.story_by_code(&code).title, "ふつうの話");
+}

@@ -20,8 +20,9 @@ use crate::staff::Staff;
 use crate::startup::AppState;
 use crate::views::{PageMeta, date_ja, time_ja};
 
-/// A guide may be 200,000 characters; percent-encoded, a kanji takes nine bytes.
-const GUIDE_FORM_LIMIT: usize = 4 * 1024 * 1024;
+/// A guide may be 60,000 characters; percent-encoded, a kanji takes nine bytes (540 KB), and a
+/// guide that is merely too long still gets its form back with a message.
+const GUIDE_FORM_LIMIT: usize = 1024 * 1024;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -642,28 +643,24 @@ async fn diff(
     editor(&staff)?;
     let id = id.into_inner();
     let (from, to) = (query.from, query.to);
-    let (a, b) = state
+    // The comparison is CPU work: done with the reads, on the blocking pool.
+    let (a, b, changes) = state
         .db(move |conn| {
-            Ok((
-                Revision::find(conn, id, from)?,
-                Revision::find(conn, id, to)?,
-            ))
+            let a = Revision::find(conn, id, from)?;
+            let b = Revision::find(conn, id, to)?;
+            let changes = editorial::line_changes(&revision_text(&a), &revision_text(&b));
+            Ok((a, b, changes))
         })
         .await?;
-    let (old, new) = (revision_text(&a), revision_text(&b));
-    let lines = similar::TextDiff::from_lines(&old, &new)
-        .iter_all_changes()
-        .map(|c| {
-            let (kind, sign) = match c.tag() {
+    let lines = changes
+        .into_iter()
+        .map(|(tag, text)| {
+            let (kind, sign) = match tag {
                 similar::ChangeTag::Equal => ("same", " "),
                 similar::ChangeTag::Insert => ("added", "+"),
                 similar::ChangeTag::Delete => ("removed", "−"),
             };
-            DiffLine {
-                kind,
-                sign,
-                text: c.value().trim_end_matches('\n').to_owned(),
-            }
+            DiffLine { kind, sign, text }
         })
         .collect();
     panel_page(

@@ -404,7 +404,8 @@ async fn edit(
         website: String::new(),
         ..story
     };
-    let (content, pii) = match typed.parse(false) {
+    let (typed, parsed) = typed.parse_off_worker(false).await?;
+    let (content, pii) = match parsed {
         Parsed::Ready { content, pii, .. } => (content, pii),
         Parsed::Again { errors, .. } => {
             let page = load_page(
