@@ -48,7 +48,7 @@ impl Table {
     fn row(&mut self, path: &str, input: &str, size: usize, time: Duration) {
         let ok = time < GOAL;
         println!(
-            "| {path} | {input} | {} | {:.2} | {} |",
+            "| {path} | {input} | {} | {:.4} | {} |",
             size_label(size),
             time.as_secs_f64() * 1000.0,
             if ok { "✓" } else { "✗" }
@@ -555,6 +555,63 @@ async fn under_attack(t: &mut Table) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The rate limiter under a client that never sends from the same network twice: IPv4
+/// addresses and IPv6 /64s, one million in all, each counted as a search.
+fn rotating_addresses(t: &mut Table) {
+    use engawa::rate_limit::{Action, DEFAULT_CAPACITY, RateLimiter};
+    use std::net::{IpAddr, Ipv6Addr};
+    let limiter = RateLimiter::new(64, DEFAULT_CAPACITY);
+    let minute = Duration::from_secs(60);
+    let address = |i: u64| -> IpAddr {
+        if i.is_multiple_of(2) {
+            IpAddr::from(((i / 2) as u32).wrapping_mul(2_654_435_761).to_be_bytes())
+        } else {
+            // A new /64 each time, and a new address inside it.
+            IpAddr::from(Ipv6Addr::from(
+                (0x2001_0db8_u128 << 96) | (u128::from(i) << 64) | u128::from(i),
+            ))
+        }
+    };
+    println!(
+        "\nRate limiter, rotating addresses (one thread; capacity {DEFAULT_CAPACITY} counters):\n"
+    );
+    println!(
+        "| addresses seen | µs per request (mean of the last 10,000) | counters held | keys queued |"
+    );
+    println!("|---|---|---|---|");
+    let batch = 10_000u64;
+    let mut first = None;
+    let mut last = Duration::ZERO;
+    for end in (1..=100).map(|k| k * batch) {
+        let started = Instant::now();
+        for i in end - batch..end {
+            std::hint::black_box(limiter.allow(Action::Search, Some(address(i)), 120, minute));
+        }
+        let per = started.elapsed() / batch as u32;
+        first.get_or_insert(per);
+        last = per;
+        if [1, 5, 10, 20, 50, 100].contains(&(end / batch)) {
+            let (counters, queued) = limiter.footprint();
+            println!(
+                "| {end} | {:.2} | {counters} | {queued} |",
+                per.as_secs_f64() * 1e6
+            );
+        }
+    }
+    let first = first.unwrap_or_default();
+    let flat = last < first * 2 + Duration::from_micros(1);
+    t.row(
+        "rate limiter (every limited request)",
+        "1,000,000 rotating addresses: the last 10,000",
+        0,
+        last,
+    );
+    if !flat {
+        t.failed
+            .push(format!("rate limiter not flat: {first:?} → {last:?}"));
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let mut t = Table { failed: Vec::new() };
     println!("| input path | worst input | size | median ms | under 50 ms |");
@@ -564,6 +621,7 @@ fn main() -> anyhow::Result<()> {
     search(&mut t)?;
     revisions(&mut t);
     imports(&mut t);
+    rotating_addresses(&mut t);
     tokio::runtime::Runtime::new()?.block_on(under_attack(&mut t))?;
     if !t.failed.is_empty() {
         anyhow::bail!("over {GOAL:?}: {:#?}", t.failed);

@@ -7,6 +7,28 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 
+/// The network a client is counted as, for rate limits and login throttling: an IPv4 address
+/// (also when it arrives mapped into IPv6), or the IPv6 address cut to `ipv6_prefix` bits (one
+/// household or phone gets a whole /64: counting each address would give it 2^64 budgets).
+/// Without an address (a Unix socket) every request is one client.
+pub fn network(addr: Option<IpAddr>, ipv6_prefix: u8) -> [u8; 16] {
+    let mut network = [0u8; 16];
+    match addr.map(|a| a.to_canonical()) {
+        Some(IpAddr::V4(a)) => {
+            network[0] = 4;
+            network[1..5].copy_from_slice(&a.octets());
+        }
+        Some(IpAddr::V6(a)) => {
+            let prefix = u32::from(ipv6_prefix.clamp(1, 128));
+            network = (u128::from(a) & (u128::MAX << (128 - prefix))).to_be_bytes();
+            // Never equal to the IPv4 form above, which starts with 4 (global IPv6 starts 2 or 3).
+            network[0] |= 0x80;
+        }
+        None => network[0] = 1,
+    }
+    network
+}
+
 /// The networks whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(Vec<IpNet>);

@@ -50,6 +50,8 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// Searches one client address may run per minute on a node (cached pages do not count).
     pub searches_per_minute: usize,
+    /// IPv6 clients share rate limits per network of this prefix length (IPv4: per address).
+    pub rate_limit_ipv6_prefix: u8,
     /// Adds `/__fault/panic`, a route that panics, so a test can prove that a panic becomes a
     /// 500 page. Never set in production (it only ever answers 500, but it has no use there).
     pub fault_injection: bool,
@@ -84,6 +86,7 @@ const KEYS: &[&str] = &[
     "fault_injection",
     "body_timeout_seconds",
     "searches_per_minute",
+    "rate_limit_ipv6_prefix",
     "rejected_retention_days",
     "erasure_rewrite_minutes",
     "mail_give_up_hours",
@@ -214,6 +217,7 @@ impl Settings {
             fault_injection: src.flag("fault_injection", false)?,
             body_timeout: Duration::from_secs(src.number("body_timeout_seconds", 30u64)?.max(1)),
             searches_per_minute: src.number("searches_per_minute", 120usize)?.max(1),
+            rate_limit_ipv6_prefix: src.number("rate_limit_ipv6_prefix", 64u8)?.clamp(16, 128),
             rejected_retention: Duration::from_secs(
                 86_400 * src.number("rejected_retention_days", 30u64)?,
             ),

@@ -88,6 +88,15 @@ impl Csrf {
     }
 }
 
+/// Gives the visitor a new id, which the response sets: tokens made for the old one (a form
+/// loaded before signing in, say) stop working. Called when someone signs in or out.
+pub fn renew(req: &HttpRequest) {
+    let id = random_hex(32);
+    let mut extensions = req.extensions_mut();
+    extensions.insert(CsrfId(id.clone()));
+    extensions.insert(IssuedId(id));
+}
+
 impl FromRequest for Csrf {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;

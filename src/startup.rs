@@ -92,11 +92,15 @@ impl Application {
             let mut conn = pool.get().context("cannot get a database connection")?;
             crate::models::outbox::Outbox::max_id(&mut conn)?
         };
+        let limiter = RateLimiter::new(
+            settings.rate_limit_ipv6_prefix,
+            crate::rate_limit::DEFAULT_CAPACITY,
+        );
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
             secret,
-            limiter: RateLimiter::default(),
+            limiter,
             search: index,
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics: crate::metrics::Metrics::default(),

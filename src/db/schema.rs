@@ -9,6 +9,8 @@ diesel::table! {
         password_hash -> Text,
         disabled -> Bool,
         created_at -> Timestamp,
+        failed_logins -> Integer,
+        last_failed_login_at -> Nullable<Timestamp>,
     }
 }
 
@@ -107,8 +109,7 @@ diesel::table! {
     login_throttle (key_hash) {
         key_hash -> Text,
         failures -> Integer,
-        window_start -> Timestamp,
-        locked_until -> Nullable<Timestamp>,
+        last_failure -> Timestamp,
     }
 }
 

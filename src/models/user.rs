@@ -16,6 +16,9 @@ pub struct User {
     pub password_hash: String,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
+    /// Failed logins typed with this account's address, ever; no more is kept of them.
+    pub failed_logins: i32,
+    pub last_failed_login_at: Option<NaiveDateTime>,
 }
 
 impl User {

@@ -310,3 +310,56 @@ async fn the_worst_personal_information_input_gets_its_422_and_posts_are_limited
     let code = other.send_story(&as_refs(&valid)).await;
     assert_eq!(app.story_by_code(&code).title, "ふつうの話");
 }
+
+/// A visitor behind the trusted proxy whose address is `forwarded`.
+fn behind_proxy(app: &TestApp, forwarded: &str) -> Browser {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", forwarded.parse().unwrap());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    Browser {
+        client,
+        address: app.address.clone(),
+    }
+}
+
+/// IPv6 visitors are counted per /64: addresses of one network share one budget (a phone or a
+/// household gets a whole /64), another network has its own, and an IPv4 client mapped into
+/// IPv6 is that IPv4 client.
+#[tokio::test]
+async fn addresses_of_one_ipv6_network_share_a_budget() {
+    let app = spawn_configured(TestDatabase::new(), false, |s| {
+        s.submissions_per_hour = 2;
+        s.trusted_proxies = engawa::client::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let fields = story_fields("同じネットワークの話");
+    for address in ["2001:db8:1:2::a", "2001:db8:1:2:ffff:ffff:ffff:b"] {
+        behind_proxy(&app, address)
+            .send_story(&as_refs(&fields))
+            .await;
+    }
+    let third = behind_proxy(&app, "2001:db8:1:2:1234::c")
+        .submit("/stories/new", "/stories/new", &as_refs(&fields))
+        .await;
+    assert_eq!(third.status, 429);
+    assert!(third.text(".error-summary").contains("1時間ほどたってから"));
+    behind_proxy(&app, "2001:db8:1:3::a")
+        .send_story(&as_refs(&fields))
+        .await;
+
+    for _ in 0..2 {
+        behind_proxy(&app, "::ffff:198.51.100.7")
+            .send_story(&as_refs(&fields))
+            .await;
+    }
+    let same_v4 = behind_proxy(&app, "198.51.100.7")
+        .submit("/stories/new", "/stories/new", &as_refs(&fields))
+        .await;
+    assert_eq!(same_v4.status, 429);
+    assert_eq!(stories_titled(&app, "同じネットワークの話"), 5);
+}

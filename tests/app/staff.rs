@@ -5,7 +5,9 @@ use std::process::Stdio;
 
 use engawa::domain::Role;
 
-use crate::helpers::{as_refs, spawn_app, story_fields};
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::helpers::{Browser, Page, as_refs, spawn_app, story_fields};
 
 /// Every panel route, with the method it takes.
 const PANEL_ROUTES: &[(&str, &str)] = &[
@@ -96,56 +98,164 @@ async fn every_panel_post_without_a_valid_token_is_forbidden() {
     assert_eq!(admin.get("/mod").await.status, 200, "still signed in");
 }
 
+async fn try_login(who: &Browser, email: &str, password: &str) -> Page {
+    who.submit(
+        "/mod/login",
+        "/mod/login",
+        &[("email", email), ("password", password)],
+    )
+    .await
+}
+
+fn from(app: &crate::helpers::TestApp, last: u8) -> Browser {
+    Browser::from_source(
+        &app.address,
+        Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))),
+    )
+}
+
+/// An outsider's wrong passwords make the outsider wait, longer after each failure; they never
+/// stop the owner signing in from their own address, and signing in is never counted. Admins
+/// see how many failures an account has had and when, and nothing of where they came from.
 #[tokio::test]
-async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
+async fn wrong_passwords_from_one_client_never_stop_the_right_one_from_another() {
     let app = spawn_app().await;
     let password = app.add_staff("mod@engawa.test", "mod", Role::Moderator);
-    let attacker = app.browser();
-    for _ in 0..5 {
-        let page = attacker
-            .submit(
-                "/mod/login",
-                "/mod/login",
-                &[
-                    ("email", "mod@engawa.test"),
-                    ("password", "wrong-password-123"),
-                ],
-            )
-            .await;
+    let attacker = from(&app, 2);
+    for _ in 0..3 {
+        let page = try_login(&attacker, "mod@engawa.test", "wrong-password-123").await;
         assert_eq!(page.status, 422);
         assert_eq!(
             page.text(".error-summary"),
             "メールアドレスかパスワードが正しくありません。"
         );
     }
-    // Now even the right password is refused, with a clear reason, for this account only.
-    let page = app
-        .browser()
-        .submit(
-            "/mod/login",
-            "/mod/login",
-            &[("email", "MOD@engawa.test"), ("password", &password)],
-        )
-        .await;
-    assert_eq!(page.status, 429);
-    assert!(page.text(".error-summary").contains("15分間止めています"));
+    // Past the free failures the next attempt waits, whatever it is; the form keeps the address.
+    let waiting = try_login(&attacker, "MOD@engawa.test", &password).await;
+    assert_eq!(waiting.status, 429);
+    assert!(
+        waiting
+            .text(".error-summary")
+            .contains("次に試せるまで少しお待ちください"),
+        "{}",
+        waiting.text(".error-summary")
+    );
+    assert_eq!(waiting.headers["retry-after"], "1");
+    assert_eq!(
+        waiting.attr("#email", "value").as_deref(),
+        Some("MOD@engawa.test")
+    );
+
+    // The owner, from their own address, right away.
+    let owner = from(&app, 3);
+    assert_eq!(
+        try_login(&owner, "mod@engawa.test", &password).await.status,
+        303
+    );
+    assert_eq!(owner.get("/mod").await.status, 200);
+
+    // After the wait the outsider may try once more; the wait then doubles.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let page = try_login(&attacker, "mod@engawa.test", "wrong-password-456").await;
+    assert_eq!(page.status, 422);
+    let waiting = try_login(&attacker, "mod@engawa.test", "wrong-password-789").await;
+    assert_eq!(waiting.status, 429);
+    assert_eq!(waiting.headers["retry-after"], "2");
+
+    // Successes never count: one moderator signing in again and again is never held back.
+    let busy = from(&app, 4);
+    for _ in 0..25 {
+        assert_eq!(
+            try_login(&busy, "mod@engawa.test", &password).await.status,
+            303
+        );
+    }
 
     // An unknown address gets the same answer as a known one with a wrong password.
-    let unknown = app
-        .browser()
-        .submit(
-            "/mod/login",
-            "/mod/login",
-            &[
-                ("email", "nobody@engawa.test"),
-                ("password", "wrong-password-123"),
-            ],
-        )
-        .await;
+    let unknown = try_login(&from(&app, 5), "nobody@engawa.test", "wrong-password-123").await;
     assert_eq!(unknown.status, 422);
     assert_eq!(
         unknown.text(".error-summary"),
         "メールアドレスかパスワードが正しくありません。"
+    );
+
+    // Four failures on the account (the waits were not attempts), shown to admins only.
+    let admin_password = app.add_staff("admin@engawa.test", "admin", Role::Admin);
+    let admin = from(&app, 6);
+    admin.login("admin@engawa.test", &admin_password).await;
+    let users = admin.get("/mod/users").await;
+    let failures = users.texts("td.failed-logins");
+    assert!(
+        failures.iter().any(|f| f.starts_with("4回（最後：")),
+        "{failures:?}"
+    );
+    assert!(failures.contains(&"なし".to_owned()), "{failures:?}");
+    assert!(!users.body.contains("127.0.0"), "no addresses");
+    assert_eq!(owner.get("/mod/users").await.status, 403);
+}
+
+/// One client trying many accounts is slowed down as a whole: its failures over all addresses
+/// count too, and a new address does not start afresh.
+#[tokio::test]
+async fn one_client_trying_many_accounts_waits_too() {
+    let app = spawn_app().await;
+    let password = app.add_staff("mod@engawa.test", "mod", Role::Moderator);
+    let sprayer = from(&app, 7);
+    for i in 0..10 {
+        let page = try_login(&sprayer, &format!("user{i}@engawa.test"), "password-123456").await;
+        assert_eq!(page.status, 422, "{i}");
+    }
+    let page = try_login(&sprayer, "mod@engawa.test", "password-123456").await;
+    assert_eq!(page.status, 429);
+    assert_eq!(
+        try_login(&from(&app, 8), "mod@engawa.test", &password)
+            .await
+            .status,
+        303
+    );
+}
+
+/// A form token fetched before signing in does not work after it, nor one from before signing
+/// out after that: the visitor's CSRF id is replaced at both.
+#[tokio::test]
+async fn signing_in_and_out_replaces_the_visitors_csrf_id() {
+    let app = spawn_app().await;
+    let password = app.add_staff("mod@engawa.test", "mod", Role::Moderator);
+    let who = app.browser();
+    let before = who.get("/mod/login").await.csrf();
+    let page = who
+        .post(
+            "/mod/login",
+            &[
+                ("email", "mod@engawa.test"),
+                ("password", &password),
+                ("csrf_token", &before),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    let stale = who.post("/mod/logout", &[("csrf_token", &before)]).await;
+    assert_eq!(stale.status, 403, "a token from before signing in");
+    assert_eq!(who.get("/mod").await.status, 200, "still signed in");
+
+    let signed_in = who.get("/mod").await.csrf();
+    assert_ne!(signed_in, before);
+    let out = who.post("/mod/logout", &[("csrf_token", &signed_in)]).await;
+    assert_eq!(out.status, 303);
+    let stale = who
+        .post(
+            "/mod/login",
+            &[
+                ("email", "mod@engawa.test"),
+                ("password", &password),
+                ("csrf_token", &signed_in),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 403, "a token from before signing out");
+    assert_eq!(
+        try_login(&who, "mod@engawa.test", &password).await.status,
+        303
     );
 }
 

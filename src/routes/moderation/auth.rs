@@ -1,10 +1,9 @@
 //! Login, logout and password change.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::{PanelNav, panel_meta, panel_page, see_other};
@@ -13,10 +12,9 @@ use crate::csrf::{Csrf, TokenForm};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::models::now;
-use crate::models::session::{LoginThrottle, Session};
+use crate::models::session::{LoginKeys, LoginThrottle, Session};
 use crate::models::user::User;
 use crate::passwords;
-use crate::rate_limit::Action;
 use crate::staff::{Staff, safe_next};
 use crate::startup::AppState;
 use crate::views::PageMeta;
@@ -72,9 +70,32 @@ struct LoginForm {
     csrf_token: String,
 }
 
-const LOGIN_ATTEMPTS_PER_ADDRESS: usize = 20;
 const BAD_LOGIN: &str = "メールアドレスかパスワードが正しくありません。";
-const LOCKED: &str = "ログインに続けて失敗したため、このアカウントへのログインを15分間止めています。時間をおいてからお試しください。";
+
+/// What a login attempt came to.
+enum Attempt {
+    SignedIn(String),
+    /// Too many failures under this attempt's keys: try again at this time.
+    Wait(NaiveDateTime),
+    Refused,
+}
+
+fn wait_message(until: NaiveDateTime, now: NaiveDateTime) -> (String, i64) {
+    let seconds = ((until - now).num_milliseconds() + 999)
+        .div_euclid(1000)
+        .max(1);
+    let left = if seconds < 60 {
+        format!("{seconds}秒")
+    } else {
+        format!("{}分", (seconds + 59) / 60)
+    };
+    (
+        format!(
+            "ログインに続けて失敗したため、次に試せるまで少しお待ちください（あと{left}ほど）。失敗が続くほど待ち時間が長くなります。"
+        ),
+        seconds,
+    )
+}
 
 async fn login(
     state: web::Data<AppState>,
@@ -96,26 +117,19 @@ async fn login(
             status,
         )
     };
-    let addr = state.settings.trusted_proxies.client(&req);
-    if !state.limiter.allow(
-        Action::Login,
-        addr,
-        LOGIN_ATTEMPTS_PER_ADDRESS,
-        Duration::from_secs(900),
-    ) {
-        return again(StatusCode::TOO_MANY_REQUESTS, LOCKED);
-    }
+    let network = crate::client::network(
+        state.settings.trusted_proxies.client(&req),
+        state.settings.rate_limit_ipv6_prefix,
+    );
+    let started = now();
+    let keys = LoginKeys::new(&state.secret, &form.email, &network, started);
     // Unknown and known addresses go through the same steps, so neither answer nor timing tells them apart.
     let email = Email::parse_lowercase(&form.email).ok();
-    let key = state.secret.sign(
-        "login-throttle",
-        form.email.trim().to_lowercase().as_bytes(),
-    );
-    let (password, lookup_key) = (form.password.clone(), key.clone());
-    let outcome = state
+    let password = form.password.clone();
+    let attempt = state
         .db(move |conn| {
-            if LoginThrottle::locked_until(conn, &lookup_key, now())?.is_some() {
-                return Ok(Err(StatusCode::TOO_MANY_REQUESTS));
+            if let Some(until) = LoginThrottle::wait_until(conn, &keys, started)? {
+                return Ok(Attempt::Wait(until));
             }
             let user = match &email {
                 Some(e) => User::find_by_email(conn, e)?,
@@ -123,33 +137,43 @@ async fn login(
             };
             let verified =
                 passwords::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
-            match user.filter(|u| verified && !u.disabled) {
-                Some(user) => {
-                    LoginThrottle::clear(conn, &lookup_key)?;
-                    Ok(Ok(Session::create(conn, user.id, now())?))
+            match user {
+                Some(user) if verified && !user.disabled => {
+                    LoginThrottle::succeed(conn, &keys)?;
+                    Ok(Attempt::SignedIn(Session::create(conn, user.id, now())?))
                 }
-                None => {
-                    LoginThrottle::fail(conn, &lookup_key, now())?;
-                    Ok(Err(StatusCode::UNPROCESSABLE_ENTITY))
+                other => {
+                    LoginThrottle::fail(conn, &keys, other.map(|u| u.id), now())?;
+                    Ok(Attempt::Refused)
                 }
             }
         })
         .await?;
-    match outcome {
-        Ok(token) => {
+    match attempt {
+        Attempt::SignedIn(token) => {
+            crate::csrf::renew(&req);
             let mut response = see_other(safe_next(&form.next));
             response
                 .add_cookie(&Jar::Session.cookie(token, state.settings.is_https()))
                 .map_err(AppError::internal)?;
             Ok(response)
         }
-        Err(StatusCode::TOO_MANY_REQUESTS) => again(StatusCode::TOO_MANY_REQUESTS, LOCKED),
-        Err(status) => again(status, BAD_LOGIN),
+        Attempt::Wait(until) => {
+            let (message, seconds) = wait_message(until, started);
+            let mut page = again(StatusCode::TOO_MANY_REQUESTS, &message)?;
+            page.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(seconds),
+            );
+            Ok(page)
+        }
+        Attempt::Refused => again(StatusCode::UNPROCESSABLE_ENTITY, BAD_LOGIN),
     }
 }
 
 async fn logout(
     state: web::Data<AppState>,
+    req: HttpRequest,
     staff: Staff,
     csrf: Csrf,
     form: web::Form<TokenForm>,
@@ -159,6 +183,7 @@ async fn logout(
     state
         .db(move |conn| Ok(Session::end(conn, &token)?))
         .await?;
+    crate::csrf::renew(&req);
     let mut response = see_other("/mod/login");
     response
         .add_cookie(&Jar::Session.removal(state.settings.is_https()))

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::models::user::User;
 use crate::staff::Staff;
 use crate::startup::AppState;
-use crate::views::{PageMeta, date_ja};
+use crate::views::{PageMeta, date_ja, time_ja};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(list))
@@ -26,6 +26,8 @@ pub struct UserRow {
     pub disabled: bool,
     pub created: String,
     pub is_self: bool,
+    /// 「3回（最後：2026年12月1日 14:05）」, or empty.
+    pub failed_logins: String,
 }
 
 #[derive(Template)]
@@ -57,6 +59,15 @@ async fn list(
                     email: u.email,
                     disabled: u.disabled,
                     created: date_ja(u.created_at),
+                    failed_logins: match u.last_failed_login_at {
+                        Some(last) if u.failed_logins > 0 => format!(
+                            "{}回（最後：{} {}）",
+                            u.failed_logins,
+                            date_ja(last),
+                            time_ja(last)
+                        ),
+                        _ => String::new(),
+                    },
                 })
                 .collect(),
         },
