@@ -33,6 +33,8 @@ pub struct Settings {
     pub report_threshold: i64,
     /// Submissions allowed from one address per hour.
     pub submissions_per_hour: usize,
+    /// The story form is refused when sent sooner than this after it was served (0: no check).
+    pub min_fill_time: Duration,
     /// The reasons a moderator picks from when rejecting.
     pub reject_reasons: Vec<String>,
     /// The time zone editors schedule in.
@@ -76,6 +78,7 @@ const KEYS: &[&str] = &[
     "mail_retry_seconds",
     "report_threshold",
     "submissions_per_hour",
+    "min_fill_seconds",
     "reject_reasons",
     "timezone",
     "feed_delay_minutes",
@@ -203,6 +206,7 @@ impl Settings {
             mail_retry: Duration::from_secs(src.number("mail_retry_seconds", 60u64)?.max(1)),
             report_threshold: src.number("report_threshold", 3i64)?.max(1),
             submissions_per_hour: src.number("submissions_per_hour", 5usize)?,
+            min_fill_time: Duration::from_secs(src.number("min_fill_seconds", 3u64)?),
             reject_reasons,
             feed_delay: Duration::from_secs(60 * src.number("feed_delay_minutes", 60u64)?),
             digest_interval: Duration::from_secs(86_400 * src.number("digest_days", 7u64)?.max(1)),

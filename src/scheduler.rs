@@ -1,5 +1,6 @@
-//! Time-driven work: publishes scheduled guides when their time comes and queues subscribers'
-//! digests. Each node runs it; conditional updates make sure each happens once.
+//! Time-driven work: publishes scheduled guides when their time comes, queues subscribers'
+//! digests, and forgets what is no longer needed (rejected stories' text, unconfirmed
+//! subscriptions, readers' report hashes). Each node runs it; conditional updates make sure each happens once.
 
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ pub fn spawn(pool: DbPool, settings: Settings, key: SecretKey) {
                     now(),
                 )?;
                 subscription::Subscription::forget_unconfirmed(&mut conn, now())?;
+                crate::models::report::Report::forget_readers(&mut conn, now())?;
                 if digests > 0 {
                     tracing::info!(digests, "digests queued");
                 }

@@ -93,6 +93,15 @@ diesel::table! {
         edited_by_staff -> Bool,
         claimed_by -> Nullable<Integer>,
         claimed_until -> Nullable<Timestamp>,
+        minhash -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    story_bands (story_id, band) {
+        story_id -> Integer,
+        band -> Integer,
+        bucket -> BigInt,
     }
 }
 
@@ -134,6 +143,8 @@ diesel::table! {
         reason -> Text,
         created_at -> Timestamp,
         resolved_at -> Nullable<Timestamp>,
+        reader_hash -> Nullable<Text>,
+        unfounded -> Bool,
     }
 }
 
@@ -204,6 +215,7 @@ diesel::joinable!(redirects -> guides (guide_id));
 diesel::joinable!(featured_stories -> guides (guide_id));
 diesel::joinable!(featured_stories -> stories (story_id));
 diesel::joinable!(reports -> stories (story_id));
+diesel::joinable!(story_bands -> stories (story_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -222,4 +234,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     featured_stories,
     subscriptions,
     erasures,
+    story_bands,
 );

@@ -21,6 +21,37 @@ pub fn moderator_alert(to: Vec<String>, waiting: i64, base_url: &str) -> Mail {
     }
 }
 
+pub const STORY_HIDDEN: &str = "story_hidden";
+
+/// To the moderators when reports hid a story: how many readers, why, where to decide. Like every
+/// mail, it quotes nothing of the story.
+pub fn story_hidden(
+    to: Vec<String>,
+    public_id: &str,
+    readers: i64,
+    reasons: &[(String, i64)],
+    base_url: &str,
+) -> Mail {
+    let reasons: String = reasons
+        .iter()
+        .map(|(label, n)| format!("・{label}：{n}件\n"))
+        .collect();
+    Mail {
+        kind: STORY_HIDDEN.to_owned(),
+        to,
+        unsubscribe: None,
+        story: None,
+        subject: "【縁側】通報により体験談を非公開にしました".to_owned(),
+        body: format!(
+            "公開中の体験談に{readers}人の読者から通報があったため、確認が済むまで非公開にしました。\n\n\
+             通報の理由:\n{reasons}\n\
+             確認する: {base_url}/mod/stories/{public_id}\n\n\
+             問題がなければ公開に戻してください。通報に根拠がないと判断した場合は、その旨を選んで戻すと、\
+             同じ読者からのこの体験談への通報は数えられなくなります。\n"
+        ),
+    }
+}
+
 pub fn story_approved(to: &str, public_url: &str) -> Mail {
     Mail {
         kind: DECISION.to_owned(),

@@ -30,6 +30,7 @@ impl Held {
             Held::Story => &[
                 "stories",
                 "story_tags",
+                "story_bands",
                 "tags",
                 "mod_actions",
                 "outbox",

@@ -8,6 +8,7 @@ pub mod moderation;
 pub mod outbox;
 pub mod report;
 pub mod session;
+pub mod similarity;
 pub mod story;
 pub mod subscription;
 pub mod tag;

@@ -180,7 +180,7 @@ pub fn withdraw(conn: &mut DbConn, code: &ReceiptCode, now: NaiveDateTime) -> Re
         }
         erase_text(conn, story.id, &story.public_id, now)?;
         set_status(conn, story.id, StoryStatus::Withdrawn, now)?;
-        Report::resolve_all(conn, story.id, now)?;
+        Report::resolve_all(conn, story.id, false, now)?;
         ModAction::record(
             conn,
             ActionKind::Withdraw,
@@ -324,7 +324,11 @@ pub fn claimable(status: StoryStatus) -> bool {
 
 /// A moderator's decision.
 pub enum Decision {
-    Approve,
+    /// `unfounded_reports`: the story was hidden by reports that the moderator found unfounded;
+    /// the same readers' reports on it no longer count.
+    Approve {
+        unfounded_reports: bool,
+    },
     Reject {
         reason: String,
         note: Option<String>,
@@ -337,7 +341,7 @@ pub enum Decision {
 impl Decision {
     fn kind(&self) -> ActionKind {
         match self {
-            Decision::Approve => ActionKind::Approve,
+            Decision::Approve { .. } => ActionKind::Approve,
             Decision::Reject { .. } => ActionKind::Reject,
             Decision::RequestChanges { .. } => ActionKind::RequestChanges,
         }
@@ -346,7 +350,7 @@ impl Decision {
     fn allowed_from(&self, status: StoryStatus) -> bool {
         use StoryStatus::*;
         match self {
-            Decision::Approve => matches!(status, Pending | ChangesRequested | Held),
+            Decision::Approve { .. } => matches!(status, Pending | ChangesRequested | Held),
             Decision::Reject { .. } => {
                 matches!(status, Pending | ChangesRequested | Held | Approved)
             }
@@ -378,7 +382,13 @@ pub fn decide(
         }
         check_claim(conn, &story, by, now)?;
         let (status, reason, note) = match decision {
-            Decision::Approve => (StoryStatus::Approved, None, None),
+            Decision::Approve { unfounded_reports } => (
+                StoryStatus::Approved,
+                None,
+                unfounded_reports.then_some(
+                    "通報には根拠がないと判断しました（同じ読者からの通報は数えません）",
+                ),
+            ),
             Decision::Reject { reason, note } => (
                 StoryStatus::Rejected,
                 Some(reason.as_str()),
@@ -396,14 +406,14 @@ pub fn decide(
             ))
             .execute(conn)?;
         match decision {
-            Decision::Approve => {
+            Decision::Approve { unfounded_reports } => {
                 set_message(conn, story.id, None)?;
                 if story.published_at.is_none() {
                     diesel::update(stories::table.find(story.id))
                         .set(stories::published_at.eq(now))
                         .execute(conn)?;
                 }
-                Report::resolve_all(conn, story.id, now)?;
+                Report::resolve_all(conn, story.id, *unfounded_reports, now)?;
                 Outbox::story_event(conn, STORY_PUBLISHED, &story.public_id, now)?;
             }
             Decision::Reject { reason, note } => {
@@ -412,7 +422,7 @@ pub fn decide(
                     None => reason.clone(),
                 };
                 set_message(conn, story.id, Some(&shown))?;
-                Report::resolve_all(conn, story.id, now)?;
+                Report::resolve_all(conn, story.id, false, now)?;
                 if is_public(was) {
                     Outbox::story_event(conn, STORY_REMOVED, &story.public_id, now)?;
                 }
@@ -433,7 +443,7 @@ pub fn decide(
         // The address is used once, for the decision, and leaves the story row with it.
         if let Some(to) = &story.contact_email {
             let mail = match decision {
-                Decision::Approve => Some(messages::story_approved(
+                Decision::Approve { .. } => Some(messages::story_approved(
                     to,
                     &format!("{}/stories/{}", site.base_url, story.public_id),
                 )),

@@ -5,8 +5,11 @@ use crate::db::DbConn;
 use crate::db::schema::{reports, stories};
 use crate::domain::StoryStatus;
 use crate::domain::status::text_enum;
+use crate::mail::messages;
 use crate::models::mod_action::{ActionKind, Actor, ModAction};
 use crate::models::outbox::{Outbox, STORY_REMOVED};
+use crate::models::user::User;
+use crate::secrets::SecretKey;
 
 text_enum!(
     /// Why a reader reports a story.
@@ -21,22 +24,62 @@ text_enum!(
 
 pub struct Report;
 
-/// What filing a report did.
+/// Reports count from distinct readers within this window; one reader counts once in it.
+pub const WINDOW_HOURS: i64 = 24;
+/// A reader's hashes are kept this long: the day's and the day before's can match them.
+const READER_KEPT_HOURS: i64 = 48;
+
+/// Who reported, as far as counting needs: keyed hashes of the day, the reader's network and
+/// the story, for today and yesterday (a report made just before the day's change is still the
+/// same reader's after it). Nothing else of the reader is kept, and these are forgotten after
+/// two days.
+pub struct Reader {
+    pub today: String,
+    pub yesterday: String,
+}
+
+impl Reader {
+    pub fn new(
+        secret: &SecretKey,
+        network: &[u8; 16],
+        public_id: &str,
+        now: NaiveDateTime,
+    ) -> Self {
+        let hash = |day: chrono::NaiveDate| {
+            let mut data = format!("{day}\0{public_id}\0").into_bytes();
+            data.extend_from_slice(network);
+            secret.sign("report-reader", &data)
+        };
+        let today = now.date();
+        Reader {
+            today: hash(today),
+            yesterday: hash(today - chrono::Days::new(1)),
+        }
+    }
+}
+
+/// What filing a report did. The reader is told the same in every case.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Filed {
     Recorded,
-    /// The report reached the threshold and the story is hidden until a moderator decides.
+    /// This reader's report on this story is already counted, or was found unfounded.
+    NotCounted,
+    /// The report brought the story's distinct readers to the threshold: it is hidden until a
+    /// moderator decides, and the moderators are told.
     Hidden,
 }
 
 impl Report {
-    /// Records a report on an approved story; at `threshold` open reports the story is held,
-    /// with its audit row and outbox event, in the same transaction.
+    /// Records a report on an approved story, once per reader; when `threshold` distinct
+    /// readers have reported it within the window, the story is held, with its audit row, its
+    /// outbox event and the moderators' mail, in the same transaction.
     pub fn file(
         conn: &mut DbConn,
         public_id: &str,
         reason: ReportReason,
+        reader: &Reader,
         threshold: i64,
+        base_url: &str,
         now: NaiveDateTime,
     ) -> QueryResult<Filed> {
         crate::db::write_transaction(conn, |conn| {
@@ -45,14 +88,29 @@ impl Report {
                 .filter(stories::status.eq(StoryStatus::Approved.as_str()))
                 .select(stories::id)
                 .first(conn)?;
+            let known: i64 = reports::table
+                .filter(reports::story_id.eq(story_id))
+                .filter(reports::reader_hash.eq_any([&reader.today, &reader.yesterday]))
+                .filter(
+                    reports::resolved_at
+                        .is_null()
+                        .or(reports::unfounded.eq(true)),
+                )
+                .count()
+                .get_result(conn)?;
+            if known > 0 {
+                return Ok(Filed::NotCounted);
+            }
             diesel::insert_into(reports::table)
                 .values((
                     reports::story_id.eq(story_id),
                     reports::reason.eq(reason.as_str()),
                     reports::created_at.eq(now),
+                    reports::reader_hash.eq(&reader.today),
                 ))
                 .execute(conn)?;
-            if Self::open_count(conn, story_id)? < threshold {
+            let readers = Self::readers(conn, story_id, now)?;
+            if readers < threshold {
                 return Ok(Filed::Recorded);
             }
             diesel::update(stories::table.find(story_id))
@@ -68,19 +126,31 @@ impl Report {
                 public_id,
                 &Actor::System,
                 None,
-                Some(&format!("未対応の通報が{threshold}件に達しました")),
+                Some(&format!(
+                    "{WINDOW_HOURS}時間以内に{readers}人の読者から通報がありました"
+                )),
                 now,
             )?;
             Outbox::story_event(conn, STORY_REMOVED, public_id, now)?;
+            let to = User::moderator_emails(conn)?;
+            if !to.is_empty() {
+                let reasons = Self::open_reasons(conn, story_id)?;
+                messages::story_hidden(to, public_id, readers, &reasons, base_url)
+                    .about_story(public_id)
+                    .queue(conn, now)?;
+            }
             Ok(Filed::Hidden)
         })
     }
 
-    pub fn open_count(conn: &mut DbConn, story_id: i32) -> QueryResult<i64> {
+    /// Distinct readers with an open, founded report on the story within the window.
+    fn readers(conn: &mut DbConn, story_id: i32, now: NaiveDateTime) -> QueryResult<i64> {
         reports::table
             .filter(reports::story_id.eq(story_id))
             .filter(reports::resolved_at.is_null())
-            .count()
+            .filter(reports::unfounded.eq(false))
+            .filter(reports::created_at.gt(now - chrono::Duration::hours(WINDOW_HOURS)))
+            .select(diesel::dsl::count(reports::reader_hash).aggregate_distinct())
             .get_result(conn)
     }
 
@@ -104,15 +174,36 @@ impl Report {
         Ok(counts)
     }
 
-    /// Closes the open reports of a story once a moderator has decided on it.
-    pub fn resolve_all(conn: &mut DbConn, story_id: i32, now: NaiveDateTime) -> QueryResult<()> {
+    /// Closes the open reports of a story once a moderator has decided on it; `unfounded` when
+    /// the moderator restored the story and found them so: the same readers' reports on it then
+    /// no longer count.
+    pub fn resolve_all(
+        conn: &mut DbConn,
+        story_id: i32,
+        unfounded: bool,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
         diesel::update(
             reports::table
                 .filter(reports::story_id.eq(story_id))
                 .filter(reports::resolved_at.is_null()),
         )
-        .set(reports::resolved_at.eq(now))
+        .set((
+            reports::resolved_at.eq(now),
+            reports::unfounded.eq(unfounded),
+        ))
         .execute(conn)
         .map(|_| ())
+    }
+
+    /// Forgets readers' hashes once they can no longer match (run by the scheduler).
+    pub fn forget_readers(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(
+            reports::table
+                .filter(reports::reader_hash.is_not_null())
+                .filter(reports::created_at.lt(now - chrono::Duration::hours(READER_KEPT_HOURS))),
+        )
+        .set(reports::reader_hash.eq(None::<String>))
+        .execute(conn)
     }
 }

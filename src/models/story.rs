@@ -8,8 +8,10 @@ use crate::domain::{
     StoryBody, StoryStatus, TagName, Title,
 };
 use crate::markdown;
+use crate::models::similarity;
 use crate::models::tag::Tag;
 use crate::pii::Finding;
+use crate::similar::Signature;
 
 /// A story as stored.
 #[derive(Debug, Queryable, Selectable)]
@@ -140,10 +142,11 @@ struct ContentRow<'a> {
     continuing: bool,
     rules: String,
     pii_flags: String,
+    minhash: Option<Vec<u8>>,
 }
 
 impl<'a> ContentRow<'a> {
-    fn new(c: &'a StoryContent, pii: &[Finding]) -> Self {
+    fn new(c: &'a StoryContent, pii: &[Finding], signature: Option<&Signature>) -> Self {
         let rendered = markdown::render(c.body.as_ref());
         ContentRow {
             title: c.title.as_ref(),
@@ -156,6 +159,7 @@ impl<'a> ContentRow<'a> {
             continuing: c.continuing,
             rules: c.rules.to_stored(),
             pii_flags: findings_json(pii),
+            minhash: signature.map(Signature::to_bytes),
         }
     }
 }
@@ -294,9 +298,10 @@ impl Story {
             StoryStatus::Approved => Some(input.published_at.unwrap_or(now)),
             _ => None,
         };
+        let signature = similarity::signature_of(c.title.as_ref(), c.body.as_ref());
         let id = diesel::insert_into(stories::table)
             .values((
-                ContentRow::new(c, &input.pii),
+                ContentRow::new(c, &input.pii, signature.as_ref()),
                 stories::public_id.eq(input.public_id.as_ref()),
                 stories::status.eq(input.status.as_str()),
                 stories::submitted_at.eq(submitted_at),
@@ -307,6 +312,7 @@ impl Story {
             ))
             .returning(stories::id)
             .get_result(conn)?;
+        similarity::index(conn, id, signature.as_ref())?;
         Tag::attach_to_story(conn, id, &c.tags)?;
         Ok(id)
     }
@@ -319,9 +325,14 @@ impl Story {
         pii: &[Finding],
         now: NaiveDateTime,
     ) -> QueryResult<()> {
+        let signature = similarity::signature_of(c.title.as_ref(), c.body.as_ref());
         diesel::update(stories::table.find(id))
-            .set((ContentRow::new(c, pii), stories::updated_at.eq(now)))
+            .set((
+                ContentRow::new(c, pii, signature.as_ref()),
+                stories::updated_at.eq(now),
+            ))
             .execute(conn)?;
+        similarity::index(conn, id, signature.as_ref())?;
         Tag::detach_from_story(conn, id)?;
         Tag::attach_to_story(conn, id, &c.tags)?;
         Tag::remove_unused(conn).map(|_| ())
@@ -360,6 +371,7 @@ impl Story {
                 stories::updated_at.eq(now),
             ))
             .execute(conn)?;
+        similarity::index(conn, id, None)?;
         Tag::detach_from_story(conn, id)?;
         Tag::remove_unused(conn).map(|_| ())
     }

@@ -10,7 +10,7 @@ use crate::domain::{HowMet, LengthBucket, PublicId};
 use crate::error::AppError;
 use crate::models::PAGE_SIZE;
 use crate::models::now;
-use crate::models::report::{Report, ReportReason};
+use crate::models::report::{Reader, Report, ReportReason};
 use crate::models::story::{Story, StoryListItem};
 use crate::models::tag::Tag;
 use crate::rate_limit::Action;
@@ -269,15 +269,21 @@ async fn report(
                 .to_owned(),
         ));
     }
-    let threshold = state.settings.report_threshold;
+    let at = now();
+    let network = crate::client::network(addr, state.settings.rate_limit_ipv6_prefix);
+    let reader = Reader::new(&state.secret, &network, public_id.as_ref(), at);
+    let st = state.clone();
+    // Counted or not, the reader is told the same.
     state
         .db(move |conn| {
             Ok(Report::file(
                 conn,
                 public_id.as_ref(),
                 reason,
-                threshold,
-                now(),
+                &reader,
+                st.settings.report_threshold,
+                &st.settings.base_url,
+                at,
             )?)
         })
         .await?;

@@ -25,12 +25,18 @@ pub struct StoryForm {
     pub email: String,
     /// Hidden from people by CSS; bots fill it.
     pub website: String,
+    /// When the form was served, signed (`fill_time`): a form sent too soon is sent back.
+    pub served: String,
     /// "yes" once the person has seen the personal-information warning and keeps the text.
     pub confirm_pii: String,
     pub csrf_token: String,
     /// The receipt code, on the change-request form only.
     pub code: String,
 }
+
+/// What a person sees when the form looks sent by a script (a filled honeypot, a form sent the
+/// moment it was served): a person just sends it again.
+pub const SEND_AGAIN: &str = "送信内容を確認できませんでした。お手数ですが、内容を確かめて、もう一度「送信する」を押してください。";
 
 /// A message beside each field that needs one.
 #[derive(Debug, Default, Clone)]
@@ -169,7 +175,7 @@ impl StoryForm {
             Some(None)
         };
         if !self.website.is_empty() {
-            errors.form = Some("送信内容を確認できませんでした。お手数ですが、もう一度「送信する」を押してください。".to_owned());
+            errors.form = Some(SEND_AGAIN.to_owned());
         }
 
         // Only fields within their limits are scanned: one that is too long comes back with its

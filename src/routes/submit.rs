@@ -18,7 +18,7 @@ use crate::models::now;
 use crate::models::story::{Story, StoryInput};
 use crate::models::tag::Tag;
 use crate::rate_limit::Action;
-use crate::routes::story_form::{FieldErrors, FindingViews, Parsed, StoryForm};
+use crate::routes::story_form::{FieldErrors, FindingViews, Parsed, SEND_AGAIN, StoryForm};
 use crate::startup::AppState;
 use crate::views::{PageMeta, SelectOption, date_ja};
 
@@ -62,6 +62,8 @@ struct NewStoryPage {
     how_met_options: Vec<SelectOption>,
     csrf: String,
     limit_message: Option<String>,
+    /// When this form was served, signed: see `fill_time`.
+    served: String,
 }
 
 impl NewStoryPage {
@@ -89,6 +91,7 @@ impl NewStoryPage {
             pii,
             csrf: csrf.token().to_owned(),
             limit_message: None,
+            served: crate::fill_time::stamp(&state.secret, chrono::Utc::now()),
         }
     }
 }
@@ -156,6 +159,21 @@ async fn create(
         Err(refused) => return Ok(refused.error_response()),
     };
     csrf.verify(&form.csrf_token)?;
+    if !crate::fill_time::filled_slowly(
+        &state.secret,
+        &form.served,
+        chrono::Utc::now(),
+        state.settings.min_fill_time,
+    ) {
+        let errors = FieldErrors {
+            form: Some(SEND_AGAIN.to_owned()),
+            ..Default::default()
+        };
+        return html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &NewStoryPage::new(&state, &csrf, form, errors, FindingViews::default()),
+        );
+    }
     let (form, parsed) = form.parse_off_worker(true).await?;
     let (content, email, pii) = match parsed {
         Parsed::Ready {

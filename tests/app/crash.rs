@@ -82,7 +82,7 @@ async fn token_on(client: &reqwest::Client, url: &str) -> Option<String> {
 async fn approve_oldest(client: &reqwest::Client, address: &str) -> Option<String> {
     let queue = client.get(format!("{address}/mod")).send().await.ok()?;
     let href = crate::helpers::Page::parse(queue.text().await.ok()?)
-        .attr("table.queue tbody a", "href")?;
+        .attr("table.queue tbody a.story-title", "href")?;
     let token = token_on(client, &format!("{address}{href}")).await?;
     let done = client
         .post(format!("{address}{href}/approve"))

@@ -395,6 +395,8 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
         ("DATABASE_URL", db.url.clone()),
         // An explicit empty config so that a developer's engawa.toml never leaks into tests.
         ("ENGAWA_CONFIG", "/dev/null".to_owned()),
+        // Test clients post the moment a form is served; the wait has a test of its own.
+        ("ENGAWA_MIN_FILL_SECONDS", "0".to_owned()),
     ]);
     Settings::load(|k| vars.get(k).cloned()).expect("test settings")
 }

@@ -25,6 +25,7 @@ mod schema;
 mod search;
 mod security;
 mod smtp;
+mod spam;
 mod staff;
 mod submission;
 mod subscriptions;

@@ -242,7 +242,7 @@ async fn the_queue_lists_the_oldest_first_and_bulk_decisions_apply_to_the_chosen
     }
     let queue = moderator.get("/mod").await;
     assert_eq!(
-        queue.texts("table.queue tbody a"),
+        queue.texts("table.queue tbody a.story-title"),
         vec!["一番目", "二番目", "三番目"]
     );
 
@@ -261,7 +261,7 @@ async fn the_queue_lists_the_oldest_first_and_bulk_decisions_apply_to_the_chosen
     assert_eq!(page.status, 303);
     let after = moderator.get(page.location.as_deref().unwrap()).await;
     assert_eq!(after.text(".notice"), "2件を承認しました。");
-    assert_eq!(after.texts("table.queue tbody a"), vec!["二番目"]);
+    assert_eq!(after.texts("table.queue tbody a.story-title"), vec!["二番目"]);
     let mut public = app.get("/stories").await.card_titles();
     public.sort();
     assert_eq!(public, vec!["一番目", "三番目"]);
@@ -283,7 +283,7 @@ async fn the_queue_lists_the_oldest_first_and_bulk_decisions_apply_to_the_chosen
         moderator
             .get("/mod")
             .await
-            .texts("table.queue tbody a")
+            .texts("table.queue tbody a.story-title")
             .is_empty()
     );
     let bad = moderator
@@ -295,63 +295,155 @@ async fn the_queue_lists_the_oldest_first_and_bulk_decisions_apply_to_the_chosen
     assert_eq!(bad.status, 400);
 }
 
+#[derive(diesel::QueryableByName)]
+struct MailRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    payload: String,
+}
+
+/// The mails of `kind` queued so far, as their JSON payloads.
+fn queued_mail(app: &TestApp, kind: &str) -> Vec<serde_json::Value> {
+    let rows: Vec<MailRow> =
+        diesel::sql_query("SELECT payload FROM outbox WHERE topic = 'mail' ORDER BY id")
+            .load(&mut app.conn())
+            .unwrap();
+    rows.into_iter()
+        .map(|r| serde_json::from_str::<serde_json::Value>(&r.payload).unwrap())
+        .filter(|m| m["kind"] == kind)
+        .collect()
+}
+
+/// A reader whose connections come from 127.0.0.`n`.
+fn reader(app: &TestApp, n: u8) -> Browser {
+    Browser::from_source(
+        &app.address,
+        Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, n))),
+    )
+}
+
+async fn report(who: &Browser, id: &str, reason: &str) {
+    let page = who
+        .submit(
+            &format!("/stories/{id}/report"),
+            &format!("/stories/{id}/report"),
+            &[("reason", reason)],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+}
+
+/// Reports take a community, not one person: one reader's reports on a story count once, however
+/// many; three readers hide it and the moderators get a mail saying why (quoting nothing of it);
+/// the queue shows the reasons. A moderator who restores it may find the reports unfounded,
+/// after which the same readers' reports on it no longer count, while new readers' still do.
 #[tokio::test]
-async fn enough_reports_hide_a_story_until_a_moderator_decides() {
-    let db = TestDatabase::new();
-    let app = spawn_configured(db, false, |s| s.report_threshold = 2).await;
+async fn one_reader_cannot_hide_a_story_and_three_readers_do_and_tell_the_moderators() {
+    let app = spawn_configured(TestDatabase::new(), false, |s| s.report_threshold = 3).await;
     let moderator = app.moderator("sato").await;
     let (code, id) = submitted(&app, "通報される話").await;
     act(&moderator, &id, "approve", &[]).await;
 
-    let reader = app.browser();
-    let report = |reason: &'static str| {
-        let reader = reader.clone();
-        let id = id.clone();
-        async move {
-            reader
-                .submit(
-                    &format!("/stories/{id}/report"),
-                    &format!("/stories/{id}/report"),
-                    &[("reason", reason)],
-                )
-                .await
-        }
-    };
-    let first = report("personal_info").await;
-    assert_eq!(first.status, 303);
+    let first = reader(&app, 2);
+    for reason in ["personal_info", "harmful", "spam", "personal_info"] {
+        report(&first, &id, reason).await;
+    }
     assert_eq!(
         app.get(&format!("/stories/{id}")).await.status,
         200,
-        "one report is not enough"
+        "one reader's reports count once"
     );
     let queue = moderator.get("/mod").await;
     assert_eq!(queue.text("#reported-heading"), "通報のあった体験談（1件）");
+    assert_eq!(
+        queue.texts("td.report-reasons .flag"),
+        vec!["個人が特定できる情報がある 1件".to_owned()]
+    );
+    assert!(queued_mail(&app, "story_hidden").is_empty());
 
-    report("harmful").await;
+    report(&reader(&app, 3), &id, "personal_info").await;
+    assert_eq!(app.get(&format!("/stories/{id}")).await.status, 200);
+    report(&reader(&app, 4), &id, "harmful").await;
     assert_eq!(
         app.get(&format!("/stories/{id}")).await.status,
         404,
-        "hidden at the threshold"
+        "hidden at three readers"
     );
     assert_eq!(app.story_by_code(&code).status(), StoryStatus::Held);
-    let detail = moderator.get(&format!("/mod/stories/{id}")).await;
-    assert_eq!(detail.texts(".reports li").len(), 2);
     assert_eq!(app.audit_rows(&id)[0].actor_label, "システム");
 
-    act(&moderator, &id, "approve", &[]).await;
+    let mails = queued_mail(&app, "story_hidden");
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["to"], serde_json::json!(["sato@engawa.test"]));
+    assert_eq!(
+        mails[0]["subject"],
+        "【縁側】通報により体験談を非公開にしました"
+    );
+    let body = mails[0]["body"].as_str().unwrap();
+    assert!(body.contains("3人の読者"), "{body}");
+    assert!(body.contains("個人が特定できる情報がある：2件"), "{body}");
+    assert!(body.contains("誰かを傷つける内容がある：1件"), "{body}");
+    assert!(body.contains(&format!("/mod/stories/{id}")), "{body}");
+    assert!(
+        !body.contains("通報される話"),
+        "no mail quotes a story: {body}"
+    );
+    let queue = moderator.get("/mod").await;
+    assert_eq!(
+        queue.texts("td.report-reasons .flag"),
+        vec![
+            "個人が特定できる情報がある 2件".to_owned(),
+            "誰かを傷つける内容がある 1件".to_owned()
+        ]
+    );
+
+    // Restored, the reports found unfounded: the same readers no longer count.
+    let detail = moderator.get(&format!("/mod/stories/{id}")).await;
+    assert!(
+        detail
+            .text("label[for=unfounded]")
+            .contains("通報には根拠がない")
+    );
+    act(&moderator, &id, "approve", &[("unfounded", "yes")]).await;
     assert_eq!(
         app.get(&format!("/stories/{id}")).await.status,
         200,
         "restored"
     );
     assert!(
+        app.audit_rows(&id)[0]
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("根拠がない")),
+        "the audit row says so"
+    );
+    for n in [2, 3, 4] {
+        report(&reader(&app, n), &id, "spam").await;
+    }
+    assert_eq!(
+        app.get(&format!("/stories/{id}")).await.status,
+        200,
+        "the same readers no longer count"
+    );
+    assert!(
         moderator
             .get("/mod")
             .await
             .text("#reported-heading")
-            .contains("0件"),
-        "reports resolved"
+            .contains("0件")
     );
+    for n in [5, 6, 7] {
+        report(&reader(&app, n), &id, "off_topic").await;
+    }
+    assert_eq!(
+        app.get(&format!("/stories/{id}")).await.status,
+        404,
+        "new readers still count"
+    );
+    assert_eq!(queued_mail(&app, "story_hidden").len(), 2);
+
+    // Restored without finding them unfounded, reports close and count afresh.
+    act(&moderator, &id, "approve", &[]).await;
+    assert_eq!(app.get(&format!("/stories/{id}")).await.status, 200);
 }
 
 #[tokio::test]

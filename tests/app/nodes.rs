@@ -64,7 +64,7 @@ async fn two_nodes_share_sessions_search_mail_and_schedules() {
         .await;
     let queue = moderator.get("/mod").await;
     let href = queue
-        .attr("table.queue tbody a", "href")
+        .attr("table.queue tbody a.story-title", "href")
         .expect("the story is in B's queue");
     let public_id = href.rsplit('/').next().unwrap().to_owned();
     let approved = moderator

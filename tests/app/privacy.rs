@@ -107,7 +107,7 @@ async fn no_client_address_reaches_the_database_or_the_logs() {
         .await;
     let queue = moderator.get("/mod").await;
     let public_id = queue
-        .attr("table.queue tbody a", "href")
+        .attr("table.queue tbody a.story-title", "href")
         .unwrap()
         .rsplit('/')
         .next()

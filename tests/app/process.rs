@@ -48,6 +48,7 @@ impl ServerProcess {
             .env("ENGAWA_DATA_DIR", db.data_dir())
             .env("ENGAWA_BIND", "127.0.0.1:0")
             .env("ENGAWA_CONFIG", "/dev/null")
+            .env("ENGAWA_MIN_FILL_SECONDS", "0")
             .stderr(Stdio::piped());
         for (k, v) in env {
             command.env(k, v);

@@ -111,7 +111,8 @@ for (const size of ['phone', 'desktop']) {
         await signIn(page, site, 'moderator');
         await page.goto(`${site.base}/mod`);
         await screenshot(page, `${mode}-queue`);
-        await page.getByRole('link', { name: title }).click();
+        // The title link: the same story sent in another mode may be listed as similar.
+        await page.locator('table.queue a.story-title', { hasText: title }).click();
         await screenshot(page, `${mode}-moderation`);
         await page.goto(`${site.base}/mod`);
         await page.getByLabel(`${title}を選択`).check();

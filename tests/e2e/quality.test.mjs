@@ -116,7 +116,7 @@ test('every page type: no accessibility violation, valid HTML, nothing from else
   await go('login', '/mod/login');
   await signIn(page, site, 'moderator');
   await go('queue', '/mod');
-  const moderation = await page.locator('table.queue a').first().getAttribute('href');
+  const moderation = await page.locator('table.queue a.story-title').first().getAttribute('href');
   await go('moderation', moderation);
   await go('log', '/mod/log');
 

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::models::moderation::{self, Decision, Moderator, QueueRow, Site};
 use crate::models::now;
 use crate::models::report::Report;
+use crate::models::similarity::{self, Similar};
 use crate::models::user::User;
 use crate::pii::Finding;
 use crate::staff::Staff;
@@ -32,12 +33,16 @@ pub struct QueueItem {
     pub age: String,
     pub length: String,
     pub pii: Vec<&'static str>,
-    pub reports: i64,
+    /// Open reports by reason (the reason's label, how many), most frequent first.
+    pub reports: Vec<(String, i64)>,
     pub claimed_by: Option<String>,
+    /// Recent stories much like this one (the same text sent again, lightly edited).
+    pub similar: Vec<Similar>,
 }
 
 fn item(conn: &mut DbConn, row: QueueRow, now: NaiveDateTime) -> Result<QueueItem, AppError> {
-    let reports = Report::open_count(conn, row.id)?;
+    let reports = Report::open_reasons(conn, row.id)?;
+    let similar = similarity::similar_to(conn, row.id, now)?;
     let claimed_by = match (row.claimed_by, row.claimed_until) {
         (Some(id), Some(until)) if until > now => Some(User::find(conn, id)?.display_name),
         _ => None,
@@ -54,6 +59,7 @@ fn item(conn: &mut DbConn, row: QueueRow, now: NaiveDateTime) -> Result<QueueIte
         pii,
         reports,
         claimed_by,
+        similar,
         public_id: row.public_id,
     })
 }
@@ -158,7 +164,9 @@ async fn bulk(
     }
     let action = field("action");
     let decision = match action.as_str() {
-        "approve" => Decision::Approve,
+        "approve" => Decision::Approve {
+            unfounded_reports: false,
+        },
         "reject" => {
             let reason = field("reason");
             if !state.settings.reject_reasons.contains(&reason) {

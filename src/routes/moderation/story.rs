@@ -224,6 +224,9 @@ struct ActionForm {
     note: String,
     #[serde(default)]
     message: String,
+    /// "yes" when a moderator restoring a reported story finds the reports unfounded.
+    #[serde(default)]
+    unfounded: String,
 }
 
 /// The redaction form: the story's fields under the names of the submitter's form.
@@ -348,7 +351,9 @@ async fn approve(
         csrf,
         id,
         ActionKind::Approve,
-        Ok(Decision::Approve),
+        Ok(Decision::Approve {
+            unfounded_reports: form.unfounded == "yes",
+        }),
     )
     .await
 }

@@ -63,6 +63,8 @@ export async function startSite() {
     ENGAWA_DATA_DIR: dir,
     ENGAWA_CONFIG: '/dev/null',
     ENGAWA_FEED_DELAY_MINUTES: '0',
+    // Playwright fills the form faster than any person; the wait is tested in tests/app.
+    ENGAWA_MIN_FILL_SECONDS: '0',
     ENGAWA_LOG: 'warn',
   };
   delete env.DATABASE_URL;

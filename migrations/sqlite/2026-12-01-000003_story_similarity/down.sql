@@ -1,0 +1,2 @@
+DROP TABLE story_bands;
+ALTER TABLE stories DROP COLUMN minhash;
