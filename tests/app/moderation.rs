@@ -261,7 +261,10 @@ async fn the_queue_lists_the_oldest_first_and_bulk_decisions_apply_to_the_chosen
     assert_eq!(page.status, 303);
     let after = moderator.get(page.location.as_deref().unwrap()).await;
     assert_eq!(after.text(".notice"), "2件を承認しました。");
-    assert_eq!(after.texts("table.queue tbody a.story-title"), vec!["二番目"]);
+    assert_eq!(
+        after.texts("table.queue tbody a.story-title"),
+        vec!["二番目"]
+    );
     let mut public = app.get("/stories").await.card_titles();
     public.sort();
     assert_eq!(public, vec!["一番目", "三番目"]);
