@@ -14,6 +14,8 @@ pub enum Jar {
     Session,
     /// The receipt code on its way to the receipt page.
     Receipt,
+    /// Set at a staff login: this browser has signed in to the account before.
+    KnownDevice,
 }
 
 impl Jar {
@@ -25,12 +27,14 @@ impl Jar {
             (Jar::Session, true) => "__Host-engawa_session",
             (Jar::Receipt, false) => "engawa_receipt",
             (Jar::Receipt, true) => "__Secure-engawa_receipt",
+            (Jar::KnownDevice, false) => "engawa_device",
+            (Jar::KnownDevice, true) => "__Host-engawa_device",
         }
     }
 
     fn path(self) -> &'static str {
         match self {
-            Jar::Csrf | Jar::Session => "/",
+            Jar::Csrf | Jar::Session | Jar::KnownDevice => "/",
             Jar::Receipt => "/stories/receipt",
         }
     }
@@ -62,7 +66,7 @@ mod tests {
 
     #[test]
     fn over_https_names_carry_the_prefix_their_attributes_allow() {
-        for jar in [Jar::Csrf, Jar::Session, Jar::Receipt] {
+        for jar in [Jar::Csrf, Jar::Session, Jar::Receipt, Jar::KnownDevice] {
             let plain = jar.cookie("v".into(), false);
             assert_eq!(plain.secure(), Some(false));
             assert!(!plain.name().starts_with("__"));

@@ -183,55 +183,67 @@ fn closes_open(name: &str, open: &str) -> bool {
     }
 }
 
-/// `html` with the start tags opened past `MAX_NESTING` left out, and as many end tags; the text
-/// inside them stays, in the deepest element shown. One pass over the text and a stack of at most
-/// `MAX_NESTING` names: linear in the length, whatever the input.
+/// Elements whose content is text up to their end tag, whatever it holds.
+const RAW_TEXT_ELEMENTS: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+
+/// `html` with the start tags opened past `MAX_NESTING` left out, and their end tags; the text
+/// inside them stays, in the deepest element shown. It reads tags as an HTML parser does (names
+/// up to a space, `/` or `>`; quoted attribute values; `/>` closes only void elements; comments
+/// ending at `-->` or `--!>`; raw text up to its end tag), so it never counts less nesting than
+/// the sanitizer's parser builds. One pass over the text, a stack of at most `MAX_NESTING` names
+/// and a count per left-out name: linear in the length, whatever the input.
 fn bounded_nesting(html: &str) -> Cow<'_, str> {
     let mut open: Vec<String> = Vec::new();
-    let mut dropped = 0usize;
+    let mut dropped: HashMap<String, usize> = HashMap::new();
+    let mut dropped_total = 0usize;
     let mut out: Option<String> = None;
     let mut copied = 0usize;
     let mut at = 0usize;
-    let bytes = html.as_bytes();
     while let Some(offset) = html[at..].find('<') {
         let start = at + offset;
         let (end, tag) = tag_at(html, start);
         at = end;
-        let Some(HtmlTag {
-            name,
-            closing,
-            self_closing,
-        }) = tag
-        else {
+        let Some(HtmlTag { name, closing }) = tag else {
             continue;
         };
         let keep = if closing {
-            if dropped > 0 {
-                dropped -= 1;
-                false
-            } else {
-                if let Some(pos) = open.iter().rposition(|o| *o == name) {
-                    open.truncate(pos);
+            match dropped.get_mut(&name) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    dropped_total -= 1;
+                    false
                 }
-                true
+                _ => {
+                    if let Some(pos) = open.iter().rposition(|o| *o == name) {
+                        open.truncate(pos);
+                    }
+                    true
+                }
             }
-        } else if self_closing || VOID_ELEMENTS.contains(&name.as_str()) {
+        } else if VOID_ELEMENTS.contains(&name.as_str()) {
             true
         } else {
+            if RAW_TEXT_ELEMENTS.contains(&name.as_str()) {
+                // Its text is not markup: the next tag is its end tag.
+                at = raw_text_end(html, end, &name);
+            }
             // Inside a left-out element nothing is a sibling of what is shown.
-            if dropped == 0 && open.last().is_some_and(|o| closes_open(&name, o)) {
+            if dropped_total == 0 && open.last().is_some_and(|o| closes_open(&name, o)) {
                 open.pop();
             }
             if open.len() < MAX_NESTING {
                 open.push(name);
                 true
             } else {
-                dropped += 1;
+                *dropped.entry(name).or_default() += 1;
+                dropped_total += 1;
                 false
             }
         };
         if !keep {
-            let buffer = out.get_or_insert_with(|| String::with_capacity(bytes.len()));
+            let buffer = out.get_or_insert_with(|| String::with_capacity(html.len()));
             buffer.push_str(&html[copied..start]);
             copied = end;
         }
@@ -245,61 +257,113 @@ fn bounded_nesting(html: &str) -> Cow<'_, str> {
     }
 }
 
+/// Where the raw text of a `name` element that starts at `from` ends: at its end tag (`</name`
+/// in any case), or the end of the input.
+fn raw_text_end(html: &str, from: usize, name: &str) -> usize {
+    let bytes = html.as_bytes();
+    let mut at = from;
+    while let Some(offset) = html[at..].find("</") {
+        let candidate = at + offset;
+        let after = candidate + 2;
+        let matches = bytes
+            .get(after..after + name.len())
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()));
+        let ends = bytes
+            .get(after + name.len())
+            .is_none_or(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>');
+        if matches && ends {
+            return candidate;
+        }
+        at = after;
+    }
+    html.len()
+}
+
 struct HtmlTag {
+    /// Lowercased, as far as the parser reads it.
     name: String,
     closing: bool,
-    self_closing: bool,
 }
 
 /// The tag starting at `start` (a `<`): where it ends, and what it is if it is an element's
-/// start or end tag (comments, doctypes and a `<` that starts nothing are passed over).
+/// start or end tag (comments, doctypes, processing instructions and a `<` that starts nothing
+/// are passed over as a parser passes over them).
 fn tag_at(html: &str, start: usize) -> (usize, Option<HtmlTag>) {
     let rest = &html[start..];
-    if rest.starts_with("<!--") {
-        return (rest.find("-->").map_or(html.len(), |e| start + e + 3), None);
-    }
-    let closing = rest.as_bytes().get(1) == Some(&b'/');
-    let name_from = if closing { 2 } else { 1 };
-    let name: String = rest[name_from..]
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric())
-        .map(|b| char::from(b.to_ascii_lowercase()))
-        .collect();
-    if !rest[name_from..].starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return (start + 1, None);
-    }
-    // The closing `>`, skipping quoted attribute values, which may hold one.
-    let mut quote: Option<u8> = None;
-    let mut after_equals = false;
-    let mut end = None;
-    for (i, b) in rest.bytes().enumerate().skip(name_from + name.len()) {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None => match b {
-                b'>' => {
-                    end = Some(i);
-                    break;
-                }
-                b'"' | b'\'' if after_equals => quote = Some(b),
-                b'=' => after_equals = true,
-                b if b.is_ascii_whitespace() => {}
-                _ => after_equals = false,
-            },
-        }
-    }
-    let Some(end) = end else {
-        return (html.len(), None);
+    let bytes = rest.as_bytes();
+    let to_gt = |from: usize| {
+        rest[from..]
+            .find('>')
+            .map_or(html.len(), |e| start + from + e + 1)
     };
-    let self_closing = rest[..end].ends_with('/');
-    (
-        start + end + 1,
-        Some(HtmlTag {
-            name,
-            closing,
-            self_closing,
-        }),
-    )
+    if let Some(comment) = rest.strip_prefix("<!--") {
+        // `<!-->` and `<!--->` are whole (empty) comments; otherwise `-->` or `--!>` ends one.
+        if comment.starts_with('>') {
+            return (start + 5, None);
+        }
+        if comment.starts_with("->") {
+            return (start + 6, None);
+        }
+        let end = [
+            comment.find("-->").map(|e| e + 3),
+            comment.find("--!>").map(|e| e + 4),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        return (end.map_or(html.len(), |e| start + 4 + e), None);
+    }
+    match bytes.get(1) {
+        // A doctype or a bogus comment: up to the next `>`.
+        Some(b'!' | b'?') => return (to_gt(2), None),
+        Some(b'/') if !bytes.get(2).is_some_and(u8::is_ascii_alphabetic) => {
+            return (to_gt(2), None);
+        }
+        Some(b) if b.is_ascii_alphabetic() || *b == b'/' => {}
+        // A `<` that starts nothing is text.
+        _ => return (start + 1, None),
+    }
+    let closing = bytes[1] == b'/';
+    let name_from = if closing { 2 } else { 1 };
+    let name_len = bytes[name_from..]
+        .iter()
+        .position(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>')
+        .unwrap_or(bytes.len() - name_from);
+    let name = rest[name_from..name_from + name_len].to_ascii_lowercase();
+    // The attributes, read as the HTML tokenizer reads them, up to the `>` that ends the tag.
+    enum State {
+        Between,
+        Name,
+        AfterName,
+        BeforeValue,
+        Quoted(u8),
+        Unquoted,
+    }
+    let mut state = State::Between;
+    for (i, &b) in bytes.iter().enumerate().skip(name_from + name_len) {
+        state = match (state, b) {
+            (State::Quoted(q), b) if b == q => State::Between,
+            (State::Quoted(q), _) => State::Quoted(q),
+            (_, b'>') => {
+                return (start + i + 1, Some(HtmlTag { name, closing }));
+            }
+            (State::Between | State::Name | State::AfterName, b'/') => State::Between,
+            (State::Name, b'=') | (State::AfterName, b'=') => State::BeforeValue,
+            (State::Name, b) if b.is_ascii_whitespace() => State::AfterName,
+            (State::Name, _) => State::Name,
+            (State::Between, b) if b.is_ascii_whitespace() => State::Between,
+            (State::AfterName, b) if b.is_ascii_whitespace() => State::AfterName,
+            // Between attributes, `=` (or anything else) starts a name.
+            (State::Between | State::AfterName, _) => State::Name,
+            (State::BeforeValue, b) if b.is_ascii_whitespace() => State::BeforeValue,
+            (State::BeforeValue, b'"' | b'\'') => State::Quoted(b),
+            (State::BeforeValue, _) => State::Unquoted,
+            (State::Unquoted, b) if b.is_ascii_whitespace() => State::Between,
+            (State::Unquoted, _) => State::Unquoted,
+        };
+    }
+    // Unfinished: the parser drops it, with everything after it.
+    (html.len(), None)
 }
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {

@@ -84,15 +84,6 @@ impl Counter {
         let carried = u64::from(self.previous) * (self.window - into);
         u64::from(self.current) + carried.div_ceil(self.window)
     }
-
-    /// Merges a counter carried over from the previous key.
-    fn absorb(&mut self, other: Counter, now: u64) {
-        let mut other = other;
-        other.roll(now);
-        self.roll(now);
-        self.current = self.current.saturating_add(other.current);
-        self.previous = self.previous.saturating_add(other.previous);
-    }
 }
 
 #[derive(Default)]
@@ -185,7 +176,9 @@ impl RateLimiter {
     fn hashes(&self, network: &Client, today: NaiveDate) -> (Client, Option<Client>) {
         {
             let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-            if keys.day == today {
+            // A request dated a moment before the change (or a clock stepping back) uses the
+            // current key: keys only ever move forward.
+            if keys.day >= today {
                 return (
                     Self::hash(&keys.current, network),
                     keys.previous.map(|k| Self::hash(&k, network)),
@@ -199,7 +192,7 @@ impl RateLimiter {
     /// A new key for `day`; the one before is kept for a day.
     fn rotate(&self, day: NaiveDate) {
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        if keys.day != day {
+        if day > keys.day {
             keys.previous = Some(keys.current);
             keys.current = fresh_key();
             keys.day = day;
@@ -221,18 +214,20 @@ impl RateLimiter {
         limit: usize,
         window: Duration,
     ) -> bool {
-        self.allow_on(Utc::now().date_naive(), action, addr, limit, window)
+        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.allow_at(Utc::now().date_naive(), now, action, addr, limit, window)
     }
 
-    fn allow_on(
+    /// `allow` on `day`, `now` milliseconds after the limiter started.
+    fn allow_at(
         &self,
         day: NaiveDate,
+        now: u64,
         action: Action,
         addr: Option<IpAddr>,
         limit: usize,
         window: Duration,
     ) -> bool {
-        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
         let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
         let network = crate::client::network(addr, self.ipv6_prefix);
         let (today, yesterday) = self.hashes(&network, day);
@@ -260,13 +255,11 @@ impl RateLimiter {
             }
             shard.order.push_back(key);
         }
+        // A counter carried over keeps its windows: the key changed, the client did not.
         let counter = shard
             .counters
             .entry(key)
-            .or_insert_with(|| Counter::new(now, window));
-        if let Some(old) = carried {
-            counter.absorb(old, now);
-        }
+            .or_insert_with(|| carried.unwrap_or_else(|| Counter::new(now, window)));
         counter.roll(now);
         if counter.estimate(now) >= u64::try_from(limit).unwrap_or(u64::MAX) {
             return false;
@@ -328,15 +321,20 @@ mod tests {
         assert!(per_address.allow(Action::Submit, ip("2001:db8::2"), 1, HOUR));
     }
 
+    /// `allow` at `ms` milliseconds, today.
+    fn at(limiter: &RateLimiter, ms: u64, limit: usize, window: Duration) -> bool {
+        let today = Utc::now().date_naive();
+        limiter.allow_at(today, ms, Action::Search, None, limit, window)
+    }
+
     #[test]
     fn attempts_expire_with_the_window() {
         let limiter = RateLimiter::default();
-        let window = Duration::from_millis(40);
-        assert!(limiter.allow(Action::Report, None, 1, window));
-        assert!(!limiter.allow(Action::Report, None, 1, window));
+        let window = Duration::from_millis(1_000);
+        assert!(at(&limiter, 0, 1, window));
+        assert!(!at(&limiter, 10, 1, window));
         // Two windows later nothing of the first attempt counts.
-        std::thread::sleep(Duration::from_millis(90));
-        assert!(limiter.allow(Action::Report, None, 1, window));
+        assert!(at(&limiter, 2_000, 1, window));
     }
 
     #[test]
@@ -344,37 +342,39 @@ mod tests {
         let limiter = RateLimiter::default();
         let window = Duration::from_secs(1);
         for _ in 0..10 {
-            assert!(limiter.allow(Action::Search, None, 10, window));
+            assert!(at(&limiter, 0, 10, window));
         }
         // Just into the next window, the previous one's ten still all but count.
-        std::thread::sleep(Duration::from_millis(1_050));
-        assert!(!limiter.allow(Action::Search, None, 10, window));
-        // Half-way through it, about half of them do.
-        std::thread::sleep(Duration::from_millis(450));
-        let allowed = (0..10)
-            .filter(|_| limiter.allow(Action::Search, None, 10, window))
-            .count();
-        assert!((4..=6).contains(&allowed), "{allowed}");
+        assert!(!at(&limiter, 1_050, 10, window));
+        // Half-way through it, half of them do.
+        let allowed = (0..10).filter(|_| at(&limiter, 1_500, 10, window)).count();
+        assert_eq!(allowed, 5);
+        // Refused attempts were not counted: a window later the five count for half.
+        let allowed = (0..10).filter(|_| at(&limiter, 2_500, 10, window)).count();
+        assert_eq!(allowed, 7, "10 − ⌈5 × 0.5⌉");
     }
 
     #[test]
     fn the_key_change_keeps_the_previous_days_counts() {
         let limiter = RateLimiter::default();
         let today = Utc::now().date_naive();
-        let a = ip("192.0.2.1");
-        for _ in 0..5 {
-            assert!(limiter.allow_on(today, Action::Submit, a, 5, HOUR));
-        }
         let tomorrow = today + chrono::Days::new(1);
-        assert!(!limiter.allow_on(tomorrow, Action::Submit, a, 5, HOUR));
-        assert!(limiter.allow_on(tomorrow, Action::Submit, ip("192.0.2.2"), 5, HOUR));
-        // The counter moved to the new key: one counter per client.
-        assert!(!limiter.allow_on(tomorrow, Action::Submit, a, 5, HOUR));
+        let a = ip("192.0.2.1");
+        let submit = |day, ms, addr| limiter.allow_at(day, ms, Action::Submit, addr, 5, HOUR);
+        for _ in 0..5 {
+            assert!(submit(today, 0, a));
+        }
+        assert!(!submit(tomorrow, 1_000, a));
+        assert!(submit(tomorrow, 1_000, ip("192.0.2.2")));
+        // The counter moved to the new key unchanged: one counter per client, and an hour
+        // after the five it allows again.
+        assert!(!submit(tomorrow, 2_000, a));
         assert_eq!(limiter.footprint().0, 2);
-        // A day later the old key is gone; the hour has not passed, but the counter has moved on
-        // with the client, so it still holds.
-        let after = tomorrow + chrono::Days::new(1);
-        assert!(!limiter.allow_on(after, Action::Submit, a, 5, HOUR));
+        assert!(submit(tomorrow, 2 * 3_600_000, a));
+        // A request dated yesterday after the change does not turn the keys back.
+        assert!(submit(today, 2 * 3_600_000 + 1, ip("192.0.2.3")));
+        assert_eq!(limiter.keys.read().unwrap().day, tomorrow);
+        assert!(limiter.keys.read().unwrap().previous.is_some());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Time-driven work: publishes scheduled guides when their time comes, queues subscribers'
 //! digests, and forgets what is no longer needed (rejected stories' text, unconfirmed
-//! subscriptions, readers' report hashes). Each node runs it; conditional updates make sure each happens once.
+//! subscriptions, readers' report hashes, login failure counts, the daily keys behind them). Each node runs it; conditional updates make sure each happens once.
 
 use std::time::Duration;
 
@@ -37,6 +37,9 @@ pub fn spawn(pool: DbPool, settings: Settings, key: SecretKey) {
                 )?;
                 subscription::Subscription::forget_unconfirmed(&mut conn, now())?;
                 crate::models::report::Report::forget_readers(&mut conn, now())?;
+                crate::models::session::LoginThrottle::forget_old(&mut conn, now())?;
+                let yesterday = now().date() - chrono::Days::new(1);
+                crate::models::daily_key::DailyKey::forget_before(&mut conn, yesterday)?;
                 if digests > 0 {
                     tracing::info!(digests, "digests queued");
                 }

@@ -125,6 +125,19 @@ pub const OUTBOX_LOCK: i64 = 8217403;
 pub const ERASURE_LOCK: i64 = 8217404;
 
 /// Takes a PostgreSQL session lock if it is free; it lasts until the connection closes.
+/// Serializes the transaction it runs in with any other taking the same `name`, until either
+/// commits (PostgreSQL: a transaction-level advisory lock). SQLite's write transactions are
+/// serialized already.
+pub fn lock_in_transaction(conn: &mut DbConn, name: &str) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    if let DbConn::Postgres(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)")
+            .bind::<diesel::sql_types::Text, _>(name)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 pub fn try_lock_for_session(conn: &mut DbConn, key: i64) -> anyhow::Result<bool> {
     use diesel::RunQueryDsl;
     #[derive(diesel::QueryableByName)]

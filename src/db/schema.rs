@@ -98,6 +98,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    daily_keys (day) {
+        day -> Text,
+        key -> Text,
+    }
+}
+
+diesel::table! {
     story_bands (story_id, band) {
         story_id -> Integer,
         band -> Integer,
@@ -235,4 +242,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     subscriptions,
     erasures,
     story_bands,
+    daily_keys,
 );

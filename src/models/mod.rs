@@ -1,5 +1,6 @@
 //! Each model is a struct and the queries that read or write it.
 
+pub mod daily_key;
 pub mod editorial;
 pub mod erasure;
 pub mod guide;

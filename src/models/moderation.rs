@@ -350,7 +350,10 @@ impl Decision {
     fn allowed_from(&self, status: StoryStatus) -> bool {
         use StoryStatus::*;
         match self {
-            Decision::Approve { .. } => matches!(status, Pending | ChangesRequested | Held),
+            // From approved: a moderator keeping a reported story up closes its reports.
+            Decision::Approve { .. } => {
+                matches!(status, Pending | ChangesRequested | Held | Approved)
+            }
             Decision::Reject { .. } => {
                 matches!(status, Pending | ChangesRequested | Held | Approved)
             }

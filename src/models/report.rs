@@ -6,10 +6,10 @@ use crate::db::schema::{reports, stories};
 use crate::domain::StoryStatus;
 use crate::domain::status::text_enum;
 use crate::mail::messages;
+use crate::models::daily_key::DayHashes;
 use crate::models::mod_action::{ActionKind, Actor, ModAction};
 use crate::models::outbox::{Outbox, STORY_REMOVED};
 use crate::models::user::User;
-use crate::secrets::SecretKey;
 
 text_enum!(
     /// Why a reader reports a story.
@@ -26,35 +26,29 @@ pub struct Report;
 
 /// Reports count from distinct readers within this window; one reader counts once in it.
 pub const WINDOW_HOURS: i64 = 24;
+/// After reports on a story were found unfounded, reports hide it by themselves again only
+/// after this many days.
+pub const UNFOUNDED_SHIELD_DAYS: i64 = 30;
 /// A reader's hashes are kept this long: the day's and the day before's can match them.
 const READER_KEPT_HOURS: i64 = 48;
 
-/// Who reported, as far as counting needs: keyed hashes of the day, the reader's network and
-/// the story, for today and yesterday (a report made just before the day's change is still the
-/// same reader's after it). Nothing else of the reader is kept, and these are forgotten after
-/// two days.
-pub struct Reader {
-    pub today: String,
-    pub yesterday: String,
-}
+/// Who reported, as far as counting needs: hashes under the day's random key (`DailyKey`) of
+/// the reader's network and the story, today's and yesterday's (a report made just before the
+/// day's change is still the same reader's after it). Nothing else of the reader is kept; the
+/// hashes are forgotten after two days, and the keys that made them with them.
+pub struct Reader(DayHashes);
 
 impl Reader {
     pub fn new(
-        secret: &SecretKey,
+        conn: &mut DbConn,
         network: &[u8; 16],
         public_id: &str,
         now: NaiveDateTime,
-    ) -> Self {
-        let hash = |day: chrono::NaiveDate| {
-            let mut data = format!("{day}\0{public_id}\0").into_bytes();
-            data.extend_from_slice(network);
-            secret.sign("report-reader", &data)
-        };
-        let today = now.date();
-        Reader {
-            today: hash(today),
-            yesterday: hash(today - chrono::Days::new(1)),
-        }
+    ) -> QueryResult<Self> {
+        let mut data = public_id.as_bytes().to_vec();
+        data.push(0);
+        data.extend_from_slice(network);
+        DayHashes::of(conn, now.date(), "report-reader", &data).map(Reader)
     }
 }
 
@@ -90,7 +84,7 @@ impl Report {
                 .first(conn)?;
             let known: i64 = reports::table
                 .filter(reports::story_id.eq(story_id))
-                .filter(reports::reader_hash.eq_any([&reader.today, &reader.yesterday]))
+                .filter(reports::reader_hash.eq_any(reader.0.all()))
                 .filter(
                     reports::resolved_at
                         .is_null()
@@ -106,19 +100,27 @@ impl Report {
                     reports::story_id.eq(story_id),
                     reports::reason.eq(reason.as_str()),
                     reports::created_at.eq(now),
-                    reports::reader_hash.eq(&reader.today),
+                    reports::reader_hash.eq(&reader.0.today),
                 ))
                 .execute(conn)?;
             let readers = Self::readers(conn, story_id, now)?;
-            if readers < threshold {
+            if readers < threshold || Self::found_unfounded_lately(conn, story_id, now)? {
                 return Ok(Filed::Recorded);
             }
-            diesel::update(stories::table.find(story_id))
-                .set((
-                    stories::status.eq(StoryStatus::Held.as_str()),
-                    stories::updated_at.eq(now),
-                ))
-                .execute(conn)?;
+            // Only from approved: a report racing another one (or a decision) hides once.
+            let hidden = diesel::update(
+                stories::table
+                    .find(story_id)
+                    .filter(stories::status.eq(StoryStatus::Approved.as_str())),
+            )
+            .set((
+                stories::status.eq(StoryStatus::Held.as_str()),
+                stories::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+            if hidden == 0 {
+                return Ok(Filed::Recorded);
+            }
             ModAction::record(
                 conn,
                 ActionKind::Hide,
@@ -141,6 +143,24 @@ impl Report {
             }
             Ok(Filed::Hidden)
         })
+    }
+
+    /// Whether a moderator restored the story lately, finding its reports unfounded: for a
+    /// while after that, reports are listed in the queue but hide nothing by themselves (the
+    /// readers' hashes change daily, so "the same readers" could otherwise hide it again the
+    /// day after).
+    fn found_unfounded_lately(
+        conn: &mut DbConn,
+        story_id: i32,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let found: i64 = reports::table
+            .filter(reports::story_id.eq(story_id))
+            .filter(reports::unfounded.eq(true))
+            .filter(reports::resolved_at.gt(now - chrono::Duration::days(UNFOUNDED_SHIELD_DAYS)))
+            .count()
+            .get_result(conn)?;
+        Ok(found > 0)
     }
 
     /// Distinct readers with an open, founded report on the story within the window.

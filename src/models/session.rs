@@ -3,6 +3,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{login_throttle, sessions, users};
+use crate::models::daily_key::DayHashes;
 use crate::models::user::User;
 use crate::secrets::{SecretKey, random_hex, sha256_hex};
 
@@ -49,52 +50,52 @@ impl Session {
     }
 }
 
-/// Failed logins, shared by every node through the database. Each attempt is counted under two
-/// keys, keyed hashes made by the caller (`LoginKeys`): the typed address together with the
-/// client's network, and the client's network alone. A key's failures past a free few make the
-/// next attempt under it wait, twice as long after each (never a lock): an outsider guessing one
-/// account's password waits longer and longer, while the owner, from their own network, is never
-/// held back by it. Successes are never counted.
+/// Failed logins, shared by every node through the database. Each attempt is counted under
+/// three keys, hashes under the day's random key (`DailyKey`): the typed address with the
+/// client's network, the network alone, and the address alone. A key's failures past a free few
+/// make the next attempt under it wait, twice as long after each (never a lock): an outsider
+/// guessing one account's password from one network waits longer and longer, while the owner,
+/// from their own network, is not held back by it. Guessing from many networks is slowed by the
+/// address's own count, from which a browser that has signed in to the account before is exempt
+/// (`KnownDevice`), so the owner is never locked out by it either. Successes are never counted.
 pub struct LoginThrottle;
 
-/// The keys of one attempt: today's and yesterday's of each kind, so that the day's change of
-/// key does not start every budget afresh.
+/// The keys of one attempt.
 pub struct LoginKeys {
-    pub account_today: String,
-    pub account_yesterday: String,
-    pub client_today: String,
-    pub client_yesterday: String,
+    pub account_network: DayHashes,
+    pub network: DayHashes,
+    pub account: DayHashes,
 }
 
 impl LoginKeys {
     /// The keys for an attempt with the address `typed` from `network` (`client::network`).
-    pub fn new(secret: &SecretKey, typed: &str, network: &[u8; 16], now: NaiveDateTime) -> Self {
+    pub fn new(
+        conn: &mut DbConn,
+        typed: &str,
+        network: &[u8; 16],
+        now: NaiveDateTime,
+    ) -> QueryResult<Self> {
         let email = typed.trim().to_lowercase();
-        let key = |day: chrono::NaiveDate, kind: &str, with_email: bool| {
-            let mut data = format!("{day}\0{kind}\0").into_bytes();
-            if with_email {
-                data.extend_from_slice(email.as_bytes());
-                data.push(0);
-            }
-            data.extend_from_slice(network);
-            secret.sign("login-throttle", &data)
-        };
+        let mut account_network = email.clone().into_bytes();
+        account_network.push(0);
+        account_network.extend_from_slice(network);
         let today = now.date();
-        let yesterday = today - chrono::Days::new(1);
-        LoginKeys {
-            account_today: key(today, "account", true),
-            account_yesterday: key(yesterday, "account", true),
-            client_today: key(today, "client", false),
-            client_yesterday: key(yesterday, "client", false),
-        }
+        Ok(LoginKeys {
+            account_network: DayHashes::of(conn, today, "login-account-network", &account_network)?,
+            network: DayHashes::of(conn, today, "login-network", network)?,
+            account: DayHashes::of(conn, today, "login-account", email.as_bytes())?,
+        })
     }
 }
 
 /// Failures of one address from one network before any wait: a few mistypings cost nothing.
-pub const FREE_ACCOUNT_FAILURES: i32 = 3;
+pub const FREE_ACCOUNT_NETWORK_FAILURES: i32 = 3;
 /// Failures from one network over all addresses before any wait: a team behind one address
 /// mistypes more, and someone trying many accounts is slowed all the same.
-pub const FREE_CLIENT_FAILURES: i32 = 10;
+pub const FREE_NETWORK_FAILURES: i32 = 10;
+/// Failures of one address from every network before a browser that never signed in to it
+/// waits: no one mistypes that often in two days; someone guessing from many networks does.
+pub const FREE_ACCOUNT_FAILURES: i32 = 20;
 /// The longest wait.
 pub const MAX_WAIT_SECONDS: i64 = 15 * 60;
 /// Counts older than this are forgotten.
@@ -112,11 +113,11 @@ fn wait_after(failures: i32, free: i32) -> Duration {
 impl LoginThrottle {
     fn failures(
         conn: &mut DbConn,
-        keys: &[&str],
+        hashes: &DayHashes,
         since: NaiveDateTime,
     ) -> QueryResult<(i32, Option<NaiveDateTime>)> {
         let rows: Vec<(i32, NaiveDateTime)> = login_throttle::table
-            .filter(login_throttle::key_hash.eq_any(keys))
+            .filter(login_throttle::key_hash.eq_any(hashes.all()))
             .filter(login_throttle::last_failure.gt(since))
             .select((login_throttle::failures, login_throttle::last_failure))
             .load(conn)?;
@@ -126,82 +127,122 @@ impl LoginThrottle {
         ))
     }
 
-    /// Until when the next attempt under `keys` must wait, if it must.
-    pub fn wait_until(
-        conn: &mut DbConn,
-        keys: &LoginKeys,
-        now: NaiveDateTime,
-    ) -> QueryResult<Option<NaiveDateTime>> {
-        let since = now - Duration::hours(KEPT_HOURS);
-        let mut until = None;
-        for (pair, free) in [
-            (
-                [keys.account_today.as_str(), &keys.account_yesterday],
-                FREE_ACCOUNT_FAILURES,
-            ),
-            (
-                [keys.client_today.as_str(), &keys.client_yesterday],
-                FREE_CLIENT_FAILURES,
-            ),
-        ] {
-            if let (failures, Some(last)) = Self::failures(conn, &pair, since)? {
-                let ready = last + wait_after(failures, free);
-                if ready > now {
-                    until = until.max(Some(ready));
-                }
-            }
+    fn add(conn: &mut DbConn, key: &str, by: i32, now: NaiveDateTime) -> QueryResult<()> {
+        let changed = diesel::update(login_throttle::table.find(key))
+            .set((
+                login_throttle::failures.eq(login_throttle::failures + by),
+                login_throttle::last_failure.eq(now),
+            ))
+            .execute(conn)?;
+        if changed == 0 && by > 0 {
+            diesel::insert_into(login_throttle::table)
+                .values((
+                    login_throttle::key_hash.eq(key),
+                    login_throttle::failures.eq(by),
+                    login_throttle::last_failure.eq(now),
+                ))
+                .execute(conn)?;
         }
-        Ok(until)
+        Ok(())
     }
 
-    /// Counts a failure under today's keys, and on the account it named if there is one.
-    pub fn fail(
+    /// Starts an attempt: until when it must wait, if it must; otherwise it is counted as a
+    /// failure until `succeeded` says otherwise. Checking and counting happen in one
+    /// transaction, serialized per network and address, so parallel attempts cannot all pass
+    /// the check before any is counted.
+    pub fn begin(
         conn: &mut DbConn,
         keys: &LoginKeys,
-        account: Option<i32>,
+        known_device: bool,
         now: NaiveDateTime,
-    ) -> QueryResult<()> {
+    ) -> QueryResult<Option<NaiveDateTime>> {
         crate::db::write_transaction(conn, |conn| {
-            for key in [&keys.account_today, &keys.client_today] {
-                let failures: Option<i32> = login_throttle::table
-                    .find(key)
-                    .select(login_throttle::failures)
-                    .first(conn)
-                    .optional()?;
-                diesel::delete(login_throttle::table.find(key)).execute(conn)?;
-                diesel::insert_into(login_throttle::table)
-                    .values((
-                        login_throttle::key_hash.eq(key),
-                        login_throttle::failures.eq(failures.unwrap_or(0) + 1),
-                        login_throttle::last_failure.eq(now),
-                    ))
-                    .execute(conn)?;
+            let mut locks = [keys.network.today.as_str(), keys.account.today.as_str()];
+            locks.sort_unstable();
+            for name in locks {
+                crate::db::lock_in_transaction(conn, name)?;
             }
-            if let Some(id) = account {
-                diesel::update(users::table.find(id))
-                    .set((
-                        users::failed_logins.eq(users::failed_logins + 1),
-                        users::last_failed_login_at.eq(now),
-                    ))
-                    .execute(conn)?;
+            let since = now - Duration::hours(KEPT_HOURS);
+            let mut checks = vec![
+                (&keys.account_network, FREE_ACCOUNT_NETWORK_FAILURES),
+                (&keys.network, FREE_NETWORK_FAILURES),
+            ];
+            if !known_device {
+                checks.push((&keys.account, FREE_ACCOUNT_FAILURES));
             }
-            diesel::delete(
-                login_throttle::table
-                    .filter(login_throttle::last_failure.lt(now - Duration::hours(KEPT_HOURS))),
-            )
-            .execute(conn)?;
-            Ok(())
+            let mut until = None;
+            for (hashes, free) in checks {
+                if let (failures, Some(last)) = Self::failures(conn, hashes, since)? {
+                    let ready = last + wait_after(failures, free);
+                    if ready > now {
+                        until = until.max(Some(ready));
+                    }
+                }
+            }
+            if until.is_some() {
+                return Ok(until);
+            }
+            for hashes in [&keys.account_network, &keys.network, &keys.account] {
+                Self::add(conn, &hashes.today, 1, now)?;
+            }
+            Ok(None)
         })
     }
 
-    /// After the right password: this address from this network starts afresh (the network's
-    /// own count stays, or signing in to one account would reset a search through others).
-    pub fn succeed(conn: &mut DbConn, keys: &LoginKeys) -> QueryResult<()> {
-        diesel::delete(login_throttle::table.filter(
-            login_throttle::key_hash.eq_any([&keys.account_today, &keys.account_yesterday]),
-        ))
+    /// The attempt had the right password: it was not a failure, and this address from this
+    /// network starts afresh (the network's and the address's other failures stay, or signing
+    /// in to one account would reset a search through others).
+    pub fn succeeded(conn: &mut DbConn, keys: &LoginKeys, now: NaiveDateTime) -> QueryResult<()> {
+        crate::db::write_transaction(conn, |conn| {
+            diesel::delete(
+                login_throttle::table
+                    .filter(login_throttle::key_hash.eq_any(keys.account_network.all())),
+            )
+            .execute(conn)?;
+            for hashes in [&keys.network, &keys.account] {
+                Self::add(conn, &hashes.today, -1, now)?;
+            }
+            diesel::delete(login_throttle::table.filter(login_throttle::failures.le(0)))
+                .execute(conn)
+                .map(|_| ())
+        })
+    }
+
+    /// The attempt failed on an existing account: admins see it on the account.
+    pub fn failed_on(conn: &mut DbConn, account: i32, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(users::table.find(account))
+            .set((
+                users::failed_logins.eq(users::failed_logins + 1),
+                users::last_failed_login_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Forgets counts no attempt can look at any more (run by the scheduler).
+    pub fn forget_old(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::delete(
+            login_throttle::table
+                .filter(login_throttle::last_failure.lt(now - Duration::hours(KEPT_HOURS))),
+        )
         .execute(conn)
-        .map(|_| ())
+    }
+}
+
+/// A browser that has signed in to an account before carries a cookie saying so (signed with
+/// the site's key, naming no one in clear): the account's own failure count, which outsiders
+/// can raise from anywhere, never makes it wait.
+pub struct KnownDevice;
+
+impl KnownDevice {
+    pub fn token(secret: &SecretKey, typed: &str) -> String {
+        secret.sign("known-device", typed.trim().to_lowercase().as_bytes())
+    }
+
+    pub fn holds(secret: &SecretKey, typed: &str, cookie: Option<&str>) -> bool {
+        cookie.is_some_and(|c| {
+            secret.verify("known-device", typed.trim().to_lowercase().as_bytes(), c)
+        })
     }
 }
 

@@ -13,6 +13,8 @@ use crate::similar::{self, Signature};
 pub const RECENT_DAYS: i64 = 90;
 /// At most this many similar stories are listed.
 const LISTED: usize = 5;
+/// At most this many stories sharing a band are compared (the most recent).
+const CANDIDATES: i64 = 200;
 
 /// Another story like the one shown, for a link in the queue.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,26 +67,31 @@ pub fn similar_to(
     let Some(own) = own.as_deref().and_then(Signature::from_bytes) else {
         return Ok(Vec::new());
     };
-    let mut query = story_bands::table
-        .select(story_bands::story_id)
-        .into_boxed();
-    for (band, bucket) in own.bands().iter().enumerate() {
-        query = query.or_filter(
-            story_bands::band
-                .eq(band as i32)
-                .and(story_bands::bucket.eq(*bucket)),
-        );
-    }
-    let mut candidates: Vec<i32> = query.load(conn)?;
-    candidates.sort_unstable();
-    candidates.dedup();
-    candidates.retain(|id| *id != story_id);
-    if candidates.is_empty() {
-        return Ok(Vec::new());
+    // Recent stories sharing a bucket, found through the index; whether the band is the same
+    // is checked here (a bucket is a 64-bit hash: the same value in another band is chance).
+    let bands = own.bands();
+    let sharing: Vec<(i32, i32, i64)> = story_bands::table
+        .inner_join(stories::table)
+        .filter(story_bands::band.eq_any(0..similar::BANDS as i32))
+        .filter(story_bands::bucket.eq_any(bands))
+        .filter(stories::id.ne(story_id))
+        .filter(stories::submitted_at.gt(now - Duration::days(RECENT_DAYS)))
+        .order(stories::submitted_at.desc())
+        .limit(CANDIDATES * similar::BANDS as i64)
+        .select((stories::id, story_bands::band, story_bands::bucket))
+        .load(conn)?;
+    let mut candidates: Vec<i32> = Vec::new();
+    for (id, band, bucket) in sharing {
+        let same_band = usize::try_from(band)
+            .ok()
+            .and_then(|b| bands.get(b))
+            .is_some_and(|b| *b == bucket);
+        if same_band && !candidates.contains(&id) && candidates.len() < CANDIDATES as usize {
+            candidates.push(id);
+        }
     }
     let rows: Vec<(String, String, String, Option<Vec<u8>>)> = stories::table
         .filter(stories::id.eq_any(&candidates))
-        .filter(stories::submitted_at.gt(now - Duration::days(RECENT_DAYS)))
         .select((
             stories::public_id,
             stories::title,

@@ -270,12 +270,14 @@ async fn report(
         ));
     }
     let at = now();
-    let network = crate::client::network(addr, state.settings.rate_limit_ipv6_prefix);
-    let reader = Reader::new(&state.secret, &network, public_id.as_ref(), at);
+    // IPv6 readers count per /48 at most: a home line often has a /56 or a /48, and one person
+    // with 256 networks must not be 256 readers.
+    let network = crate::client::network(addr, state.settings.rate_limit_ipv6_prefix.min(48));
     let st = state.clone();
     // Counted or not, the reader is told the same.
     state
         .db(move |conn| {
+            let reader = Reader::new(conn, &network, public_id.as_ref(), at)?;
             Ok(Report::file(
                 conn,
                 public_id.as_ref(),

@@ -74,6 +74,7 @@ impl NewStoryPage {
         errors: FieldErrors,
         pii: FindingViews,
     ) -> Self {
+        let form_served = form.served.clone();
         NewStoryPage {
             meta: PageMeta::new(
                 &state.settings.base_url,
@@ -91,7 +92,12 @@ impl NewStoryPage {
             pii,
             csrf: csrf.token().to_owned(),
             limit_message: None,
-            served: crate::fill_time::stamp(&state.secret, chrono::Utc::now()),
+            served: crate::fill_time::keep_or_stamp(
+                &state.secret,
+                &form_served,
+                csrf.token(),
+                chrono::Utc::now(),
+            ),
         }
     }
 }
@@ -162,6 +168,7 @@ async fn create(
     if !crate::fill_time::filled_slowly(
         &state.secret,
         &form.served,
+        &form.csrf_token,
         chrono::Utc::now(),
         state.settings.min_fill_time,
     ) {

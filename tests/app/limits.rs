@@ -312,7 +312,7 @@ async fn the_worst_personal_information_input_gets_its_422_and_posts_are_limited
 }
 
 /// A visitor behind the trusted proxy whose address is `forwarded`.
-fn behind_proxy(app: &TestApp, forwarded: &str) -> Browser {
+pub fn behind_proxy(app: &TestApp, forwarded: &str) -> Browser {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-forwarded-for", forwarded.parse().unwrap());
     let client = reqwest::Client::builder()

@@ -34,6 +34,7 @@ fn canonical_type(t: &str) -> String {
         "integer" => "integer",
         "text" => "text",
         "boolean" => "boolean",
+        "blob" | "bytea" => "bytes",
         "timestamp" | "timestamp without time zone" => "timestamp",
         other => return other.to_owned(),
     }

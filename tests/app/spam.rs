@@ -189,8 +189,16 @@ async fn a_form_sent_the_moment_it_was_served_is_sent_back() {
     assert_eq!(who.post("/stories/new", &posted).await.status, 422);
     assert_eq!(count(), 0);
 
-    // The page that came back carries a fresh stamp; a moment later it goes through.
+    // Another visitor's stamp is not this visitor's.
+    let other = app.browser();
+    let mut foreign: Vec<(&str, &str)> = as_refs(&fields);
+    let other_token = other.get("/stories/new").await.csrf();
+    foreign.push(("csrf_token", &other_token));
+    foreign.push(("served", &served));
     tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    assert_eq!(other.post("/stories/new", &foreign).await.status, 422);
+
+    // The page that came back kept its stamp: sent again a moment later, it goes through.
     let mut again: Vec<(&str, &str)> = as_refs(&fields);
     let token = fast.csrf();
     again.push(("csrf_token", &token));
@@ -198,4 +206,26 @@ async fn a_form_sent_the_moment_it_was_served_is_sent_back() {
     let sent = who.post("/stories/new", &again).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     assert_eq!(count(), 1);
+
+    // Someone who took their time, got the personal-information warning and confirmed it at
+    // once is not "too soon": the warning page keeps the stamp the form was served with.
+    let careful = app.browser();
+    let form = careful.get("/stories/new").await;
+    let (token, served) = (
+        form.csrf(),
+        form.attr("input[name=served]", "value").unwrap(),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let mut with_phone = story_fields("確認してから送った話");
+    with_phone[1].1 += " 連絡先は090-1234-5678です。";
+    let mut posted: Vec<(&str, &str)> = as_refs(&with_phone);
+    posted.extend([("csrf_token", token.as_str()), ("served", served.as_str())]);
+    let warned = careful.post("/stories/new", &posted).await;
+    assert_eq!(warned.status, 422);
+    assert!(!warned.texts(".pii-warning li").is_empty());
+    let kept = warned.attr("input[name=served]", "value").unwrap();
+    assert_eq!(kept, served);
+    posted.extend([("confirm_pii", "yes")]);
+    let sent = careful.post("/stories/new", &posted).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
 }

@@ -215,6 +215,62 @@ async fn one_client_trying_many_accounts_waits_too() {
     );
 }
 
+/// Attempts sent at once are each checked and counted before any password is: of ten parallel
+/// wrong passwords from one client, three get an answer and seven wait.
+#[tokio::test]
+async fn parallel_attempts_cannot_all_pass_the_check() {
+    let app = spawn_app().await;
+    app.add_staff("mod@engawa.test", "mod", Role::Moderator);
+    let attacker = from(&app, 9);
+    let token = attacker.get("/mod/login").await.csrf();
+    let attempts = (0..10).map(|i| {
+        let attacker = attacker.clone();
+        let token = token.clone();
+        async move {
+            let password = format!("wrong-password-{i}");
+            attacker
+                .post(
+                    "/mod/login",
+                    &[
+                        ("email", "mod@engawa.test"),
+                        ("password", &password),
+                        ("csrf_token", &token),
+                    ],
+                )
+                .await
+                .status
+        }
+    });
+    let mut statuses = futures_util::future::join_all(attempts).await;
+    statuses.sort();
+    assert_eq!(statuses, [vec![422; 3], vec![429; 7]].concat());
+}
+
+/// Guessing one account's password from many networks: past the account's own free failures a
+/// browser that never signed in to it waits, wherever it is; the owner's browser, which has
+/// signed in before, never does.
+#[tokio::test]
+async fn guesses_from_many_networks_never_stop_a_browser_that_signed_in_before() {
+    let app = spawn_app().await;
+    let password = app.add_staff("mod@engawa.test", "mod", Role::Moderator);
+    let owner = from(&app, 60);
+    assert_eq!(
+        try_login(&owner, "mod@engawa.test", &password).await.status,
+        303
+    );
+    for n in 10..30 {
+        let page = try_login(&from(&app, n), "mod@engawa.test", "wrong-password-123").await;
+        assert_eq!(page.status, 422, "{n}");
+    }
+    let stranger = try_login(&from(&app, 40), "mod@engawa.test", "wrong-password-123").await;
+    assert_eq!(stranger.status, 429);
+    assert_eq!(
+        try_login(&owner, "MOD@engawa.test", &password).await.status,
+        303,
+        "the owner's browser is known"
+    );
+}
+
 /// A form token fetched before signing in does not work after it, nor one from before signing
 /// out after that: the visitor's CSRF id is replaced at both.
 #[tokio::test]

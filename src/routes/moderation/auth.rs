@@ -12,7 +12,7 @@ use crate::csrf::{Csrf, TokenForm};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::models::now;
-use crate::models::session::{LoginKeys, LoginThrottle, Session};
+use crate::models::session::{KnownDevice, LoginKeys, LoginThrottle, Session};
 use crate::models::user::User;
 use crate::passwords;
 use crate::staff::{Staff, safe_next};
@@ -121,14 +121,20 @@ async fn login(
         state.settings.trusted_proxies.client(&req),
         state.settings.rate_limit_ipv6_prefix,
     );
+    let https = state.settings.is_https();
+    let known_device = KnownDevice::holds(
+        &state.secret,
+        &form.email,
+        Jar::KnownDevice.read(&req, https).as_deref(),
+    );
     let started = now();
-    let keys = LoginKeys::new(&state.secret, &form.email, &network, started);
     // Unknown and known addresses go through the same steps, so neither answer nor timing tells them apart.
     let email = Email::parse_lowercase(&form.email).ok();
-    let password = form.password.clone();
+    let (typed, password) = (form.email.clone(), form.password.clone());
     let attempt = state
         .db(move |conn| {
-            if let Some(until) = LoginThrottle::wait_until(conn, &keys, started)? {
+            let keys = LoginKeys::new(conn, &typed, &network, started)?;
+            if let Some(until) = LoginThrottle::begin(conn, &keys, known_device, started)? {
                 return Ok(Attempt::Wait(until));
             }
             let user = match &email {
@@ -139,13 +145,14 @@ async fn login(
                 passwords::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
             match user {
                 Some(user) if verified && !user.disabled => {
-                    LoginThrottle::succeed(conn, &keys)?;
+                    LoginThrottle::succeeded(conn, &keys, now())?;
                     Ok(Attempt::SignedIn(Session::create(conn, user.id, now())?))
                 }
-                other => {
-                    LoginThrottle::fail(conn, &keys, other.map(|u| u.id), now())?;
+                Some(user) => {
+                    LoginThrottle::failed_on(conn, user.id, now())?;
                     Ok(Attempt::Refused)
                 }
+                None => Ok(Attempt::Refused),
             }
         })
         .await?;
@@ -154,8 +161,12 @@ async fn login(
             crate::csrf::renew(&req);
             let mut response = see_other(safe_next(&form.next));
             response
-                .add_cookie(&Jar::Session.cookie(token, state.settings.is_https()))
+                .add_cookie(&Jar::Session.cookie(token, https))
                 .map_err(AppError::internal)?;
+            let mut device =
+                Jar::KnownDevice.cookie(KnownDevice::token(&state.secret, &form.email), https);
+            device.set_max_age(actix_web::cookie::time::Duration::days(365));
+            response.add_cookie(&device).map_err(AppError::internal)?;
             Ok(response)
         }
         Attempt::Wait(until) => {

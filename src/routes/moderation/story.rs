@@ -182,7 +182,9 @@ async fn load_page(
             })
             .collect(),
         wants_contact: story.contact_email.is_some(),
-        can_approve: matches!(status, Pending | ChangesRequested | Held),
+        // A published story with reports can be kept up, which closes them.
+        can_approve: matches!(status, Pending | ChangesRequested | Held)
+            || (status == Approved && !reports.is_empty()),
         can_reject: matches!(status, Pending | ChangesRequested | Held | Approved),
         can_request_changes: matches!(status, Pending | Held),
         can_edit: !matches!(status, Withdrawn | Rejected),
