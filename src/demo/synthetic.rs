@@ -215,6 +215,12 @@ fn story(rng: &mut StdRng) -> StoryContent {
     }
 }
 
+/// `n` stories as `generate` writes them (not the same ones: the dates draw on the same seed).
+pub fn sample(n: usize, seed: u64) -> Vec<StoryContent> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| story(&mut rng)).collect()
+}
+
 /// Adds `n` approved stories, each with its outbox event, in transactions of a thousand.
 pub fn generate(
     conn: &mut DbConn,

@@ -252,6 +252,8 @@ impl StoryForm {
 pub struct FindingView {
     pub field: String,
     pub kind: &'static str,
+    /// Why it matters, in a sentence.
+    pub explanation: &'static str,
     pub before: String,
     pub text: String,
     pub after: String,
@@ -308,6 +310,7 @@ impl StoryForm {
                 FindingView {
                     field: f.field.clone(),
                     kind: f.kind.label(),
+                    explanation: f.kind.explanation(),
                     before,
                     text: f.text.clone(),
                     after,

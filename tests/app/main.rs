@@ -17,6 +17,7 @@ mod moderation;
 mod nodes;
 mod operations;
 mod pages;
+mod pii_corpus;
 mod privacy;
 mod process;
 mod safe_methods;

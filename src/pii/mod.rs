@@ -1,0 +1,270 @@
+//! Finds what could identify a submitter or the people in their story: phone numbers, e-mail
+//! addresses, accounts and handles, URLs, street addresses and postal codes, named workplaces and
+//! schools, names with an honorific, card and My Number numbers, car plates. Text is matched in
+//! folded forms (`fold`: width, case, invisible characters; digits written in kanji or read out
+//! in kana) and every finding is a span of the original text, so the form can show it.
+//!
+//! Every pattern is a regular expression of the `regex` crate (linear in the text) or a check
+//! of a bounded span (a card's Luhn digit, My Number's check digit, a word list), so the scan is
+//! linear in the text's size whatever it holds.
+
+mod detect;
+mod fold;
+mod words;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Email,
+    Phone,
+    Url,
+    SnsId,
+    PostalCode,
+    Address,
+    Workplace,
+    School,
+    Name,
+    CardNumber,
+    MyNumber,
+    CarPlate,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Email => "メールアドレス",
+            Kind::Phone => "電話番号",
+            Kind::Url => "URL",
+            Kind::SnsId => "LINE・SNSのID",
+            Kind::PostalCode => "郵便番号",
+            Kind::Address => "住所",
+            Kind::Workplace => "勤務先の名前",
+            Kind::School => "学校の名前",
+            Kind::Name => "人の名前かもしれません",
+            Kind::CardNumber => "カード番号",
+            Kind::MyNumber => "マイナンバー",
+            Kind::CarPlate => "車のナンバー",
+        }
+    }
+
+    /// Why it matters, in a sentence, for the warning.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Kind::Email | Kind::Phone | Kind::SnsId | Kind::Url => {
+                "連絡先やアカウントは、あなたや相手に直接たどり着く手がかりになります。"
+            }
+            Kind::PostalCode | Kind::Address => "住んでいる場所や会う場所が分かってしまいます。",
+            Kind::Workplace | Kind::School => {
+                "勤め先や学校の名前は、知り合いが読めば誰のことか分かります。"
+            }
+            Kind::Name => {
+                "実名やあだ名なら、仮名に書き換えることをおすすめします（仮名ならこのままで大丈夫です）。"
+            }
+            Kind::CardNumber | Kind::MyNumber | Kind::CarPlate => {
+                "番号そのものが、持ち主をひとりに特定します。"
+            }
+        }
+    }
+}
+
+/// One finding, with the text as the person typed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: Kind,
+    /// Which field it was found in, e.g. 本文.
+    pub field: String,
+    pub text: String,
+    /// Where the text starts in its field, in bytes; only while the form is shown again.
+    #[serde(skip)]
+    pub at: usize,
+}
+
+/// Every finding in `text`, in order; `field` names where the text came from.
+pub fn scan(field: &str, text: &str) -> Vec<Finding> {
+    let plain = fold::plain(text);
+    let numbers = fold::numbers(text);
+    // Spans in the original text, most specific kinds first: a later one never reports text
+    // inside an earlier finding. Findings so far by start → end; they never overlap, so the one
+    // starting last before `end` is the only one that can overlap [start, end).
+    let mut taken: BTreeMap<usize, (usize, Kind)> = BTreeMap::new();
+    for (kind, spans) in detect::all(&plain, &numbers, text) {
+        for (start, end) in spans {
+            if start >= end
+                || taken
+                    .range(..end)
+                    .next_back()
+                    .is_some_and(|(_, (e, _))| start < *e)
+            {
+                continue;
+            }
+            taken.insert(start, (end, kind));
+        }
+    }
+    taken
+        .into_iter()
+        .map(|(start, (end, kind))| Finding {
+            kind,
+            field: field.to_owned(),
+            text: text[start..end].to_owned(),
+            at: start,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(Kind, String)> {
+        scan("本文", text)
+            .into_iter()
+            .map(|f| (f.kind, f.text))
+            .collect()
+    }
+
+    #[test]
+    fn email_addresses_including_full_width_and_spelled_out() {
+        assert_eq!(
+            kinds("連絡は taro.y@example.co.jp まで"),
+            vec![(Kind::Email, "taro.y@example.co.jp".into())]
+        );
+        assert_eq!(
+            kinds("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+            vec![(Kind::Email, "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ".into())]
+        );
+        assert_eq!(
+            kinds("hana アットマーク example ドット jp")[0].0,
+            Kind::Email
+        );
+        assert_eq!(kinds("hana(at)example(dot)com")[0].0, Kind::Email);
+    }
+
+    #[test]
+    fn japanese_phone_numbers_in_every_common_form() {
+        for phone in [
+            "090-1234-5678",
+            "09012345678",
+            "03-1234-5678",
+            "0120-123-456",
+            "(03)1234-5678",
+            "０９０－１２３４－５６７８",
+            "０９０ー１２３４ー５６７８",
+            "+81 90-1234-5678",
+            "06 1234 5678",
+            "〇九〇・一二三四・五六七八",
+            "ゼロキューゼロ イチニサンヨン ゴーロクナナハチ",
+        ] {
+            let found = kinds(&format!("電話は{phone}です"));
+            assert_eq!(found.len(), 1, "{phone}: {found:?}");
+            assert_eq!(found[0].0, Kind::Phone, "{phone}");
+        }
+    }
+
+    #[test]
+    fn years_counts_and_durations_are_not_phone_numbers() {
+        for text in [
+            "2019年から2026年まで",
+            "交際5年、月1回",
+            "1234567",
+            "2026-11-26に会った",
+            "第3回",
+            "10時から12時、1-2時間",
+            "500-1000円くらい",
+        ] {
+            assert!(kinds(text).is_empty(), "{text}: {:?}", kinds(text));
+        }
+    }
+
+    #[test]
+    fn the_long_vowel_mark_does_not_stop_service_names() {
+        // Folding 「ー」 into a dash once made ツイッター and ユーザー名 unmatchable.
+        assert_eq!(kinds("ツイッターは@taro_x です")[0].0, Kind::SnsId);
+        assert_eq!(kinds("ツイッターのユーザー名はtaro_1985")[0].0, Kind::SnsId);
+    }
+
+    #[test]
+    fn urls_with_and_without_a_scheme_and_defanged() {
+        assert_eq!(
+            kinds("ブログ https://example.com/me を見て"),
+            vec![(Kind::Url, "https://example.com/me".into())]
+        );
+        assert_eq!(kinds("note.com/someone に書いた")[0].0, Kind::Url);
+        assert_eq!(kinds("ｈｔｔｐｓ：／／ｅｘａｍｐｌｅ．ｃｏｍ").len(), 1);
+        assert_eq!(kinds("hxxps://example[.]com/a")[0].0, Kind::Url);
+        assert!(kinds("Mr. Smith, etc. A.M.").is_empty());
+    }
+
+    #[test]
+    fn line_and_sns_ids() {
+        assert_eq!(kinds("LINEのIDは taro_1985 です")[0].0, Kind::SnsId);
+        assert_eq!(kinds("ＬＩＮＥ ＩＤ：ｔａｒｏ１９８５")[0].0, Kind::SnsId);
+        assert_eq!(kinds("インスタ @hanako.days をフォロー")[0].0, Kind::SnsId);
+        let x = kinds("Xは@taro_x です");
+        assert_eq!(x.len(), 1, "{x:?}");
+        assert!(
+            x[0].0 == Kind::SnsId && x[0].1.ends_with("@taro_x"),
+            "{x:?}"
+        );
+        assert!(kinds("LINEで連絡をとっています").is_empty());
+        assert!(kinds("LINEのIDは交換していません").is_empty());
+    }
+
+    #[test]
+    fn postal_codes_and_addresses() {
+        assert_eq!(
+            kinds("〒150-0001 に住んでいます"),
+            vec![(Kind::PostalCode, "〒150-0001".into())]
+        );
+        assert_eq!(kinds("〒１５００００１")[0].0, Kind::PostalCode);
+        assert_eq!(kinds("住所は150-0001です")[0].0, Kind::PostalCode);
+        assert_eq!(kinds("東京都港区六本木一丁目2番3号に")[0].0, Kind::Address);
+        assert!(kinds("3丁目の角の喫茶店で会います").is_empty());
+    }
+
+    #[test]
+    fn names_with_an_honorific_but_not_generic_words() {
+        assert_eq!(
+            kinds("田中さんと会った"),
+            vec![(Kind::Name, "田中さん".into())]
+        );
+        for text in [
+            "夫さんと相手さん、お子さん",
+            "店員さんと皆さん",
+            "たくさん話した",
+        ] {
+            assert!(kinds(text).is_empty(), "{text}: {:?}", kinds(text));
+        }
+    }
+
+    #[test]
+    fn numbers_that_identify_pass_their_check_digits() {
+        assert_eq!(kinds("4111 1111 1111 1111")[0].0, Kind::CardNumber);
+        assert!(
+            kinds("4111 1111 1111 1112")
+                .iter()
+                .all(|f| f.0 != Kind::CardNumber)
+        );
+        assert_eq!(kinds("1234 5678 9018")[0].0, Kind::MyNumber);
+        assert!(
+            kinds("1234 5678 9010")
+                .iter()
+                .all(|f| f.0 != Kind::MyNumber)
+        );
+    }
+
+    #[test]
+    fn an_email_is_not_also_an_sns_handle_or_url() {
+        let found = kinds("a.b@example.com");
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn ordinary_stories_have_no_findings() {
+        let text = "読書会で出会って五年。連絡は平日の昼だけ、会うのは月に一度。LINEはお互いに使っていません。";
+        assert!(kinds(text).is_empty(), "{:?}", kinds(text));
+    }
+}
