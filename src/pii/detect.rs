@@ -25,7 +25,7 @@ fn alternation(words: &[&str]) -> String {
 }
 
 /// Dashes, dots, slashes and spaces people put between the groups of a number (folded).
-const SEP: &str = r"[ \t\-‐‑‒–—―−─━ー~〜.・/_]";
+const SEP: &str = r"[ \t\-‐‑‒–—―−─━ー~〜.・/_の]";
 /// Ways to write "dot" in an address (folded).
 const DOT: &str = r"(?:\.|。|\[\.\]|\(\.\)|\{\.\}|\(dot\)|\[dot\]|\{dot\}| dot |ドット|どっと)";
 /// Characters that end a URL.
@@ -70,7 +70,7 @@ fn account_pattern(services: &[&str], id_word_required: bool) -> Regex {
         )
     };
     re(&format!(
-        r"(?:{})\s*(?:の|で)?\s*{id_word}{handle_at}[a-z0-9][a-z0-9._\-]{{2,29}}(?:#[0-9]{{4}})?",
+        r"(?:{})\s*(?:の|で)?\s*{id_word}{handle_at}[a-z0-9][a-z0-9._:\-]{{2,29}}(?:#[0-9]{{4}})?",
         alternation(services)
     ))
 }
@@ -79,10 +79,16 @@ static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| account_pattern(words::SERVIC
 static ACCOUNT_AMBIGUOUS: LazyLock<Regex> =
     LazyLock::new(|| account_pattern(words::AMBIGUOUS_SERVICES, true));
 static HANDLE: LazyLock<Regex> = LazyLock::new(|| re(r"@[a-z0-9_][a-z0-9_.]{2,29}"));
+/// An "ID" word, a few words, and an id, without a service named (LINEで…。IDは lin_88).
+static ID_GIVEN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?:id|アイディー|アイディ|アカウント名|アカウント|ユーザーネーム|ユーザー名|ユーザ名|ハンドルネーム)[^a-z0-9@。！？!?\n]{0,8}?@?[a-z0-9][a-z0-9._:\-]{2,29}",
+    )
+});
 
 static POSTAL: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"〒\s*[0-9]{{3}}{SEP}?\s*[0-9]{{4}}|郵便番号\s*(?:は|:)?\s*[0-9]{{3}}{SEP}?[0-9]{{4}}|[0-9]{{3}}[\-‐‑‒–—―−ー][0-9]{{4}}"
+        r"〒\s*[0-9]{{3}}\s*{SEP}?\s*[0-9]{{4}}|郵便番号\s*(?:は|:)?\s*[0-9]{{3}}{SEP}?[0-9]{{4}}|[0-9]{{3}}[\-‐‑‒–—―−ー][0-9]{{4}}"
     ))
 });
 
@@ -91,13 +97,13 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let num = "[0-9〇一二三四五六七八九十百千]+";
     let dash = "(?:-|‐|‑|−|ー|の)";
     re(&format!(
-        r"(?:{pref})?\s*[\p{{Han}}\p{{Katakana}}ヶケーノ]{{1,8}}?[市区町村郡]\s*[\p{{Han}}\p{{Katakana}}ヶケーノ0-9ぁ-ゖ--[のにではをともへやかよね]]{{0,10}}?\s*(?:{num}\s*(?:丁目|{dash})\s*{num}(?:\s*(?:番地?|{dash})\s*{num})?(?:\s*号)?|{num}\s*番地?(?:\s*{num}\s*号)?|{num}\s*丁目)(?:\s*[\p{{Han}}\p{{Katakana}}ーa-z・]{{1,20}}?\s*{num}\s*(?:階|f|号室|号))?"
+        r"(?:{pref})?\s*[\p{{Han}}\p{{Katakana}}ヶケーノ]{{1,8}}?[市区町村郡]\s*[\p{{Han}}\p{{Katakana}}ヶケーノ0-9ぁ-ゖ--[のにではをへ]]{{0,10}}?\s*(?:{num}\s*(?:丁目|{dash})\s*{num}(?:\s*(?:番地?|{dash})\s*{num})?(?:\s*号)?|{num}\s*番地?(?:\s*{num}\s*号)?|{num}\s*丁目)(?:\s*[\p{{Han}}\p{{Katakana}}ーa-z・]{{1,20}}?\s*{num}\s*(?:階|f|号室|号))?"
     ))
 });
 
 static WORKPLACE: LazyLock<Regex> = LazyLock::new(|| {
     let corp = r"株式会社|有限会社|合同会社|合資会社|合名会社|(?:一般|公益)(?:社団|財団)法人|社会福祉法人|医療法人|学校法人|独立行政法人|\(株\)|\(有\)|\(同\)";
-    let name = r"[\p{Han}\p{Katakana}ーa-z0-9&・ぁ-ゖ--[のにではがをともへやかよね]]";
+    let name = r"[\p{Han}\p{Katakana}ーa-z0-9&・ぁ-ゖ--[のにでをへがと]]";
     let place = r"銀行|信用金庫|信金|信用組合|病院|医院|クリニック|市役所|区役所|町役場|村役場|県庁|警察署|消防署|郵便局|製作所|工務店|商店|法律事務所|会計事務所|商事|物産|製薬|電機|証券|運輸|建設|ホールディングス|コーポレーション";
     re(&format!(
         r"(?:{corp})\s*{name}{{1,20}}|{name}{{1,20}}\s*(?:{corp})|(?P<inst>[\p{{Han}}\p{{Katakana}}ー]{{2,12}}|[ぁ-ゖ--[のにではがをともへや]]{{3,6}})(?:{place})(?:\s*[\p{{Han}}\p{{Katakana}}ー]{{1,10}}(?:支店|営業所|出張所|本店|工場|店))?"
@@ -110,9 +116,11 @@ static SCHOOL: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-static HONORIFIC: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"さん|さま|様|くん|君|ちゃん|氏|先生|せんせい|殿|たん|っち|サン|クン|チャン")
-});
+static NOT_NAMES: LazyLock<std::collections::HashSet<&'static str>> =
+    LazyLock::new(|| words::NOT_NAMES.iter().copied().collect());
+
+static HONORIFIC: LazyLock<Regex> =
+    LazyLock::new(|| re(r"さん|さま|様|くん|君|ちゃん|氏|先生|せんせい|殿"));
 
 static CARD: LazyLock<Regex> = LazyLock::new(|| re(r"[0-9](?:[ \-]?[0-9]){12,18}"));
 static MY_NUMBER: LazyLock<Regex> = LazyLock::new(|| re(r"[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}"));
@@ -226,6 +234,14 @@ fn unit_after(text: &str) -> bool {
     UNITS.iter().any(|u| rest.starts_with(u))
 }
 
+/// Keeps a number standing alone (no digit right before or after it) that passes `check`.
+fn digits_alone(check: fn(&str) -> bool) -> impl Fn(&regex::Captures, &str) -> bool {
+    move |caps, text| {
+        let m = caps.get(0).expect("group 0 always matches");
+        alone(text, m.start(), m.end(), |_| false) && check(m.as_str())
+    }
+}
+
 fn spans(
     re: &Regex,
     folded: &Folded,
@@ -287,20 +303,34 @@ fn name_before(text: &str, at: usize, end: usize) -> Option<usize> {
     {
         return None;
     }
-    let before: Vec<(usize, char)> = text[..at].char_indices().rev().take(17).collect();
+    let mut before: Vec<(usize, char)> = text[..at].char_indices().rev().take(18).collect();
+    // 坂口 さん: one space between a name in kanji or katakana and its honorific.
+    if before.first().is_some_and(|(_, c)| *c == ' ')
+        && before
+            .get(1)
+            .is_some_and(|(_, c)| is_han(*c) || katakana(*c))
+    {
+        before.remove(0);
+    }
+    let name_end = before.first().map_or(at, |(i, c)| i + c.len_utf8());
     // The script of the name is that of its last character other than a long vowel mark.
     let last = before.iter().map(|(_, c)| *c).find(|c| *c != 'ー')?;
     let run = |script: fn(char) -> bool| before.iter().take_while(|(_, c)| script(*c)).count();
-    let not_a_name = |n: &str| words::NOT_NAMES.contains(&n);
+    let not_a_name = |n: &str| NOT_NAMES.contains(n);
+    let preceding = |len: usize| before.get(len).map(|(_, c)| *c);
     if is_han(last) {
-        let len = run(is_han);
+        // 一ノ瀬, 霞ヶ関: a small katakana joining kanji belongs to the name.
+        let len = run(|c| is_han(c) || matches!(c, 'ノ' | 'ヶ' | 'ケ'));
         if len > 6 {
             return None;
         }
         let start = before[len - 1].0;
-        let name = &text[start..at];
+        let name = &text[start..name_end];
+        // After a katakana word it is a compound (ママ友); after お or ご a set phrase (ご馳走様).
+        let compound =
+            preceding(len).is_some_and(|c| katakana(c) || matches!(c, 'お' | 'ご' | '御'));
         let role = not_a_name(name) || words::NOT_NAME_ENDINGS.iter().any(|e| name.ends_with(e));
-        return (!role).then_some(start);
+        return (!role && !compound).then_some(start);
     }
     if last.is_ascii_alphabetic() {
         let len = run(|c| c.is_ascii_alphabetic());
@@ -308,9 +338,8 @@ fn name_before(text: &str, at: usize, end: usize) -> Option<usize> {
             return None;
         }
         let start = before[len - 1].0;
-        let name = &text[start..at];
-        let preceding = before.get(len).map(|(_, c)| *c);
-        return (!preceding.is_some_and(|c| c.is_ascii_alphanumeric()) && !not_a_name(name))
+        let name = &text[start..name_end];
+        return (!preceding(len).is_some_and(|c| c.is_ascii_alphanumeric()) && !not_a_name(name))
             .then_some(start);
     }
     if katakana(last) {
@@ -319,27 +348,41 @@ fn name_before(text: &str, at: usize, end: usize) -> Option<usize> {
             return None;
         }
         let start = before[len - 1].0;
-        let name = &text[start..at];
+        let name = &text[start..name_end];
         return (!not_a_name(name) && !name.starts_with('ー')).then_some(start);
     }
     if hiragana(last) {
         let len = run(hiragana);
-        // Longest first: a word after a mark, or one without particles after a particle.
-        for n in (2..=len.min(5)).rev() {
+        // Longest first (names in hiragana are short): a word after a mark or the start, one
+        // not starting with a particle after a kanji or katakana word, or one without particles
+        // after a particle. It never ends with a particle (…ときは + ちゃんと).
+        for n in (2..=len.min(4)).rev() {
             let start = before[n - 1].0;
-            let name = &text[start..at];
+            let name = &text[start..name_end];
             let first = name.chars().next()?;
-            let preceding = before.get(n).map(|(_, c)| *c);
-            let ends_in_a_word = words::NOT_NAMES
-                .iter()
-                .any(|w| w.chars().count() >= 2 && name.ends_with(w));
-            if first == 'ー' || not_a_name(name) || ends_in_a_word {
+            let last = name.chars().next_back()?;
+            // Ends in such a word of two characters or more (みんなたくさん).
+            let ends_in_a_word = name
+                .char_indices()
+                .skip(1)
+                .take_while(|(i, _)| name.len() - i >= 2 * 3)
+                .any(|(i, _)| NOT_NAMES.contains(&name[i..]));
+            if first == 'ー'
+                || not_a_name(name)
+                || ends_in_a_word
+                || matches!(last, 'は' | 'が' | 'を' | 'に' | 'で' | 'も' | 'の')
+            {
                 continue;
             }
-            let after_a_mark = !preceding.is_some_and(hiragana) && !is_particle(first);
-            let after_a_particle =
-                preceding.is_some_and(is_particle) && !name.chars().any(is_particle);
-            if after_a_mark || after_a_particle {
+            let fits = match preceding(n) {
+                None => true,
+                Some(c) if hiragana(c) => is_particle(c) && !name.chars().any(is_particle),
+                Some(c) if is_han(c) || katakana(c) || c.is_ascii_alphanumeric() => {
+                    !is_particle(first)
+                }
+                Some(_) => true,
+            };
+            if fits {
                 return Some(start);
             }
         }
@@ -403,6 +446,12 @@ pub fn all(plain: &Folded, numbers: &Folded, original: &str) -> Vec<(Kind, Vec<(
                 let after = text[m.end()..].chars().next();
                 !before.is_some_and(ascii_word) && !after.is_some_and(ascii_word)
             }));
+            found.extend(spans(&ID_GIVEN, plain, original, |caps, text| {
+                let m = caps.get(0).expect("group 0");
+                let before = text[..m.start()].chars().next_back();
+                let after = text[m.end()..].chars().next();
+                !before.is_some_and(ascii_word) && !after.is_some_and(ascii_word)
+            }));
             found.extend(spans(&HANDLE, plain, original, |caps, text| {
                 let m = caps.get(0).expect("group 0");
                 let before = text[..m.start()].chars().next_back();
@@ -413,24 +462,15 @@ pub fn all(plain: &Folded, numbers: &Folded, original: &str) -> Vec<(Kind, Vec<(
         }),
         (
             Kind::CardNumber,
-            spans(&CARD, numbers, original, |caps, text| {
-                let m = caps.get(0).expect("group 0");
-                alone(text, m.start(), m.end(), |_| false) && luhn(m.as_str())
-            }),
+            spans(&CARD, numbers, original, digits_alone(luhn)),
         ),
         (
             Kind::MyNumber,
-            spans(&MY_NUMBER, numbers, original, |caps, text| {
-                let m = caps.get(0).expect("group 0");
-                alone(text, m.start(), m.end(), |_| false) && my_number(m.as_str())
-            }),
+            spans(&MY_NUMBER, numbers, original, digits_alone(my_number)),
         ),
         (
             Kind::Phone,
-            spans(&PHONE, numbers, original, |caps, text| {
-                let m = caps.get(0).expect("group 0");
-                alone(text, m.start(), m.end(), |_| false) && phone_ok(m.as_str())
-            }),
+            spans(&PHONE, numbers, original, digits_alone(phone_ok)),
         ),
         (
             Kind::PostalCode,
@@ -450,6 +490,9 @@ pub fn all(plain: &Folded, numbers: &Folded, original: &str) -> Vec<(Kind, Vec<(
                 caps.name("inst").is_none_or(|n| {
                     let n = n.as_str();
                     !words::NOT_PROPER.contains(&n)
+                        && !words::NOT_PROPER
+                            .iter()
+                            .any(|w| w.chars().count() >= 2 && n.ends_with(w))
                         && !n.chars().any(|c| "のにではがをともへや".contains(c))
                         && !n.ends_with(['る', 'た', 'い', 'だ', 'な', 'く'])
                 })
