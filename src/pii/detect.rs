@@ -25,7 +25,7 @@ fn alternation(words: &[&str]) -> String {
 }
 
 /// Dashes, dots, slashes and spaces people put between the groups of a number (folded).
-const SEP: &str = r"[ \t\-‐‑‒–—―−─━ー~〜.・/_の]";
+const SEP: &str = r"[ \t\r\n\-‐‑‒–—―−─━ー~〜.・/_の]";
 /// Ways to write "dot" in an address (folded).
 const DOT: &str = r"(?:\.|。|\[\.\]|\(\.\)|\{\.\}|\(dot\)|\[dot\]|\{dot\}| dot |ドット|どっと)";
 /// Characters that end a URL.
@@ -41,8 +41,11 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     let at = r"(?:@|\(at\)|\[at\]|\{at\}| at |アットマーク|アット|あっとまーく|あっと)";
+    // Labels may be internationalized (はなみずき.jp).
+    let label =
+        r"[a-z0-9\p{Han}\p{Hiragana}\p{Katakana}][a-z0-9\-\p{Han}\p{Hiragana}\p{Katakana}ー]*";
     re(&format!(
-        r"[a-z0-9][a-z0-9._%+\-]*\s*{at}\s*[a-z0-9][a-z0-9\-]*(?:\s*{DOT}\s*[a-z0-9][a-z0-9\-]*)*\s*{DOT}\s*[a-z]{{2,}}"
+        r"[a-z0-9][a-z0-9._%+\-]*\s*{at}\s*{label}(?:\s*{DOT}\s*{label})*\s*{DOT}\s*[a-z]{{2,}}"
     ))
 });
 
@@ -97,7 +100,7 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let num = "[0-9〇一二三四五六七八九十百千]+";
     let dash = "(?:-|‐|‑|−|ー|の)";
     re(&format!(
-        r"(?:{pref})?\s*[\p{{Han}}\p{{Katakana}}ヶケーノ]{{1,8}}?[市区町村郡]\s*[\p{{Han}}\p{{Katakana}}ヶケーノ0-9ぁ-ゖ--[のにではをへ]]{{0,10}}?\s*(?:{num}\s*(?:丁目|{dash})\s*{num}(?:\s*(?:番地?|{dash})\s*{num})?(?:\s*号)?|{num}\s*番地?(?:\s*{num}\s*号)?|{num}\s*丁目)(?:\s*[\p{{Han}}\p{{Katakana}}ーa-z・]{{1,20}}?\s*{num}\s*(?:階|f|号室|号))?"
+        r"(?:{pref})?\s*[\p{{Han}}\p{{Katakana}}ヶケーノ]{{1,8}}?[市区町村郡]\s*[\p{{Han}}\p{{Katakana}}ヶケーノ0-9ぁ-ゖ--[のにではをへ]]{{0,10}}?\s*(?:{num}\s*(?:丁目|{dash})\s*{num}(?:\s*(?:番地?|{dash})\s*{num})?(?:\s*号)?|{num}\s*番地?(?:\s*{num}\s*号)?|{num}\s*丁目|(?P<bare>[0-9]{{1,5}}))(?:\s*[\p{{Han}}\p{{Katakana}}ーa-z・]{{1,20}}?\s*{num}\s*(?:階|f|号室|号))?"
     ))
 });
 
@@ -370,16 +373,16 @@ fn name_before(text: &str, at: usize, end: usize) -> Option<usize> {
             if first == 'ー'
                 || not_a_name(name)
                 || ends_in_a_word
-                || matches!(last, 'は' | 'が' | 'を' | 'に' | 'で' | 'も' | 'の')
+                || matches!(last, 'は' | 'が' | 'を' | 'に' | 'で' | 'も' | 'の' | 'て')
             {
                 continue;
             }
+            // After kanji, hiragana is the word's ending (初めて + ちゃんと), not a name.
             let fits = match preceding(n) {
                 None => true,
                 Some(c) if hiragana(c) => is_particle(c) && !name.chars().any(is_particle),
-                Some(c) if is_han(c) || katakana(c) || c.is_ascii_alphanumeric() => {
-                    !is_particle(first)
-                }
+                Some(c) if is_han(c) => false,
+                Some(c) if katakana(c) || c.is_ascii_alphanumeric() => !is_particle(first),
                 Some(_) => true,
             };
             if fits {
@@ -482,7 +485,16 @@ pub fn all(plain: &Folded, numbers: &Folded, original: &str) -> Vec<(Kind, Vec<(
                         && !unit_after(&text[m.end()..]))
             }),
         ),
-        (Kind::Address, spans(&ADDRESS, plain, original, any)),
+        (
+            Kind::Address,
+            spans(&ADDRESS, plain, original, |caps, text| {
+                // A bare number after a town (下鴨松ノ木町59) is an address, not 59回.
+                let end = caps.get(0).expect("group 0").end();
+                caps.name("bare").is_none()
+                    || (!text[end..].starts_with(|c: char| c.is_ascii_digit())
+                        && !unit_after(&text[end..]))
+            }),
+        ),
         (Kind::CarPlate, spans(&PLATE, plain, original, any)),
         (
             Kind::Workplace,
