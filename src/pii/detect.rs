@@ -41,9 +41,9 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     let at = r"(?:@|\(at\)|\[at\]|\{at\}| at |アットマーク|アット|あっとまーく|あっと)";
-    // Labels may be internationalized (はなみずき.jp).
-    let label =
-        r"[a-z0-9\p{Han}\p{Hiragana}\p{Katakana}][a-z0-9\-\p{Han}\p{Hiragana}\p{Katakana}ー]*";
+    // Labels are ASCII or, internationalized, Japanese (はなみずき.jp), never a mix: a mix is
+    // an address followed by a sentence (…@example.jpまで。LINE…).
+    let label = r"(?:[a-z0-9][a-z0-9\-]*|[\p{Han}\p{Hiragana}\p{Katakana}ー]+)";
     re(&format!(
         r"[a-z0-9][a-z0-9._%+\-]*\s*{at}\s*{label}(?:\s*{DOT}\s*{label})*\s*{DOT}\s*[a-z]{{2,}}"
     ))
@@ -51,7 +51,7 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 
 static URL: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"(?:https?|hxxps?|h\*\*ps?|ttps?|ftp)(?::|\[:\])//{URL_END}+|www(?:\.|\[\.\]){URL_END}+|(?:[a-z0-9][a-z0-9\-]*(?:\.|\[\.\]|\(\.\)))+(?:{TLDS})(?:/{URL_END}*)?|(?:[\p{{Han}}\p{{Hiragana}}\p{{Katakana}}ーa-z0-9\-]{{1,20}}(?:\.|\[\.\]))+(?:jp|com|net|日本|みんな|コム)(?:/{URL_END}*)?"
+        r"(?:https?|hxxps?|h\*\*ps?|ttps?|ftp)(?::|\[:\])//{URL_END}+|www(?:\.|\[\.\]){URL_END}+|(?:[a-z0-9][a-z0-9\-]*(?:\.|\[\.\]|\(\.\)))+(?:{TLDS})(?:/{URL_END}*)?|(?:[\p{{Han}}\p{{Hiragana}}\p{{Katakana}}ー]{{1,20}}(?:\.|\[\.\]))+(?:jp|com|net)(?:/{URL_END}*)?"
     ))
 });
 
@@ -100,16 +100,19 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let num = "[0-9〇一二三四五六七八九十百千]+";
     let dash = "(?:-|‐|‑|−|ー|の)";
     re(&format!(
-        r"(?:{pref})?\s*[\p{{Han}}\p{{Katakana}}ヶケーノ]{{1,8}}?[市区町村郡]\s*[\p{{Han}}\p{{Katakana}}ヶケーノ0-9ぁ-ゖ--[のにではをへ]]{{0,10}}?\s*(?:{num}\s*(?:丁目|{dash})\s*{num}(?:\s*(?:番地?|{dash})\s*{num})?(?:\s*号)?|{num}\s*番地?(?:\s*{num}\s*号)?|{num}\s*丁目|(?P<bare>[0-9]{{1,5}}))(?:\s*[\p{{Han}}\p{{Katakana}}ーa-z・]{{1,20}}?\s*{num}\s*(?:階|f|号室|号))?"
+        r"(?:{pref})?\s*[\p{{Han}}\p{{Katakana}}ヶケーノ]{{1,8}}?[市区町村郡]\s*(?P<town>[\p{{Han}}\p{{Katakana}}ヶケーノ0-9ぁ-ゖ--[のにではをへ]]{{0,10}}?)\s*(?:{num}\s*(?:丁目|{dash})\s*{num}(?:\s*(?:番地?|{dash})\s*{num})?(?:\s*号)?|{num}\s*番地?(?:\s*{num}\s*号)?|{num}\s*丁目|(?P<bare>[0-9]{{1,5}}))(?:\s*[\p{{Han}}\p{{Katakana}}ーa-z・]{{1,20}}?\s*{num}\s*(?:階|f|号室|号))?"
     ))
 });
 
 static WORKPLACE: LazyLock<Regex> = LazyLock::new(|| {
     let corp = r"株式会社|有限会社|合同会社|合資会社|合名会社|(?:一般|公益)(?:社団|財団)法人|社会福祉法人|医療法人|学校法人|独立行政法人|\(株\)|\(有\)|\(同\)";
-    let name = r"[\p{Han}\p{Katakana}ーa-z0-9&・ぁ-ゖ--[のにでをへがと]]";
+    // After the company form a name may hold は or も (株式会社はなまる堂); before it they are
+    // particles (夫は株式会社に勤めている).
+    let name_after = r"[\p{Han}\p{Katakana}ーa-z0-9&・ぁ-ゖ--[のにでをへがと]]";
+    let name_before = r"[\p{Han}\p{Katakana}ーa-z0-9&・ぁ-ゖ--[のにでをへがとはもやか]]";
     let place = r"銀行|信用金庫|信金|信用組合|病院|医院|クリニック|市役所|区役所|町役場|村役場|県庁|警察署|消防署|郵便局|製作所|工務店|商店|法律事務所|会計事務所|商事|物産|製薬|電機|証券|運輸|建設|ホールディングス|コーポレーション";
     re(&format!(
-        r"(?:{corp})\s*{name}{{1,20}}|{name}{{1,20}}\s*(?:{corp})|(?P<inst>[\p{{Han}}\p{{Katakana}}ー]{{2,12}}|[ぁ-ゖ--[のにではがをともへや]]{{3,6}})(?:{place})(?:\s*[\p{{Han}}\p{{Katakana}}ー]{{1,10}}(?:支店|営業所|出張所|本店|工場|店))?"
+        r"(?:{corp})\s*{name_after}{{1,20}}|{name_before}{{1,20}}\s*(?:{corp})|(?P<inst>[\p{{Han}}\p{{Katakana}}ー]{{2,12}}|[ぁ-ゖ--[のにではがをともへや]]{{3,6}})(?:{place})(?:\s*[\p{{Han}}\p{{Katakana}}ー]{{1,10}}(?:支店|営業所|出張所|本店|工場|店))?"
     ))
 });
 
@@ -186,6 +189,20 @@ fn alone(text: &str, start: usize, end: usize, more: impl Fn(char) -> bool) -> b
 /// Units after a number that make `123-4567` a range, not a postal code.
 fn unit_after(text: &str) -> bool {
     const UNITS: &[&str] = &[
+        "月",
+        "代",
+        "才",
+        "週",
+        "つ",
+        "通",
+        "泊",
+        "cm",
+        "kg",
+        "年生",
+        "期",
+        "限",
+        "色",
+        "品",
         "円",
         "人",
         "件",
@@ -235,6 +252,44 @@ fn unit_after(text: &str) -> bool {
     ];
     let rest = text.trim_start();
     UNITS.iter().any(|u| rest.starts_with(u))
+}
+
+/// Whether the id at the end of an account match is one: it has a letter and either looks like
+/// an id (digits, `._-#`) or was introduced as one (an ID word, `:`, `=`, `@`); or, all digits,
+/// it was introduced as one. A count or a time (LINEで10:30, インスタで1000人, LINEは2018年) is not.
+fn id_ok(matched: &str, after: &str) -> bool {
+    let id_len: usize = matched
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || "._-#:".contains(*c))
+        .map(char::len_utf8)
+        .sum();
+    let (intro, id) = matched.split_at(matched.len() - id_len);
+    let introduced = intro.ends_with('@')
+        || [
+            "id",
+            "アイディ",
+            "アカウント",
+            "ユーザ",
+            "ハンドル",
+            "垢",
+            "名",
+            ":",
+            "=",
+            "→",
+        ]
+        .iter()
+        .any(|w| intro.contains(w));
+    let letter = id.contains(|c: char| c.is_ascii_alphabetic());
+    let looks_like_an_id = id.contains(|c: char| c.is_ascii_digit() || "._-#".contains(c));
+    if unit_after(after) {
+        return false;
+    }
+    if letter {
+        introduced || looks_like_an_id
+    } else {
+        introduced && !id.contains(':') && id.len() >= 5
+    }
 }
 
 /// Keeps a number standing alone (no digit right before or after it) that passes `check`.
@@ -315,16 +370,21 @@ fn name_before(text: &str, at: usize, end: usize) -> Option<usize> {
     {
         before.remove(0);
     }
-    let name_end = before.first().map_or(at, |(i, c)| i + c.len_utf8());
-    // The script of the name is that of its last character other than a long vowel mark.
+    // The script of the name is that of its last character other than a long vowel mark; after
+    // kanji, long vowel marks are drawn-out speech (田中ーさん, お兄ーちゃん), not the name.
     let last = before.iter().map(|(_, c)| *c).find(|c| *c != 'ー')?;
+    if is_han(last) {
+        let marks = before.iter().take_while(|(_, c)| *c == 'ー').count();
+        before.drain(..marks);
+    }
+    let name_end = before.first().map_or(at, |(i, c)| i + c.len_utf8());
     let run = |script: fn(char) -> bool| before.iter().take_while(|(_, c)| script(*c)).count();
     let not_a_name = |n: &str| NOT_NAMES.contains(n);
     let preceding = |len: usize| before.get(len).map(|(_, c)| *c);
     if is_han(last) {
         // 一ノ瀬, 霞ヶ関: a small katakana joining kanji belongs to the name.
         let len = run(|c| is_han(c) || matches!(c, 'ノ' | 'ヶ' | 'ケ'));
-        if len > 6 {
+        if len == 0 || len > 6 {
             return None;
         }
         let start = before[len - 1].0;
@@ -426,22 +486,13 @@ pub fn all(plain: &Folded, numbers: &Folded, original: &str) -> Vec<(Kind, Vec<(
         (Kind::SnsId, {
             let mut found = spans(&ACCOUNT, plain, original, |caps, text| {
                 let m = caps.get(0).expect("group 0");
-                // The service's name is a word of its own (not "online"), and the id ends.
+                // The service's name is a word of its own (not online, オンライン), and the id
+                // ends.
                 let before = text[..m.start()].chars().next_back();
                 let after = text[m.end()..].chars().next();
-                let id: String = m
-                    .as_str()
-                    .chars()
-                    .rev()
-                    .take_while(|c| c.is_ascii_alphanumeric() || "._-#@".contains(*c))
-                    .collect();
-                !before.is_some_and(ascii_word)
+                !before.is_some_and(|c| ascii_word(c) || katakana(c))
                     && !after.is_some_and(ascii_word)
-                    && (id.contains(|c: char| c.is_ascii_digit() || "._-@#".contains(c))
-                        || m.as_str().contains("id")
-                        || m.as_str().contains("アイディ")
-                        || m.as_str().contains("アカウント")
-                        || m.as_str().contains("ユーザ"))
+                    && id_ok(m.as_str(), &text[m.end()..])
             });
             found.extend(spans(&ACCOUNT_AMBIGUOUS, plain, original, |caps, text| {
                 let m = caps.get(0).expect("group 0");
@@ -453,12 +504,17 @@ pub fn all(plain: &Folded, numbers: &Folded, original: &str) -> Vec<(Kind, Vec<(
                 let m = caps.get(0).expect("group 0");
                 let before = text[..m.start()].chars().next_back();
                 let after = text[m.end()..].chars().next();
-                !before.is_some_and(ascii_word) && !after.is_some_and(ascii_word)
+                !before.is_some_and(ascii_word)
+                    && !after.is_some_and(ascii_word)
+                    && id_ok(m.as_str(), &text[m.end()..])
             }));
             found.extend(spans(&HANDLE, plain, original, |caps, text| {
                 let m = caps.get(0).expect("group 0");
                 let before = text[..m.start()].chars().next_back();
+                // A handle has a letter or an underscore (ランチ@500円 is a price).
                 !before.is_some_and(|c| c.is_ascii_alphanumeric() || "._@-".contains(c))
+                    && m.as_str()
+                        .contains(|c: char| c.is_ascii_alphabetic() || c == '_')
             }));
             found.sort_unstable();
             found
@@ -488,10 +544,13 @@ pub fn all(plain: &Folded, numbers: &Folded, original: &str) -> Vec<(Kind, Vec<(
         (
             Kind::Address,
             spans(&ADDRESS, plain, original, |caps, text| {
-                // A bare number after a town (下鴨松ノ木町59) is an address, not 59回.
+                // A bare number right after a town's name (下鴨松ノ木町59) is an address; not
+                // after a word in hiragana (中村さんと3月), nor before a unit (59回).
                 let end = caps.get(0).expect("group 0").end();
                 caps.name("bare").is_none()
-                    || (!text[end..].starts_with(|c: char| c.is_ascii_digit())
+                    || (caps.name("town").is_some_and(|t| {
+                        !t.as_str().is_empty() && !t.as_str().chars().any(hiragana)
+                    }) && !text[end..].starts_with(|c: char| c.is_ascii_digit())
                         && !unit_after(&text[end..]))
             }),
         ),

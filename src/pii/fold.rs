@@ -10,24 +10,16 @@ use unicode_normalization::UnicodeNormalization;
 
 pub struct Folded {
     pub text: String,
-    /// For each byte of `text`, the byte offset of the original character it came from.
-    pub origin: Vec<usize>,
+    /// For each byte of `text`, where the original text it came from starts and ends (one
+    /// character, or a word read out: ハチ → 8).
+    pub origin: Vec<(usize, usize)>,
 }
 
 impl Folded {
-    /// The original span of the folded bytes `start..end`.
-    pub fn original(&self, original: &str, start: usize, end: usize) -> (usize, usize) {
-        let from = self.origin[start];
-        let to = if end >= self.text.len() {
-            original.len()
-        } else {
-            // The original character holding the last folded byte ends where the next starts.
-            let last = self.origin[end - 1];
-            original[last..]
-                .chars()
-                .next()
-                .map_or(original.len(), |c| last + c.len_utf8())
-        };
+    /// The original span of the folded bytes `start..end` (`end > start`).
+    pub fn original(&self, _original: &str, start: usize, end: usize) -> (usize, usize) {
+        let from = self.origin[start].0;
+        let to = self.origin[end.max(start + 1) - 1].1;
         (from, to.max(from))
     }
 }
@@ -42,15 +34,16 @@ fn invisible(c: char) -> bool {
 
 struct Builder {
     text: String,
-    origin: Vec<usize>,
+    origin: Vec<(usize, usize)>,
 }
 
 impl Builder {
-    fn push(&mut self, offset: usize, folded: impl IntoIterator<Item = char>) {
+    /// Appends what the original `from..to` folds to.
+    fn push(&mut self, from: usize, to: usize, folded: impl IntoIterator<Item = char>) {
         let start = self.text.len();
         self.text.extend(folded);
         self.origin
-            .extend(std::iter::repeat_n(offset, self.text.len() - start));
+            .extend(std::iter::repeat_n((from, to), self.text.len() - start));
     }
 }
 
@@ -67,7 +60,7 @@ pub fn plain(text: &str) -> Folded {
     };
     for (offset, c) in text.char_indices() {
         if !invisible(c) {
-            b.push(offset, fold_char(c));
+            b.push(offset, offset + c.len_utf8(), fold_char(c));
         }
     }
     Folded {
@@ -78,7 +71,7 @@ pub fn plain(text: &str) -> Folded {
 
 fn kanji_digit(c: char) -> Option<char> {
     Some(match c {
-        '〇' | '零' | '○' => '0',
+        '〇' | '零' => '0',
         '一' | '壱' => '1',
         '二' | '弐' => '2',
         '三' | '参' => '3',
@@ -169,13 +162,13 @@ pub fn numbers(text: &str) -> Folded {
                 let rest = &text[i..];
                 match kana_digit(rest) {
                     Some((digit, len)) => {
-                        b.push(i, [digit]);
+                        b.push(i, i + len, [digit]);
                         i += len;
                     }
                     // Whatever separates the groups read out is a dash between digits.
                     None => {
                         let c = rest.chars().next().unwrap_or(' ');
-                        b.push(i, ['-']);
+                        b.push(i, i + c.len_utf8(), ['-']);
                         i += c.len_utf8();
                     }
                 }
@@ -184,10 +177,24 @@ pub fn numbers(text: &str) -> Folded {
             continue;
         }
         let c = text[at..].chars().next().unwrap_or(' ');
+        // 〇 is also the mark that hides a digit (090-〇〇〇〇-〇〇〇〇, 〇〇大学): a run of them is
+        // zeros only beside another digit (一五〇‐〇〇〇二), and is read once, whole.
+        if c == '〇' {
+            let run = text[at..].chars().take_while(|d| *d == '〇').count() * c.len_utf8();
+            let is_digit =
+                |d: Option<char>| d.is_some_and(|d| kanji_digit(d).is_some() || d.is_numeric());
+            let zeros = is_digit(text[..at].chars().next_back())
+                || is_digit(text[at + run..].chars().next());
+            for i in (at..at + run).step_by(c.len_utf8()) {
+                b.push(i, i + c.len_utf8(), [if zeros { '0' } else { c }]);
+            }
+            at += run;
+            continue;
+        }
         if !invisible(c) {
             match kanji_digit(c) {
-                Some(d) => b.push(at, [d]),
-                None => b.push(at, fold_char(c)),
+                Some(d) => b.push(at, at + c.len_utf8(), [d]),
+                None => b.push(at, at + c.len_utf8(), fold_char(c)),
             }
         }
         at += c.len_utf8();

@@ -141,6 +141,12 @@ mod tests {
             Kind::Email
         );
         assert_eq!(kinds("hana(at)example(dot)com")[0].0, Kind::Email);
+        // An address followed by a sentence ends at its top-level domain.
+        assert_eq!(
+            kinds("hanako@example.jpまで。LINEのIDは hanako77")[0],
+            (Kind::Email, "hanako@example.jp".into())
+        );
+        assert_eq!(kinds("contact@はなみずき.jp まで")[0].0, Kind::Email);
     }
 
     #[test]
@@ -254,6 +260,55 @@ mod tests {
                 .iter()
                 .all(|f| f.0 != Kind::MyNumber)
         );
+    }
+
+    #[test]
+    fn everyday_sentences_a_reviewer_tried_are_not_flagged() {
+        for text in [
+            "Twitterで2019年に知り合った",
+            "LINEは2018年から使っています",
+            "LINEで10:30に待ち合わせ",
+            "インスタで1000人に見られた",
+            "合格ラインは600点、オンラインで受けた",
+            "都市部から2週間ほど離れた",
+            "昨日病院に行った",
+            "今年大学を卒業した",
+            "夫は株式会社に勤めている",
+            "〇〇大学の先輩です",
+            "電話は090-〇〇〇〇-〇〇〇〇と伏せます",
+            "これまで同様に、仕様がない",
+            "毎日ちゃんと連絡をくれる",
+            "元彼さんの話は聞かない",
+            "うちのわんちゃんが",
+            "楽しかった．みんなで行った．日本に帰って",
+            "ランチ@500円だった",
+        ] {
+            assert!(kinds(text).is_empty(), "{text}: {:?}", kinds(text));
+        }
+        // A name, and not an address (中村 + 3 looked like a village and a block).
+        assert_eq!(
+            kinds("中村さんと3月に会った"),
+            vec![(Kind::Name, "中村さん".into())]
+        );
+    }
+
+    #[test]
+    fn drawn_out_speech_before_an_honorific_never_panics() {
+        for text in [
+            "田ーさん",
+            "お兄ーちゃん！",
+            "田中ーさん",
+            "ーさん",
+            "ーーちゃん",
+        ] {
+            let _ = kinds(text);
+        }
+    }
+
+    #[test]
+    fn a_number_read_out_is_highlighted_whole() {
+        let found = kinds("電話はゼロキューゼロ イチニサンヨン ゴーロクナナハチです");
+        assert_eq!(found[0].1, "ゼロキューゼロ イチニサンヨン ゴーロクナナハチ");
     }
 
     #[test]

@@ -623,14 +623,29 @@ pub async fn results_within(
         let page = reader.get(&format!("/search?q={}", urlencode(q))).await;
         if page.status == 200 {
             let titles = page.texts("ol.results .card-title");
-            if titles.len() == expected || started.elapsed() > limit {
+            if titles.len() == expected {
                 return titles;
             }
-        } else if started.elapsed() > limit {
-            panic!("search still answers {} after {limit:?}", page.status);
+            assert!(
+                started.elapsed() <= limit,
+                "search for {q:?} still finds {titles:?} after {limit:?}, not {expected} result(s)"
+            );
+        } else {
+            assert!(
+                started.elapsed() <= limit,
+                "search still answers {} after {limit:?}",
+                page.status
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The search results for `q` right now (the page must answer 200).
+pub async fn search_now(reader: &Browser, q: &str) -> Vec<String> {
+    let page = reader.get(&format!("/search?q={}", urlencode(q))).await;
+    assert_eq!(page.status, 200, "search for {q:?}: {}", page.body);
+    page.texts("ol.results .card-title")
 }
 
 pub fn urlencode(q: &str) -> String {

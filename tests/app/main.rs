@@ -6,6 +6,7 @@ mod cache;
 mod cli;
 mod crash;
 mod csrf;
+mod docs;
 mod editorial;
 mod erasure;
 mod feeds;

@@ -16,25 +16,26 @@ struct Dump {
     dump: Option<String>,
 }
 
-/// Everything the database holds, as text.
+#[derive(diesel::QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Everything the database holds, as text: on PostgreSQL every table of the schema, found in
+/// the catalog (so a table added later is read too); on SQLite the files themselves.
 fn database_text(db: &TestDatabase) -> String {
     if db.is_postgres() {
         let mut conn = engawa::db::establish(&db.url).unwrap();
-        let tables = [
-            "users",
-            "guides",
-            "stories",
-            "tags",
-            "guide_tags",
-            "story_tags",
-            "sessions",
-            "login_throttle",
-            "mod_actions",
-            "reports",
-            "outbox",
-        ];
+        let tables: Vec<TableName> = diesel::sql_query(
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()",
+        )
+        .load(&mut conn)
+        .unwrap();
+        assert!(tables.len() >= 18, "{} tables", tables.len());
         tables
             .iter()
+            .map(|t| t.name.as_str())
             .map(|t| {
                 let sql =
                     format!("SELECT string_agg(row_to_json(t)::text, ' ') AS dump FROM {t} t");

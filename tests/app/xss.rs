@@ -74,6 +74,9 @@ fn assert_feed_is_clean(path: &str, xml: &str) {
 async fn no_payload_in_any_field_runs_on_any_page_or_in_any_feed() {
     let app = spawn_configured(TestDatabase::new(), false, |s| {
         s.feed_delay = Duration::ZERO;
+        // Every payload is searched once by the same client: the per-minute limit would answer
+        // some with its 429 page, which does not echo the query, and so proves nothing.
+        s.searches_per_minute = 10_000;
     })
     .await;
     let payloads = payloads();
@@ -140,11 +143,7 @@ async fn no_payload_in_any_field_runs_on_any_page_or_in_any_feed() {
     }
     for path in &pages {
         let page = app.get(path).await;
-        assert!(
-            page.status == 200 || path.starts_with("/search"),
-            "{path}: {}",
-            page.status
-        );
+        assert_eq!(page.status, 200, "{path}");
         assert_no_executable_markup(path, &page.body);
     }
 
