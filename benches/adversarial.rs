@@ -231,6 +231,28 @@ fn forms(t: &mut Table) {
             story_form(fill(unit, STORY_CHARS), String::new(), String::new()),
         ));
     }
+    // The same characters mixed at random, so that the patterns' automata see many states.
+    let reacting: Vec<char> = "区町市村丁目番地号一二〇九零ー-‐ .。@＠az09０①㈱株式会社病院大学高校さんちゃん様氏田中タナカたなか〒line:IDアカウントゼロキューのはhttp://www.example.jpcom[.]"
+        .chars()
+        .collect();
+    for seed in [1u64, 2, 3] {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let text: String = (0..STORY_CHARS)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                reacting[(state % reacting.len() as u64) as usize]
+            })
+            .collect();
+        cases.push((
+            Box::leak(
+                format!("characters the patterns react to, at random (seed {seed})")
+                    .into_boxed_str(),
+            ),
+            story_form(text, String::new(), String::new()),
+        ));
+    }
     for (input, form) in cases {
         let size = serde_urlencoded::to_string([
             ("title", &form.title),

@@ -58,15 +58,31 @@ pub fn plain(text: &str) -> Folded {
         text: String::with_capacity(text.len()),
         origin: Vec::with_capacity(text.len()),
     };
-    for (offset, c) in text.char_indices() {
-        if !invisible(c) {
-            b.push(offset, offset + c.len_utf8(), fold_char(c));
+    let mut chars = text.char_indices().peekable();
+    while let Some((offset, c)) = chars.next() {
+        if invisible(c) {
+            continue;
+        }
+        // A voicing mark typed or pasted apart (ﾕｰｻﾞｰ, or decomposed kana) folds with its kana.
+        match chars.next_if(|(_, m)| voicing_mark(*m)) {
+            Some((at, mark)) => b.push(offset, at + mark.len_utf8(), fold_pair(c, mark)),
+            None => b.push(offset, offset + c.len_utf8(), fold_char(c)),
         }
     }
     Folded {
         text: b.text,
         origin: b.origin,
     }
+}
+
+fn voicing_mark(c: char) -> bool {
+    matches!(c, '\u{3099}' | '\u{309A}' | '\u{FF9E}' | '\u{FF9F}')
+}
+
+/// A kana and its voicing mark, as one folded character when they compose.
+fn fold_pair(c: char, mark: char) -> Vec<char> {
+    let pair: String = [c, mark].into_iter().collect();
+    pair.nfkc().flat_map(char::to_lowercase).collect()
 }
 
 fn kanji_digit(c: char) -> Option<char> {
@@ -177,6 +193,13 @@ pub fn numbers(text: &str) -> Folded {
             continue;
         }
         let c = text[at..].chars().next().unwrap_or(' ');
+        let next = text[at + c.len_utf8()..].chars().next();
+        if let Some(mark) = next.filter(|m| voicing_mark(*m)) {
+            let end = at + c.len_utf8() + mark.len_utf8();
+            b.push(at, end, fold_pair(c, mark));
+            at = end;
+            continue;
+        }
         // 〇 is also the mark that hides a digit (090-〇〇〇〇-〇〇〇〇, 〇〇大学): a run of them is
         // zeros only beside another digit (一五〇‐〇〇〇二), and is read once, whole.
         if c == '〇' {
@@ -240,6 +263,16 @@ mod tests {
         assert_eq!(f.text, "lineid:ab");
         let (s, e) = f.original(text, 4, 6);
         assert_eq!(&text[s..e], "ＩＤ");
+    }
+
+    #[test]
+    fn voicing_marks_typed_apart_fold_with_their_kana() {
+        assert_eq!(plain("ﾕｰｻﾞｰ名").text, "ユーザー名");
+        assert_eq!(plain("ユ\u{30FC}サ\u{3099}ー").text, "ユーザー");
+        let text = "ｸﾞｰｸﾞﾙ";
+        let f = plain(text);
+        assert_eq!(f.text, "グーグル");
+        assert_eq!(f.original(text, 0, f.text.len()), (0, text.len()));
     }
 
     #[test]
