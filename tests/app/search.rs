@@ -319,8 +319,10 @@ async fn wait_for_search(address: &str, q: &str, expected: usize) -> Vec<String>
     results_within(&Browser::new(address), q, expected, Duration::from_secs(20)).await
 }
 
+/// A deleted index is rebuilt in the background at start. (The 503 that search answers while it
+/// rebuilds is not seen here: the demo's stories rebuild in milliseconds.)
 #[tokio::test]
-async fn a_deleted_index_is_rebuilt_at_start_and_search_waits_politely() {
+async fn a_deleted_index_is_rebuilt_at_start() {
     let db = TestDatabase::new();
     let server = ServerProcess::start(&db, &["serve", "--demo"], &[]);
     assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
