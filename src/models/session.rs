@@ -208,15 +208,30 @@ impl LoginThrottle {
         })
     }
 
-    /// The attempt failed on an existing account: admins see it on the account.
-    pub fn failed_on(conn: &mut DbConn, account: i32, now: NaiveDateTime) -> QueryResult<()> {
-        diesel::update(users::table.find(account))
-            .set((
-                users::failed_logins.eq(users::failed_logins + 1),
-                users::last_failed_login_at.eq(now),
-            ))
-            .execute(conn)
-            .map(|_| ())
+    /// The attempt failed: its address's count is touched, and, when the address is an
+    /// account's, the account records it for admins. Known and unknown addresses write in one
+    /// transaction alike, so the answer takes as long for either (a write more for one of them
+    /// told accounts apart by time).
+    pub fn failed(
+        conn: &mut DbConn,
+        keys: &LoginKeys,
+        account: Option<i32>,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        crate::db::write_transaction(conn, |conn| {
+            diesel::update(login_throttle::table.find(&keys.account.today))
+                .set(login_throttle::last_failure.eq(now))
+                .execute(conn)?;
+            if let Some(id) = account {
+                diesel::update(users::table.find(id))
+                    .set((
+                        users::failed_logins.eq(users::failed_logins + 1),
+                        users::last_failed_login_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
     }
 
     /// Forgets counts no attempt can look at any more (run by the scheduler).

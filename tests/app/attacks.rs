@@ -230,6 +230,7 @@ async fn the_login_form_does_not_tell_accounts_apart() {
         "different answers: {answers:?}"
     );
     let (known, unknown) = (times[0], times[1]);
+    eprintln!("login answers: known {known:?}, unknown {unknown:?} (medians of 7)");
     let ratio = known.as_secs_f64() / unknown.as_secs_f64().max(1e-6);
     assert!(
         (0.5..2.0).contains(&ratio) || known.abs_diff(unknown) < Duration::from_millis(30),

@@ -148,11 +148,10 @@ async fn login(
                     LoginThrottle::succeeded(conn, &keys, now())?;
                     Ok(Attempt::SignedIn(Session::create(conn, user.id, now())?))
                 }
-                Some(user) => {
-                    LoginThrottle::failed_on(conn, user.id, now())?;
+                other => {
+                    LoginThrottle::failed(conn, &keys, other.map(|u| u.id), now())?;
                     Ok(Attempt::Refused)
                 }
-                None => Ok(Attempt::Refused),
             }
         })
         .await?;
