@@ -64,6 +64,9 @@ pub struct Settings {
     pub erasure_rewrite_interval: Duration,
     /// A mail that could not be delivered for this long is dropped with its address.
     pub mail_give_up: Duration,
+    /// How long a node holds a mail it is sending before another node (or itself, restarted
+    /// after a crash) may try it: longer than the slowest SMTP exchange, or it could go twice.
+    pub mail_lease: Duration,
 }
 
 const KEYS: &[&str] = &[
@@ -93,6 +96,7 @@ const KEYS: &[&str] = &[
     "rejected_retention_days",
     "erasure_rewrite_minutes",
     "mail_give_up_hours",
+    "mail_lease_seconds",
 ];
 
 const DEFAULT_REJECT_REASONS: &[&str] = &[
@@ -204,6 +208,7 @@ impl Settings {
                 60 * src.number("moderator_alert_minutes", 30u64)?,
             ),
             mail_retry: Duration::from_secs(src.number("mail_retry_seconds", 60u64)?.max(1)),
+            mail_lease: Duration::from_secs(src.number("mail_lease_seconds", 120u64)?.max(1)),
             report_threshold: src.number("report_threshold", 3i64)?.max(1),
             submissions_per_hour: src.number("submissions_per_hour", 5usize)?,
             min_fill_time: Duration::from_secs(src.number("min_fill_seconds", 3u64)?),

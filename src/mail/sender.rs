@@ -21,8 +21,6 @@ use crate::models::outbox::Outbox;
 
 /// How often the worker looks for due mail.
 pub const POLL: Duration = Duration::from_secs(1);
-/// How long a worker holds a mail before another may try it.
-const LEASE: Duration = Duration::from_secs(120);
 const MAX_RETRY: Duration = Duration::from_secs(3600);
 
 pub enum Sender {
@@ -155,7 +153,7 @@ pub fn deliver_due(pool: &DbPool, sender: &Sender, settings: &Settings) -> anyho
     let due = Outbox::due_mail(&mut conn, now(), 20)?;
     let mut delivered = 0;
     for row in due {
-        let lease = now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let lease = now() + chrono::Duration::from_std(settings.mail_lease).unwrap_or_default();
         if !Outbox::claim(&mut conn, &row, lease)? {
             continue;
         }

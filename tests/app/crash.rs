@@ -96,7 +96,12 @@ async fn approve_oldest(client: &reqwest::Client, address: &str) -> Option<Strin
 #[tokio::test]
 async fn no_acknowledged_submission_is_lost_over_repeated_sigkills() {
     let db = TestDatabase::new();
-    let env = [("ENGAWA_SUBMISSIONS_PER_HOUR", "1000000")];
+    // A node killed while sending holds its mail until the lease ends; a short lease lets the
+    // test see those mails delivered after the restart.
+    let env = [
+        ("ENGAWA_SUBMISSIONS_PER_HOUR", "1000000"),
+        ("ENGAWA_MAIL_LEASE_SECONDS", "5"),
+    ];
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let approved: Arc<Mutex<Vec<String>>> = Arc::default();
     {
