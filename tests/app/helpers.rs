@@ -437,6 +437,14 @@ impl TestApp {
         self.reader.get(path).await
     }
 
+    /// Waits, as a load balancer would, until the node says it is ready (its search index built
+    /// in the background); panics if it never does.
+    pub async fn wait_until_ready(&self) {
+        let ready = format!("{}/readyz", self.address);
+        let status = wait_for_status(&client_by_hand(), &ready, 200, Duration::from_secs(60)).await;
+        assert_eq!(status, 200, "/readyz never answered 200");
+    }
+
     /// A new visitor with no cookies.
     pub fn browser(&self) -> Browser {
         Browser::new(&self.address)
@@ -728,5 +736,48 @@ pub async fn wait_for_status(
             return got;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Dump {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    dump: Option<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Everything the database holds, as text: on PostgreSQL every table of the schema, found in
+/// the catalog (so a table added later is read too); on SQLite the files themselves.
+pub fn database_text(db: &TestDatabase) -> String {
+    use diesel::RunQueryDsl;
+    if db.is_postgres() {
+        let mut conn = engawa::db::establish(&db.url).unwrap();
+        let tables: Vec<TableName> = diesel::sql_query(
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()",
+        )
+        .load(&mut conn)
+        .unwrap();
+        assert!(tables.len() >= 18, "{} tables", tables.len());
+        tables
+            .iter()
+            .map(|t| t.name.as_str())
+            .map(|t| {
+                let sql =
+                    format!("SELECT string_agg(row_to_json(t)::text, ' ') AS dump FROM {t} t");
+                let rows: Vec<Dump> = diesel::sql_query(sql).load(&mut conn).unwrap();
+                rows.into_iter().filter_map(|r| r.dump).collect::<String>()
+            })
+            .collect()
+    } else {
+        ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|suffix| std::fs::read(format!("{}{suffix}", db.url)).ok())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .collect()
     }
 }

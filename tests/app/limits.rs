@@ -8,7 +8,6 @@ use std::time::Duration;
 use crate::helpers::{
     Browser, Page, TestApp, TestDatabase, as_refs, client_by_hand, form_by_hand, public_id,
     results_within, spawn_app_with, spawn_configured, story, story_fields, urlencode,
-    wait_for_status,
 };
 use crate::security::assert_policy;
 
@@ -153,11 +152,7 @@ async fn oversized_heads_are_refused_and_long_queries_are_cut() {
     }
 
     // The search index of a new node is built in the background; wait as a load balancer would.
-    let ready = format!("{}/readyz", app.address);
-    assert_eq!(
-        wait_for_status(&client, &ready, 200, Duration::from_secs(20)).await,
-        200
-    );
+    app.wait_until_ready().await;
     let words = urlencode(&"家族の予定 ".repeat(120));
     assert!(words.len() > 4 * 1024 && words.len() < 8 * 1024);
     let page = app.get(&format!("/search?q={words}")).await;

@@ -2,55 +2,11 @@
 
 use std::process::{Command, Stdio};
 
-use diesel::RunQueryDsl;
-
-use crate::helpers::{Browser, TestDatabase, as_refs, story_fields};
+use crate::helpers::{Browser, TestDatabase, as_refs, database_text, story_fields};
 use crate::process::ServerProcess;
 
 /// Every client in this test connects from this loopback address, which appears nowhere else.
 const CLIENT: &str = "127.0.0.3";
-
-#[derive(diesel::QueryableByName)]
-struct Dump {
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    dump: Option<String>,
-}
-
-#[derive(diesel::QueryableByName)]
-struct TableName {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-}
-
-/// Everything the database holds, as text: on PostgreSQL every table of the schema, found in
-/// the catalog (so a table added later is read too); on SQLite the files themselves.
-fn database_text(db: &TestDatabase) -> String {
-    if db.is_postgres() {
-        let mut conn = engawa::db::establish(&db.url).unwrap();
-        let tables: Vec<TableName> = diesel::sql_query(
-            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()",
-        )
-        .load(&mut conn)
-        .unwrap();
-        assert!(tables.len() >= 18, "{} tables", tables.len());
-        tables
-            .iter()
-            .map(|t| t.name.as_str())
-            .map(|t| {
-                let sql =
-                    format!("SELECT string_agg(row_to_json(t)::text, ' ') AS dump FROM {t} t");
-                let rows: Vec<Dump> = diesel::sql_query(sql).load(&mut conn).unwrap();
-                rows.into_iter().filter_map(|r| r.dump).collect::<String>()
-            })
-            .collect()
-    } else {
-        ["", "-wal", "-shm"]
-            .iter()
-            .filter_map(|suffix| std::fs::read(format!("{}{suffix}", db.url)).ok())
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .collect()
-    }
-}
 
 #[tokio::test]
 async fn no_client_address_reaches_the_database_or_the_logs() {

@@ -319,18 +319,77 @@ async fn wait_for_search(address: &str, q: &str, expected: usize) -> Vec<String>
     results_within(&Browser::new(address), q, expected, Duration::from_secs(20)).await
 }
 
-/// A deleted index is rebuilt in the background at start. (The 503 that search answers while it
-/// rebuilds is not seen here: the demo's stories rebuild in milliseconds.)
+/// A deleted index is rebuilt in the background at start; meanwhile search answers 503 with
+/// Retry-After and a notice in Japanese that points to the story list, and /readyz says 503 so
+/// that a load balancer sends readers elsewhere.
 #[tokio::test]
-async fn a_deleted_index_is_rebuilt_at_start() {
+async fn a_deleted_index_is_rebuilt_at_start_and_search_says_so_meanwhile() {
     let db = TestDatabase::new();
     let server = ServerProcess::start(&db, &["serve", "--demo"], &[]);
     assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
     server.kill();
 
+    // Enough stories that the rebuild takes seconds: the first requests come while it runs.
+    let out = crate::helpers::run_cli(&db.url, db.data_dir(), &["demo", "--stories", "3000"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::remove_dir_all(db.data_dir().join("search")).unwrap();
     let server = ServerProcess::start(&db, &["serve"], &[]);
-    assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
+    let client = crate::helpers::client_by_hand();
+    let waiting = client
+        .get(format!(
+            "{}/search?q={}",
+            server.address,
+            urlencode("読書会")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(waiting.status(), 503, "{}", server.log());
+    assert_eq!(
+        waiting
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
+    let page = crate::helpers::Page::parse(waiting.text().await.unwrap());
+    assert!(
+        page.text(".notice").contains("検索の準備中です"),
+        "{}",
+        page.text("main")
+    );
+    assert_eq!(page.attr(".notice a", "href").as_deref(), Some("/stories"));
+    let ready = client
+        .get(format!("{}/readyz", server.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    // The story list does not depend on the index and answers meanwhile.
+    let list = client
+        .get(format!("{}/stories", server.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+
+    let ready = format!("{}/readyz", server.address);
+    assert_eq!(
+        crate::helpers::wait_for_status(&client, &ready, 200, Duration::from_secs(120)).await,
+        200,
+        "{}",
+        server.log()
+    );
+    let found = search_now(&Browser::new(&server.address), "読書会").await;
+    assert_eq!(
+        found.len(),
+        10,
+        "a full first page of the demo's and the added stories"
+    );
     assert!(
         server.log().contains("rebuilding it in the background"),
         "{}",
