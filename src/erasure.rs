@@ -101,7 +101,11 @@ fn finish(conn: &mut DbConn, settings: &Settings) -> anyhow::Result<usize> {
 const POLL: Duration = Duration::from_secs(1);
 
 /// Runs the clean-up loop as a task of the current Tokio runtime.
-pub fn spawn(pool: DbPool, settings: Settings) {
+pub fn spawn(
+    pool: DbPool,
+    settings: Settings,
+    passes: std::sync::Arc<crate::metrics::WorkerPasses>,
+) {
     tokio::spawn(async move {
         let mut last_rewrite = None;
         loop {
@@ -127,6 +131,7 @@ pub fn spawn(pool: DbPool, settings: Settings) {
                 }
                 Err(e) => tracing::error!(error = %e, "erasure clean-up task failed"),
             }
+            passes.finished(crate::metrics::Worker::Erasure);
             tokio::time::sleep(POLL).await;
         }
     });

@@ -32,6 +32,54 @@ struct RouteStats {
 #[derive(Default)]
 pub struct Metrics {
     routes: Mutex<BTreeMap<String, RouteStats>>,
+    pub workers: std::sync::Arc<WorkerPasses>,
+}
+
+/// The node's background loops.
+#[derive(Clone, Copy)]
+pub enum Worker {
+    Mail,
+    Scheduler,
+    Erasure,
+}
+
+impl Worker {
+    const ALL: [Worker; 3] = [Worker::Mail, Worker::Scheduler, Worker::Erasure];
+
+    fn name(self) -> &'static str {
+        match self {
+            Worker::Mail => "mail",
+            Worker::Scheduler => "scheduler",
+            Worker::Erasure => "erasure",
+        }
+    }
+}
+
+/// Passes each background loop has finished, failed or not. A count that stops growing is a
+/// stuck loop; a test that must show something did *not* happen waits for a pass that began
+/// after the moment in question instead of sleeping.
+#[derive(Default)]
+pub struct WorkerPasses([std::sync::atomic::AtomicU64; 3]);
+
+impl WorkerPasses {
+    pub fn finished(&self, worker: Worker) {
+        self.0[worker as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP engawa_worker_passes_total Passes finished by each background loop.\n# TYPE engawa_worker_passes_total counter"
+        );
+        for worker in Worker::ALL {
+            let n = self.0[worker as usize].load(std::sync::atomic::Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "engawa_worker_passes_total{{worker=\"{}\"}} {n}",
+                worker.name()
+            );
+        }
+    }
 }
 
 impl Metrics {
@@ -173,6 +221,7 @@ pub async fn endpoint(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
     .await;
     let mut out = String::new();
     state.metrics.render(&mut out);
+    state.metrics.workers.render(&mut out);
     if let Ok(Ok((queue, newest, undelivered))) = counts {
         let lag = newest - state.search.last_applied().unwrap_or(0);
         for (name, help, value) in [

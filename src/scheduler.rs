@@ -13,7 +13,12 @@ use crate::secrets::SecretKey;
 
 const POLL: Duration = Duration::from_secs(1);
 
-pub fn spawn(pool: DbPool, settings: Settings, key: SecretKey) {
+pub fn spawn(
+    pool: DbPool,
+    settings: Settings,
+    key: SecretKey,
+    passes: std::sync::Arc<crate::metrics::WorkerPasses>,
+) {
     tokio::spawn(async move {
         loop {
             let (p, s, k) = (pool.clone(), settings.clone(), key.clone());
@@ -58,6 +63,7 @@ pub fn spawn(pool: DbPool, settings: Settings, key: SecretKey) {
                 ),
                 Err(e) => tracing::error!(error = %e, "scheduled publishing task failed"),
             }
+            passes.finished(crate::metrics::Worker::Scheduler);
             tokio::time::sleep(POLL).await;
         }
     });

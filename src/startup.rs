@@ -82,9 +82,15 @@ impl Application {
         let port = listener.local_addr()?.port();
         let settings = settings.with_bound_port(port);
         let secret = SecretKey::load(settings.secret_key.as_deref(), &settings.data_dir)?;
-        mail::sender::spawn(pool.clone(), settings.clone())?;
-        scheduler::spawn(pool.clone(), settings.clone(), secret.clone());
-        crate::erasure::spawn(pool.clone(), settings.clone());
+        let metrics = crate::metrics::Metrics::default();
+        mail::sender::spawn(pool.clone(), settings.clone(), metrics.workers.clone())?;
+        scheduler::spawn(
+            pool.clone(),
+            settings.clone(),
+            secret.clone(),
+            metrics.workers.clone(),
+        );
+        crate::erasure::spawn(pool.clone(), settings.clone(), metrics.workers.clone());
         let (index, opened) = SearchIndex::open(&settings.data_dir.join("search"))?;
         let index = Arc::new(index);
         search::indexer::spawn(pool.clone(), index.clone(), opened == Opened::Fresh);
@@ -103,7 +109,7 @@ impl Application {
             limiter,
             search: index,
             draining: std::sync::atomic::AtomicBool::new(false),
-            metrics: crate::metrics::Metrics::default(),
+            metrics,
             page_cache: crate::page_cache::PageCache::new(newest),
             feed_clock: crate::feeds::FeedClock::default(),
         });

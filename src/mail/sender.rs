@@ -202,7 +202,11 @@ pub fn deliver_due(pool: &DbPool, sender: &Sender, settings: &Settings) -> anyho
 }
 
 /// Runs the delivery loop as a task of the current Tokio runtime, so it ends with the server's.
-pub fn spawn(pool: DbPool, settings: Settings) -> anyhow::Result<()> {
+pub fn spawn(
+    pool: DbPool,
+    settings: Settings,
+    passes: std::sync::Arc<crate::metrics::WorkerPasses>,
+) -> anyhow::Result<()> {
     let sender = std::sync::Arc::new(Sender::from_settings(&settings)?);
     tokio::spawn(async move {
         loop {
@@ -212,6 +216,7 @@ pub fn spawn(pool: DbPool, settings: Settings) -> anyhow::Result<()> {
                 Ok(Err(e)) => tracing::error!(error = format!("{e:#}"), "mail delivery failed"),
                 Err(e) => tracing::error!(error = %e, "mail delivery task failed"),
             }
+            passes.finished(crate::metrics::Worker::Mail);
             tokio::time::sleep(POLL).await;
         }
     });

@@ -397,8 +397,58 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
         ("ENGAWA_CONFIG", "/dev/null".to_owned()),
         // Test clients post the moment a form is served; the wait has a test of its own.
         ("ENGAWA_MIN_FILL_SECONDS", "0".to_owned()),
+        ("ENGAWA_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
     ]);
     Settings::load(|k| vars.get(k).cloned()).expect("test settings")
+}
+
+/// The bearer token every test server accepts on /metrics.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
+/// How many passes the background loop `worker` ("mail", "scheduler", "erasure") of the server
+/// at `address` has finished, as /metrics reports them.
+pub async fn worker_passes(address: &str, worker: &str) -> u64 {
+    worker_passes_with(address, METRICS_TOKEN, worker).await
+}
+
+/// The same, from a server with its own metrics token.
+pub async fn worker_passes_with(address: &str, token: &str, worker: &str) -> u64 {
+    let res = client_by_hand()
+        .get(format!("{address}/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("metrics request");
+    assert_eq!(res.status(), 200, "/metrics");
+    let text = res.text().await.expect("metrics body");
+    let prefix = format!("engawa_worker_passes_total{{worker=\"{worker}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no passes of {worker} in {text}"))
+}
+
+/// Returns once `worker` has finished a whole pass that began after this call, so whatever that
+/// loop would do about the state before the call is done: how a test shows that something did
+/// *not* happen, without sleeping. Panics after a minute.
+pub async fn worker_passed(address: &str, worker: &str) {
+    // The pass running now may have begun before the call; the next one did not.
+    let wanted = worker_passes(address, worker).await + 2;
+    let started = Instant::now();
+    while worker_passes(address, worker).await < wanted {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{worker} finished no pass in a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Returns once the scheduler, and after it the mail worker, have each finished a pass that
+/// began after this call: every mail the state before the call would cause has been sent.
+pub async fn background_work_done(address: &str) {
+    worker_passed(address, "scheduler").await;
+    worker_passed(address, "mail").await;
 }
 
 pub async fn spawn_app() -> TestApp {

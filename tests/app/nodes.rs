@@ -98,7 +98,9 @@ async fn two_nodes_share_sessions_search_mail_and_schedules() {
 
     // Mail: the moderators' alert and the decision, each exactly once though two nodes deliver.
     let mails = smtp.wait_for(2).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    for node in [&a.address, &b.address] {
+        crate::helpers::worker_passed(node, "mail").await;
+    }
     let mails_after = smtp.received();
     assert_eq!(
         mails_after.len(),
@@ -115,7 +117,7 @@ async fn two_nodes_share_sessions_search_mail_and_schedules() {
     let at = {
         use chrono::TimeZone;
         chrono_tz::Asia::Tokyo
-            .from_utc_datetime(&(chrono::Utc::now().naive_utc() + chrono::Duration::seconds(2)))
+            .from_utc_datetime(&(chrono::Utc::now().naive_utc() + chrono::Duration::seconds(4)))
             .format("%Y-%m-%dT%H:%M:%S")
             .to_string()
     };
@@ -136,11 +138,14 @@ async fn two_nodes_share_sessions_search_mail_and_schedules() {
     assert_eq!(saved.status, 303, "{}", saved.body);
     eventually(
         "the scheduled guide on A",
-        Duration::from_secs(8),
+        Duration::from_secs(30),
         async || reader.get("/guides/scheduled-on-b").await.status == 200,
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Both schedulers have looked again since: neither publishes it a second time.
+    for node in [&a.address, &b.address] {
+        crate::helpers::worker_passed(node, "scheduler").await;
+    }
     let mut conn = engawa::db::establish(&db.url).unwrap();
     let events: i64 = engawa::db::schema::outbox::table
         .filter(engawa::db::schema::outbox::topic.eq("guide.published"))

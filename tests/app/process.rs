@@ -49,6 +49,7 @@ impl ServerProcess {
             .env("ENGAWA_BIND", "127.0.0.1:0")
             .env("ENGAWA_CONFIG", "/dev/null")
             .env("ENGAWA_MIN_FILL_SECONDS", "0")
+            .env("ENGAWA_METRICS_TOKEN", crate::helpers::METRICS_TOKEN)
             .stderr(Stdio::piped());
         for (k, v) in env {
             command.env(k, v);

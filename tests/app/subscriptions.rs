@@ -56,7 +56,7 @@ async fn subscribe_confirm_digest_and_one_click_unsubscribe() {
 
     // Nothing but the confirmation goes to an unconfirmed address, even with news to tell.
     app.seed(&[guide("before-confirm", "確認前のガイド", "published")]);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    crate::helpers::background_work_done(&app.address).await;
     assert_eq!(smtp.received().len(), 1, "no digest before confirmation");
 
     // Opening the link shows a button; only the button confirms.
@@ -142,7 +142,7 @@ async fn subscribe_confirm_digest_and_one_click_unsubscribe() {
     );
 
     app.seed(&[guide("after-unsubscribe", "停止後のガイド", "published")]);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    crate::helpers::background_work_done(&app.address).await;
     assert_eq!(smtp.received().len(), 2, "nothing after unsubscribing");
 }
 
@@ -178,7 +178,7 @@ async fn subscribing_an_address_twice_reveals_nothing_and_changes_nothing() {
         Some("/subscribe/sent"),
         "the same answer as for a new address"
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    crate::helpers::background_work_done(&app.address).await;
     assert_eq!(
         smtp.received().len(),
         1,
