@@ -28,6 +28,12 @@ async fn pages_are_cached_until_content_changes_and_a_withdrawn_story_leaves_eve
         results_within(&app.reader, "キャッシュされる話", 1, Duration::from_secs(5)).await,
         vec!["キャッシュされる話"]
     );
+    // The neighbour is in the index too, so that search still lists it after the withdrawal.
+    let both = results_within(&app.reader, "家族の予定", 2, Duration::from_secs(5)).await;
+    assert!(
+        both.iter().any(|t| t == "隣の話"),
+        "search for 家族の予定 finds {both:?}, not the neighbour"
+    );
 
     let pages = [
         "/".to_owned(),
@@ -64,14 +70,40 @@ async fn pages_are_cached_until_content_changes_and_a_withdrawn_story_leaves_eve
     // Withdrawal writes its outbox row: every cached page is stale at once, including search
     // results and related stories, which the index would still offer for a moment.
     submitter.withdraw(&code).await;
+    let withdrawn_page = format!("/stories/{public_id}");
+    let neighbour_page = format!("/stories/{neighbour}");
     for path in &pages {
         let page = app.get(path).await;
         assert!(
             !page.body.contains("キャッシュされる話") && !page.body.contains("裏で書き換えた題"),
             "{path} still shows the withdrawn story"
         );
+        if *path == withdrawn_page {
+            assert_eq!(
+                page.status, 404,
+                "{path} after the withdrawal: {}",
+                page.body
+            );
+            continue;
+        }
+        // Every other page still answers, and still shows the neighbour: it was re-rendered,
+        // not replaced by an error page.
+        assert_eq!(
+            page.status, 200,
+            "{path} after the withdrawal: {}",
+            page.body
+        );
+        if *path == neighbour_page {
+            assert_eq!(page.text("h1"), "隣の話", "{path} is the neighbour's page");
+        } else {
+            assert!(
+                page.card_titles().iter().any(|t| t == "隣の話"),
+                "{path} no longer lists the neighbour: {:?}",
+                page.card_titles()
+            );
+        }
     }
-    assert_eq!(app.get(&format!("/stories/{public_id}")).await.status, 404);
+    assert_eq!(app.get(&withdrawn_page).await.status, 404);
 }
 
 #[tokio::test]

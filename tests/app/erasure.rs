@@ -391,8 +391,19 @@ async fn a_story_rejected_after_publication_leaves_the_index_at_once_and_the_dat
         stored.body_markdown.contains(&markers.body),
         "kept until the retention ends"
     );
+    let decided = site.moderator.get(&path).await;
+    assert_eq!(
+        decided.status, 200,
+        "{path} after the rejection: {}",
+        decided.body
+    );
+    assert_eq!(
+        decided.text("h1"),
+        format!("{} の話", markers.title),
+        "{path} does not show the rejected story"
+    );
     assert!(
-        !site.moderator.get(&path).await.body.contains("/edit\""),
+        !decided.body.contains("/edit\""),
         "a rejected story is not edited (that would restart its retention)"
     );
     let index = site.db.data_dir().join("search");
@@ -487,7 +498,18 @@ async fn a_redaction_of_each_field_leaves_no_copy_of_what_was_removed() {
     assert_gone(&site.db, &markers_without_address, "after the redactions").await;
     assert_not_in_log(&site.server, &markers.all());
 
-    let page = site.moderator.get(&path).await.body.to_lowercase();
+    let moderators_page = site.moderator.get(&path).await;
+    assert_eq!(
+        moderators_page.status, 200,
+        "{path} after the redactions: {}",
+        moderators_page.body
+    );
+    assert_eq!(
+        moderators_page.text("h1"),
+        "編集部が書き換えた題",
+        "{path} does not show the redacted story"
+    );
+    let page = moderators_page.body.to_lowercase();
     for m in &markers_without_address {
         assert!(!page.contains(m), "the moderator's page shows {m}");
     }
@@ -510,17 +532,17 @@ async fn a_phone_number_redacted_from_the_rules_is_on_no_page_feed_or_card_nor_t
         s.feed_delay = Duration::ZERO;
     })
     .await;
-    app.seed(&[
-        crate::helpers::story(&crate::helpers::public_id(1), "昼だけの約束", "approved"),
-        crate::helpers::story(&crate::helpers::public_id(2), "平日の昼の話", "approved"),
-        crate::helpers::story(
-            &crate::helpers::public_id(3),
-            "家族を優先する話",
-            "approved",
-        ),
-    ]);
+    let seeded = ["昼だけの約束", "平日の昼の話", "家族を優先する話"];
+    app.seed(
+        &seeded
+            .iter()
+            .enumerate()
+            .map(|(i, t)| crate::helpers::story(&crate::helpers::public_id(i + 1), t, "approved"))
+            .collect::<Vec<_>>(),
+    );
     let phone = "090-4321-8765";
-    let mut fields = crate::helpers::story_fields("電話番号を書いた話");
+    let title = "電話番号を書いた話";
+    let mut fields = crate::helpers::story_fields(title);
     for (k, v) in fields.iter_mut() {
         if *k == "rules" {
             *v = format!("連絡は平日の昼だけ\n急ぎは {phone} に電話");
@@ -535,15 +557,18 @@ async fn a_phone_number_redacted_from_the_rules_is_on_no_page_feed_or_card_nor_t
     let moderator = app.moderator("sato").await;
     moderator.approve(&public_id).await;
     let path = format!("/mod/stories/{public_id}");
-    assert!(
-        moderator.get(&path).await.body.contains(phone),
-        "flagged for the moderator"
+    let flagged = moderator.get(&path).await;
+    assert_eq!(flagged.status, 200, "{path}: {}", flagged.body);
+    assert!(flagged.body.contains(phone), "flagged for the moderator");
+    let published = app.get(&format!("/stories/{public_id}")).await;
+    assert_eq!(
+        published.status, 200,
+        "the published story: {}",
+        published.body
     );
     assert!(
-        app.get(&format!("/stories/{public_id}"))
-            .await
-            .body
-            .contains(phone)
+        published.body.contains(phone),
+        "the published story shows its rules before the redaction"
     );
     assert_eq!(
         results_within(&app.reader, phone, 1, Duration::from_secs(20))
@@ -567,21 +592,62 @@ async fn a_phone_number_redacted_from_the_rules_is_on_no_page_feed_or_card_nor_t
         "the index applied the redaction"
     );
 
-    let mut pages = vec![
-        format!("/stories/{public_id}"),
-        "/".to_owned(),
-        "/stories".to_owned(),
-        "/feed.atom".to_owned(),
-        "/feed.xml".to_owned(),
-        "/stories/feed.atom".to_owned(),
-        "/stories/feed.xml".to_owned(),
-        format!("/search?q={}", crate::helpers::urlencode("昼")),
+    // Each page with the heading it shows (a story's page), or None for the lists and feeds,
+    // which must list the redacted story.
+    let mut pages: Vec<(String, Option<&str>)> = vec![
+        (format!("/stories/{public_id}"), Some(title)),
+        ("/".to_owned(), None),
+        ("/stories".to_owned(), None),
+        ("/feed.atom".to_owned(), None),
+        ("/feed.xml".to_owned(), None),
+        ("/stories/feed.atom".to_owned(), None),
+        ("/stories/feed.xml".to_owned(), None),
+        (
+            format!("/search?q={}", crate::helpers::urlencode("昼")),
+            None,
+        ),
     ];
-    pages.extend((1..=3).map(|n| format!("/stories/{}", crate::helpers::public_id(n))));
+    pages.extend(seeded.iter().enumerate().map(|(i, t)| {
+        (
+            format!("/stories/{}", crate::helpers::public_id(i + 1)),
+            Some(*t),
+        )
+    }));
     let mut cards = 0;
-    for page in &pages {
+    for (page, heading) in &pages {
         let got = app.get(page).await;
         assert_eq!(got.status, 200, "{page}");
+        if page.ends_with(".atom") || page.ends_with(".xml") {
+            let root = if page.ends_with(".atom") {
+                "<feed"
+            } else {
+                "<rss"
+            };
+            assert!(
+                got.body.contains(root),
+                "{page} is not a feed: {}",
+                got.body
+            );
+            let feed = feed_rs::parser::parse(got.body.as_bytes())
+                .unwrap_or_else(|e| panic!("{page} does not parse: {e}"));
+            let titles: Vec<String> = feed
+                .entries
+                .iter()
+                .filter_map(|e| e.title.as_ref().map(|t| t.content.clone()))
+                .collect();
+            assert!(
+                titles.iter().any(|t| t == title),
+                "{page} does not list the redacted story: {titles:?}"
+            );
+        } else if let Some(heading) = heading {
+            assert_eq!(got.text("h1"), *heading, "{page} is not that story's page");
+        } else {
+            assert!(
+                got.card_titles().iter().any(|t| t == title),
+                "{page} does not list the redacted story: {:?}",
+                got.card_titles()
+            );
+        }
         cards += got.texts("section.related .card-title").len();
         for digits in ["4321-8765", "43218765", "４３２１"] {
             assert!(
@@ -591,13 +657,20 @@ async fn a_phone_number_redacted_from_the_rules_is_on_no_page_feed_or_card_nor_t
         }
     }
     assert!(cards > 0, "related-story cards were on the pages checked");
-    for page in [path.clone(), "/mod/log".to_owned()] {
+    for (page, heading) in [(path.clone(), title), ("/mod/log".to_owned(), "操作ログ")] {
         let got = moderator.get(&page).await;
         assert_eq!(got.status, 200, "{page}");
+        assert_eq!(got.text("h1"), heading, "{page} is not the page expected");
         assert!(
             !got.body.contains("4321-8765"),
             "{page} still shows the phone number"
         );
+        if page == "/mod/log" {
+            assert!(
+                got.texts("table.log td a").contains(&public_id),
+                "{page} does not list the redaction of {public_id}"
+            );
+        }
     }
 }
 

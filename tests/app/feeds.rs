@@ -143,7 +143,7 @@ async fn every_feed_parses_with_absolute_links_and_intact_japanese() {
 #[tokio::test]
 async fn a_story_enters_the_feeds_after_its_cooling_off_and_leaves_at_once_when_withdrawn() {
     let app = spawn_configured(TestDatabase::new(), false, |s| {
-        s.feed_delay = Duration::from_secs(2)
+        s.feed_delay = Duration::from_secs(4)
     })
     .await;
     let submitter = app.browser();
@@ -182,19 +182,25 @@ async fn a_story_enters_the_feeds_after_its_cooling_off_and_leaves_at_once_when_
     }
 
     submitter.withdraw(&code).await;
-    for path in [
-        "/feed.xml",
-        "/feed.atom",
-        "/stories/feed.atom",
-        "/tags/%E8%AA%AD%E6%9B%B8/feed.xml",
-        "/sitemap.xml",
+    for (path, root) in [
+        ("/feed.xml", "<rss"),
+        ("/feed.atom", "<feed"),
+        ("/stories/feed.atom", "<feed"),
+        ("/sitemap.xml", "<urlset"),
     ] {
         let page = app.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.body.contains(root), "{path}: {}", page.body);
         assert!(
             !page.body.contains("追われる話") && !page.body.contains(&public_id),
             "{path} still lists the withdrawn story"
         );
     }
+    // Its tag has nothing public left: the tag's feed is gone with it.
+    assert_eq!(
+        app.get("/tags/%E8%AA%AD%E6%9B%B8/feed.xml").await.status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -367,6 +373,7 @@ async fn last_modified_moves_forward_when_a_story_leaves_and_caches_must_ask_aga
         request.send()
     };
     let first = get(None).await.unwrap();
+    assert_eq!(first.status(), 200);
     let cache = first.headers()["cache-control"]
         .to_str()
         .unwrap()
@@ -408,7 +415,9 @@ async fn last_modified_moves_forward_when_a_story_leaves_and_caches_must_ask_aga
         parse(&modified) > parse(&before),
         "{modified} after {before}"
     );
-    assert!(!after.text().await.unwrap().contains("去る話"));
+    let after = after.text().await.unwrap();
+    assert!(!after.contains("去る話"), "{after}");
+    assert!(after.contains("残る話"), "the other story stays: {after}");
     assert_eq!(get(Some(modified)).await.unwrap().status(), 304);
 }
 

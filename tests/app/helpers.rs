@@ -699,6 +699,18 @@ pub async fn results_within(
     }
 }
 
+/// The list at `path` answers 200, shows no card and says it is empty (its `.empty` notice), so
+/// an error page can never pass for an empty list.
+pub async fn assert_empty_list(reader: &Browser, path: &str) {
+    let page = reader.get(path).await;
+    assert_eq!(page.status, 200, "{path}");
+    assert_eq!(page.card_titles(), Vec::<String>::new(), "{path}");
+    assert!(
+        !page.texts(".empty").is_empty(),
+        "{path} does not say it is empty"
+    );
+}
+
 /// The search results for `q` right now (the page must answer 200).
 pub async fn search_now(reader: &Browser, q: &str) -> Vec<String> {
     let page = reader.get(&format!("/search?q={}", urlencode(q))).await;

@@ -128,6 +128,7 @@ async fn a_state_change_never_lands_without_its_audit_row() {
         !page.body.contains("audit log unavailable"),
         "internal errors are not shown"
     );
+    assert!(!page.text("h1").is_empty(), "the error page: {}", page.body);
     assert_eq!(
         app.story_by_code(&code).status(),
         StoryStatus::Pending,
@@ -165,6 +166,8 @@ async fn claiming_a_story_keeps_other_moderators_off_it_and_opening_it_claims_no
 
     // Opening the page (or a HEAD, or an image pointing at it) claims nothing.
     let first = sato.get(&path).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.text("h1"), "取り合いになる話");
     assert!(first.texts(".claim").is_empty());
     sato.client
         .head(format!("{}{path}", sato.address))
@@ -178,7 +181,10 @@ async fn claiming_a_story_keeps_other_moderators_off_it_and_opening_it_claims_no
             .texts("table.queue tbody tr td:last-child"),
         vec![""]
     );
-    assert!(suzuki.get(&path).await.texts(".claim").is_empty());
+    let unclaimed = suzuki.get(&path).await;
+    assert_eq!(unclaimed.status, 200);
+    assert_eq!(unclaimed.text("h1"), "取り合いになる話");
+    assert!(unclaimed.texts(".claim").is_empty());
 
     let claimed = sato.submit(&path, &format!("{path}/claim"), &[]).await;
     assert_eq!(claimed.status, 303);
@@ -205,6 +211,55 @@ async fn claiming_a_story_keeps_other_moderators_off_it_and_opening_it_claims_no
 
     let page = act(&sato, &id, "approve", &[]).await;
     assert_eq!(page.status, 303);
+    assert_eq!(app.story_by_code(&code).status(), StoryStatus::Approved);
+}
+
+/// A claim lasts fifteen minutes: then the story is free again and another moderator may decide.
+#[tokio::test]
+async fn a_claim_lapses_after_fifteen_minutes_and_another_moderator_may_decide() {
+    use diesel::prelude::*;
+    use engawa::db::schema::stories;
+    let app = spawn_app().await;
+    let sato = app.moderator("sato").await;
+    let suzuki = app.moderator("suzuki").await;
+    let (code, id) = submitted(&app, "手放される話").await;
+    let path = format!("/mod/stories/{id}");
+    let before = chrono::Utc::now().naive_utc();
+    let claimed = sato.submit(&path, &format!("{path}/claim"), &[]).await;
+    assert_eq!(claimed.status, 303);
+    let until: Option<chrono::NaiveDateTime> = stories::table
+        .filter(stories::public_id.eq(&id))
+        .select(stories::claimed_until)
+        .first(&mut app.conn())
+        .unwrap();
+    let minutes = (until.expect("claimed") - before).num_seconds() as f64 / 60.0;
+    assert!(
+        (14.9..15.1).contains(&minutes),
+        "claimed for {minutes} minutes"
+    );
+    assert_eq!(act(&suzuki, &id, "approve", &[]).await.status, 409);
+
+    // Fifteen minutes later (the claim's end moved to a second ago, as time would).
+    diesel::update(stories::table.filter(stories::public_id.eq(&id)))
+        .set(
+            stories::claimed_until
+                .eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)),
+        )
+        .execute(&mut app.conn())
+        .unwrap();
+    let page = suzuki.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.text("h1"), "手放される話");
+    assert!(page.texts(".claim").is_empty(), "{}", page.text(".claim"));
+    let queue = suzuki.get("/mod").await;
+    assert_eq!(queue.status, 200);
+    assert_eq!(
+        queue.texts("table.queue tbody tr td:last-child"),
+        vec![""],
+        "the queue shows it free"
+    );
+    let approved = act(&suzuki, &id, "approve", &[]).await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
     assert_eq!(app.story_by_code(&code).status(), StoryStatus::Approved);
 }
 
@@ -282,12 +337,13 @@ async fn the_queue_lists_the_oldest_first_and_bulk_decisions_apply_to_the_chosen
         )
         .await;
     assert_eq!(page.status, 303);
+    let queue = moderator.get("/mod").await;
+    assert_eq!(queue.status, 200);
+    assert!(queue.texts("table.queue tbody a.story-title").is_empty());
     assert!(
-        moderator
-            .get("/mod")
-            .await
-            .texts("table.queue tbody a.story-title")
-            .is_empty()
+        queue
+            .texts(".empty")
+            .contains(&"審査待ちの体験談はありません。".to_owned())
     );
     let bad = moderator
         .post(
@@ -456,6 +512,44 @@ async fn one_reader_cannot_hide_a_story_and_three_readers_do_and_tell_the_modera
             .await
             .text("#reported-heading")
             .contains("0件")
+    );
+}
+
+/// One client may send ten reports an hour: the eleventh is refused with a message, and it
+/// neither counts nor holds back another reader.
+#[tokio::test]
+async fn one_client_may_send_ten_reports_an_hour() {
+    let app = spawn_configured(TestDatabase::new(), false, |s| s.report_threshold = 2).await;
+    let moderator = app.moderator("sato").await;
+    let (_, id) = submitted(&app, "何度も通報される話").await;
+    act(&moderator, &id, "approve", &[]).await;
+    let first = reader(&app, 2);
+    for _ in 0..10 {
+        report(&first, &id, "spam").await;
+    }
+    let refused = first
+        .submit(
+            &format!("/stories/{id}/report"),
+            &format!("/stories/{id}/report"),
+            &[("reason", "spam")],
+        )
+        .await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(
+        refused.text("main").contains("短い時間に多くの通報"),
+        "{}",
+        refused.text("main")
+    );
+    assert_eq!(
+        app.get(&format!("/stories/{id}")).await.status,
+        200,
+        "one reader, however many reports, hides nothing"
+    );
+    report(&reader(&app, 3), &id, "spam").await;
+    assert_eq!(
+        app.get(&format!("/stories/{id}")).await.status,
+        404,
+        "a second reader's report counts: two readers hide it"
     );
 }
 

@@ -176,6 +176,8 @@ fn outbox_ids_become_visible_in_order() {
     let now = chrono::Utc::now().naive_utc();
     let payload = serde_json::json!({});
     let (started, wait_started) = std::sync::mpsc::channel();
+    let (release, wait_release) = std::sync::mpsc::channel::<()>();
+    // The slow writer publishes and keeps its transaction open until the test lets it commit.
     let slow = {
         let pool = pool.clone();
         let payload = payload.clone();
@@ -184,7 +186,7 @@ fn outbox_ids_become_visible_in_order() {
             conn.transaction(|conn| {
                 Outbox::publish(conn, "test.slow", &payload, now)?;
                 started.send(()).unwrap();
-                std::thread::sleep(Duration::from_millis(600));
+                wait_release.recv().unwrap();
                 Ok::<_, diesel::result::Error>(())
             })
             .unwrap();
@@ -197,8 +199,40 @@ fn outbox_ids_become_visible_in_order() {
             Outbox::publish(&mut pool.get().unwrap(), "test.fast", &payload, now).unwrap();
         })
     };
-    std::thread::sleep(Duration::from_millis(300));
+    // The fast writer is seen waiting for its turn (an advisory lock), not merely slow to start.
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let started_at = std::time::Instant::now();
+    loop {
+        let waiting: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() \
+             AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+        )
+        .get_result(&mut pool.get().unwrap())
+        .unwrap();
+        if waiting.n >= 1 {
+            break;
+        }
+        assert!(
+            !fast.is_finished(),
+            "the second writer finished while the first was still open"
+        );
+        assert!(
+            started_at.elapsed() < Duration::from_secs(20),
+            "the second writer never waited"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let visible_meanwhile = Outbox::max_id(&mut pool.get().unwrap()).unwrap();
+    assert!(
+        !fast.is_finished(),
+        "the second writer waits until the first commits"
+    );
+    release.send(()).unwrap();
     slow.join().unwrap();
     fast.join().unwrap();
 

@@ -104,7 +104,15 @@ async fn a_backup_taken_under_write_load_holds_every_row_committed_before_it() {
         }
         rounds
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // The writers have committed a batch before the backup starts.
+    let started = std::time::Instant::now();
+    while count_stories(&db.url) <= 300 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no batch written"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let committed_before = count_stories(&db.url);
     let dest = db.data_dir().join("backup.sqlite3");
     let out = run_cli(&db.url, db.data_dir(), &["backup", dest.to_str().unwrap()]);
@@ -118,6 +126,11 @@ async fn a_backup_taken_under_write_load_holds_every_row_committed_before_it() {
     );
     assert!(stdout.contains("backed up"), "{stdout}");
     assert!(rounds >= 1, "the writers were running");
+    // Writing went on across the backup: batches before it and batches after it started.
+    assert!(
+        count_stories(&db.url) > committed_before,
+        "the writers kept writing while the backup ran"
+    );
 
     let in_backup = count_stories(dest.to_str().unwrap());
     assert!(

@@ -258,6 +258,7 @@ async fn listings_paginate_and_keep_their_filters() {
     app.seed(&records);
 
     let first = app.get("/stories").await;
+    assert_eq!(first.status, 200, "/stories: {}", first.body);
     assert_eq!(first.card_titles().len(), 20);
     assert_eq!(first.card_titles()[0], "話24", "newest first");
     assert_eq!(first.text(".page-status"), "1 / 2 ページ");
@@ -267,6 +268,7 @@ async fn listings_paginate_and_keep_their_filters() {
     );
 
     let second = app.get("/stories?page=2").await;
+    assert_eq!(second.status, 200, "/stories?page=2: {}", second.body);
     assert_eq!(second.card_titles().len(), 5);
     assert_eq!(second.card_titles()[4], "話00");
     assert_eq!(
@@ -279,12 +281,19 @@ async fn listings_paginate_and_keep_their_filters() {
     );
 
     let hobby = app.get("/stories?how_met=hobby").await;
+    assert_eq!(hobby.status, 200, "/stories?how_met=hobby: {}", hobby.body);
     assert_eq!(hobby.text(".result-count"), "20件の体験談");
+    assert_eq!(hobby.card_titles().len(), 20, "all 20 on the one page");
     assert!(
         hobby.attr("a[rel=next]", "href").is_none(),
         "20 fit on one page"
     );
     let friends = app.get("/stories?how_met=friends").await;
+    assert_eq!(
+        friends.status, 200,
+        "/stories?how_met=friends: {}",
+        friends.body
+    );
     assert_eq!(friends.text(".result-count"), "5件の体験談");
 }
 

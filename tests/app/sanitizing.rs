@@ -27,19 +27,17 @@ const HOSTILE: &str = r#"はじめに<script>alert('x')</script>
 #[tokio::test]
 async fn script_handlers_javascript_links_and_raw_html_never_reach_a_page() {
     let app = spawn_app().await;
+    let story_title = "攻撃<script>alert(1)</script>の話";
+    let guide_title = "<img src=x onerror=alert(1)>ガイド";
     app.seed(&[
         with(
-            story(
-                "hstxxxxxxxx2",
-                "攻撃<script>alert(1)</script>の話",
-                "approved",
-            ),
+            story("hstxxxxxxxx2", story_title, "approved"),
             "body",
             json!(HOSTILE),
         ),
         with(
             with(
-                guide("hostile", "<img src=x onerror=alert(1)>ガイド", "published"),
+                guide("hostile", guide_title, "published"),
                 "body",
                 json!(HOSTILE),
             ),
@@ -48,15 +46,24 @@ async fn script_handlers_javascript_links_and_raw_html_never_reach_a_page() {
         ),
     ]);
 
-    for path in [
-        "/stories/hstxxxxxxxx2",
-        "/guides/hostile",
-        "/",
-        "/stories",
-        "/guides",
+    // Each page with the hostile titles it shows: its heading, or a card in its list.
+    for (path, shown) in [
+        ("/stories/hstxxxxxxxx2", &[story_title][..]),
+        ("/guides/hostile", &[guide_title][..]),
+        ("/", &[story_title, guide_title][..]),
+        ("/stories", &[story_title][..]),
+        ("/guides", &[guide_title][..]),
     ] {
         let page = app.get(path).await;
         assert_eq!(page.status, 200, "{path}");
+        // The hostile item is on the page, escaped into text: the checks below read it.
+        let titles = [page.texts("h1"), page.card_titles()].concat();
+        for title in shown {
+            assert!(
+                titles.iter().any(|t| t == title),
+                "{path} does not show {title:?} as text: {titles:?}"
+            );
+        }
         assert_no_executable_markup(path, &page.body);
         // The only script element is our JSON-LD data block.
         let body = page
@@ -76,6 +83,11 @@ async fn script_handlers_javascript_links_and_raw_html_never_reach_a_page() {
         }
     }
     let story_page = app.get("/stories/hstxxxxxxxx2").await;
+    assert_eq!(
+        story_page.status, 200,
+        "the hostile story: {}",
+        story_page.body
+    );
     // Escaped, the title still reads as the writer typed it.
     assert_eq!(story_page.text("h1"), "攻撃<script>alert(1)</script>の話");
     assert!(

@@ -137,11 +137,17 @@ async fn japanese_queries_find_what_a_reader_means() {
         vec!["アプリの話", "ルールの決め方", "長い話"],
         "guides too, not drafts"
     );
-    assert!(results(r, "審査待ち").await.is_empty());
-    assert!(
-        results(r, "秘密").await.is_empty(),
-        "rejected, withdrawn and pending stories are never returned"
-    );
+    // Words only the hidden stories hold: the search answers, and finds nothing.
+    for q in ["審査待ち", "秘密"] {
+        let page = r.get(&format!("/search?q={}", urlencode(q))).await;
+        assert_eq!(page.status, 200, "{q}");
+        assert!(
+            page.texts("ol.results .card-title").is_empty(),
+            "rejected, withdrawn and pending stories are never returned: {q}"
+        );
+        assert!(page.text(".empty").contains("見つかりませんでした"), "{q}");
+        assert!(page.text(".result-count").ends_with("：0件"), "{q}");
+    }
 }
 
 #[tokio::test]
@@ -208,6 +214,12 @@ async fn malformed_input_is_searched_as_plain_text_and_never_fails() {
         let page = app.get(&format!("/search?q={}", urlencode(q))).await;
         assert_eq!(page.status, 200, "{q}");
         assert!(!page.body.contains("<script>alert"), "{q}");
+        // What was typed comes back as text in the search box.
+        assert_eq!(
+            page.attr("input[name=q]", "value").unwrap_or_default(),
+            q.trim_matches(|c: char| c.is_whitespace()),
+            "{q}"
+        );
     }
     let empty = app.get("/search?q=xyzzy").await;
     assert!(empty.text(".empty").contains("見つかりませんでした"));

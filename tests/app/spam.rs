@@ -5,7 +5,20 @@ use diesel::prelude::*;
 use engawa::db::schema::stories;
 use engawa::models::similarity;
 
-use crate::helpers::{TestApp, TestDatabase, as_refs, spawn_configured, story_fields};
+use crate::helpers::{Page, TestApp, TestDatabase, as_refs, spawn_configured, story_fields};
+
+/// What the story form says when it comes back sent too soon, or with no stamp or another's.
+const SEND_AGAIN: &str = "送信内容を確認できませんでした。お手数ですが、内容を確かめて、もう一度「送信する」を押してください。";
+
+/// The story form came back (422) with the message for a form sent too soon.
+fn assert_sent_back(page: &Page, what: &str) {
+    assert_eq!(page.status, 422, "{what}: {}", page.body);
+    assert_eq!(
+        page.texts(".error-summary p"),
+        vec![SEND_AGAIN],
+        "{what} is not sent back as too soon"
+    );
+}
 
 /// What a spammer sending the same story again does to it: a new first sentence, a few words
 /// changed, one sentence left out, the punctuation and width played with.
@@ -157,13 +170,7 @@ async fn a_form_sent_the_moment_it_was_served_is_sent_back() {
     let fast = who
         .submit("/stories/new", "/stories/new", &as_refs(&fields))
         .await;
-    assert_eq!(fast.status, 422);
-    assert!(
-        fast.text(".error-summary")
-            .contains("もう一度「送信する」を押してください"),
-        "{}",
-        fast.text(".error-summary")
-    );
+    assert_sent_back(&fast, "a form sent at once");
     assert_eq!(
         fast.attr("#title", "value").as_deref(),
         Some("急いで送った話")
@@ -181,12 +188,18 @@ async fn a_form_sent_the_moment_it_was_served_is_sent_back() {
     let token = who.get("/stories/new").await.csrf();
     let mut posted: Vec<(&str, &str)> = as_refs(&fields);
     posted.push(("csrf_token", &token));
-    assert_eq!(who.post("/stories/new", &posted).await.status, 422);
+    assert_sent_back(
+        &who.post("/stories/new", &posted).await,
+        "a form sent without its stamp",
+    );
     let served = fast.attr("input[name=served]", "value").unwrap();
     let (seconds, signature) = served.split_once('.').unwrap();
     let moved = format!("{}.{signature}", seconds.parse::<i64>().unwrap() - 60);
     posted.push(("served", &moved));
-    assert_eq!(who.post("/stories/new", &posted).await.status, 422);
+    assert_sent_back(
+        &who.post("/stories/new", &posted).await,
+        "a form whose stamp was moved back",
+    );
     assert_eq!(count(), 0);
 
     // Another visitor's stamp is not this visitor's.
@@ -196,7 +209,10 @@ async fn a_form_sent_the_moment_it_was_served_is_sent_back() {
     foreign.push(("csrf_token", &other_token));
     foreign.push(("served", &served));
     tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
-    assert_eq!(other.post("/stories/new", &foreign).await.status, 422);
+    assert_sent_back(
+        &other.post("/stories/new", &foreign).await,
+        "a form with another visitor's stamp",
+    );
 
     // The page that came back kept its stamp: sent again a moment later, it goes through.
     let mut again: Vec<(&str, &str)> = as_refs(&fields);

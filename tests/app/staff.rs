@@ -184,6 +184,7 @@ async fn wrong_passwords_from_one_client_never_stop_the_right_one_from_another()
     let admin = from(&app, 6);
     admin.login("admin@engawa.test", &admin_password).await;
     let users = admin.get("/mod/users").await;
+    assert_eq!(users.status, 200, "/mod/users as an admin: {}", users.body);
     let failures = users.texts("td.failed-logins");
     assert!(
         failures.iter().any(|f| f.starts_with("4回（最後：")),
@@ -222,7 +223,9 @@ async fn parallel_attempts_cannot_all_pass_the_check() {
     let app = spawn_app().await;
     app.add_staff("mod@engawa.test", "mod", Role::Moderator);
     let attacker = from(&app, 9);
-    let token = attacker.get("/mod/login").await.csrf();
+    let form = attacker.get("/mod/login").await;
+    assert_eq!(form.status, 200, "/mod/login: {}", form.body);
+    let token = form.csrf();
     let attempts = (0..10).map(|i| {
         let attacker = attacker.clone();
         let token = token.clone();
@@ -278,7 +281,9 @@ async fn signing_in_and_out_replaces_the_visitors_csrf_id() {
     let app = spawn_app().await;
     let password = app.add_staff("mod@engawa.test", "mod", Role::Moderator);
     let who = app.browser();
-    let before = who.get("/mod/login").await.csrf();
+    let form = who.get("/mod/login").await;
+    assert_eq!(form.status, 200, "/mod/login: {}", form.body);
+    let before = form.csrf();
     let page = who
         .post(
             "/mod/login",
@@ -294,7 +299,9 @@ async fn signing_in_and_out_replaces_the_visitors_csrf_id() {
     assert_eq!(stale.status, 403, "a token from before signing in");
     assert_eq!(who.get("/mod").await.status, 200, "still signed in");
 
-    let signed_in = who.get("/mod").await.csrf();
+    let front = who.get("/mod").await;
+    assert_eq!(front.status, 200, "/mod once signed in: {}", front.body);
+    let signed_in = front.csrf();
     assert_ne!(signed_in, before);
     let out = who.post("/mod/logout", &[("csrf_token", &signed_in)]).await;
     assert_eq!(out.status, 303);
@@ -325,6 +332,7 @@ async fn disabling_an_account_ends_its_sessions_at_once() {
     assert_eq!(moderator.get("/mod").await.status, 200);
 
     let users = admin.get("/mod/users").await;
+    assert_eq!(users.status, 200, "/mod/users as an admin: {}", users.body);
     let action = users
         .attr("form[action$='/disable']", "action")
         .expect("a disable button for the moderator");

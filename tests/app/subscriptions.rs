@@ -152,17 +152,43 @@ async fn subscribing_an_address_twice_reveals_nothing_and_changes_nothing() {
     let smtp = SmtpServer::start(port);
     let app = app(port).await;
     let first = app.browser();
-    first
+    let sent = first
         .submit(
             "/subscribe",
             "/subscribe",
             &[("email", "a@example.jp"), ("guides", "yes")],
         )
         .await;
+    assert_eq!(sent.status, 303);
     let mails = smtp.wait_for(1).await;
     let confirm = link(&mails[0].body, "https://engawa.example/subscribe/confirm");
-    let token = first.get(&confirm).await.csrf();
-    first.post(&confirm, &[("csrf_token", &token)]).await;
+    let landing = first.get(&confirm).await;
+    assert_eq!(landing.status, 200);
+    let confirmed = first
+        .post(&confirm, &[("csrf_token", &landing.csrf())])
+        .await;
+    assert!(
+        [200, 303].contains(&confirmed.status),
+        "confirming: {}",
+        confirmed.status
+    );
+    let confirmed_at = || -> Vec<(bool, bool, bool)> {
+        use diesel::prelude::*;
+        use engawa::db::schema::subscriptions as subs;
+        subs::table
+            .select((
+                subs::confirmed_at.is_not_null(),
+                subs::want_guides,
+                subs::want_stories,
+            ))
+            .load(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(
+        confirmed_at(),
+        vec![(true, true, false)],
+        "confirmed, guides only"
+    );
 
     let stranger = app.browser();
     let page = stranger
@@ -185,6 +211,11 @@ async fn subscribing_an_address_twice_reveals_nothing_and_changes_nothing() {
         "no mail to a confirmed address from a stranger's request"
     );
     assert_eq!(subscriptions(&app), vec!["a@example.jp"]);
+    assert_eq!(
+        confirmed_at(),
+        vec![(true, true, false)],
+        "the stranger changed neither the confirmation nor the choice"
+    );
 }
 
 /// A digest never loses an item whose writer stamped it just before the digest read but
@@ -297,4 +328,100 @@ async fn an_unconfirmed_address_is_deleted_after_a_week() {
         .unwrap();
     assert_eq!(gone, 1);
     assert_eq!(subscriptions(&app), vec!["recent@example.jp"]);
+}
+
+/// A subscription to one tag brings only the stories of that tag, and only the kinds chosen.
+#[tokio::test]
+async fn a_tag_subscription_brings_only_that_tags_stories() {
+    let port = free_port();
+    let smtp = SmtpServer::start(port);
+    let app = app(port).await;
+    let reader = app.browser();
+    let sent = reader
+        .submit(
+            "/subscribe",
+            "/subscribe",
+            &[
+                ("email", "tag@example.jp"),
+                ("stories", "yes"),
+                ("tag", "読書"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let mails = smtp.wait_for(1).await;
+    let confirm = link(&mails[0].body, "https://engawa.example/subscribe/confirm");
+    let landing = reader.get(&confirm).await;
+    assert_eq!(landing.status, 200);
+    let done = reader
+        .post(&confirm, &[("csrf_token", &landing.csrf())])
+        .await;
+    assert_eq!(done.status, 200);
+    assert_eq!(done.text("h1"), "登録しました");
+
+    let now = json!(chrono::Utc::now().to_rfc3339());
+    let tagged = |id: &str, title: &str, tag: &str| {
+        with(
+            with(story(id, title, "approved"), "published_at", now.clone()),
+            "tags",
+            json!([tag]),
+        )
+    };
+    app.seed(&[
+        tagged("tagxxxxxxxx2", "読書の話", "読書"),
+        tagged("tagxxxxxxxx3", "映画の話", "映画"),
+        guide("tag-guide", "読書のガイド", "published"),
+    ]);
+    let mails = smtp.wait_for(2).await;
+    let digest = &mails[1];
+    assert_eq!(digest.to, vec!["tag@example.jp"]);
+    assert_eq!(digest.subject, "【縁側】新着のお知らせ（1件）");
+    assert!(digest.body.contains("読書の話"), "{}", digest.body);
+    assert!(
+        !digest.body.contains("映画の話"),
+        "another tag: {}",
+        digest.body
+    );
+    assert!(
+        !digest.body.contains("読書のガイド"),
+        "guides were not chosen: {}",
+        digest.body
+    );
+    crate::helpers::background_work_done(&app.address).await;
+    assert_eq!(smtp.received().len(), 2, "one digest, nothing more");
+}
+
+/// One client may ask for five subscriptions an hour; the sixth is refused with the form kept,
+/// and another client is not held back.
+#[tokio::test]
+async fn one_client_may_ask_for_five_subscriptions_an_hour() {
+    use std::net::{IpAddr, Ipv4Addr};
+    let port = free_port();
+    let _smtp = SmtpServer::start(port);
+    let app = app(port).await;
+    let source = |last: u8| Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)));
+    let asker = crate::helpers::Browser::from_source(&app.address, source(41));
+    for n in 0..5 {
+        let page = asker.subscribe(&format!("many{n}@example.jp")).await;
+        assert_eq!(page.status, 303, "request {n}: {}", page.body);
+    }
+    let refused = asker.subscribe("many5@example.jp").await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(
+        refused
+            .text(".error-summary")
+            .contains("しばらくたってから"),
+        "{}",
+        refused.text("main")
+    );
+    assert_eq!(
+        refused.attr("input[name=email]", "value").as_deref(),
+        Some("many5@example.jp"),
+        "what was typed is kept"
+    );
+    assert_eq!(subscriptions(&app).len(), 5, "the sixth stored nothing");
+    let other = crate::helpers::Browser::from_source(&app.address, source(42));
+    let page = other.subscribe("other@example.jp").await;
+    assert_eq!(page.status, 303, "another client: {}", page.body);
+    assert_eq!(subscriptions(&app).len(), 6);
 }

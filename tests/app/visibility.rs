@@ -20,8 +20,15 @@ async fn a_draft_guide_is_not_reachable_by_url_listing_or_tag_page() {
 
     assert_eq!(app.get("/guides/draft-guide").await.status, 404);
     assert_eq!(app.get("/guides/public-guide").await.status, 200);
+    // The published guide carries ルール, so its tag page answers and lists it.
     for path in ["/", "/guides", "/tags/%E3%83%AB%E3%83%BC%E3%83%AB"] {
         let page = app.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert!(
+            page.card_titles().contains(&"公開のガイド".to_owned()),
+            "{path} does not list the published guide: {:?}",
+            page.card_titles()
+        );
         assert!(
             !page.body.contains("下書きのガイド"),
             "{path} shows the draft"
@@ -79,12 +86,12 @@ async fn pending_rejected_and_withdrawn_stories_are_not_reachable_anywhere() {
             "{path} lost the approved story"
         );
     }
-    assert_eq!(
-        app.get("/stories").await.text(".result-count"),
-        "1件の体験談"
-    );
+    let stories = app.get("/stories").await;
+    assert_eq!(stories.status, 200, "/stories: {}", stories.body);
+    assert_eq!(stories.text(".result-count"), "1件の体験談");
     assert_eq!(app.get(HIDDEN_TAG).await.status, 404);
     let home = app.get("/").await;
+    assert_eq!(home.status, 200, "/: {}", home.body);
     assert!(
         home.texts(".browse a").contains(&"3年以上1件".to_owned()),
         "counts only public stories"

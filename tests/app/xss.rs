@@ -46,6 +46,24 @@ pub fn cut(text: &str, max: usize) -> String {
     text.replace('\n', " ").chars().take(max).collect()
 }
 
+/// What a page of the XSS test shows, so that finding no executable markup on it means something:
+/// the payloads did reach it.
+enum Shows {
+    /// This title as its heading: the page of a story or guide titled with a payload.
+    Heading(String),
+    /// This query in its search box.
+    Query(String),
+    /// Cards, every one titled with a payload.
+    Cards,
+    /// The sitemap, listing the first story.
+    Sitemap,
+}
+
+/// The text with each run of white space made one space, and none at either end.
+fn squeezed(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Feed content, decoded from XML as a feed reader does, holds no executable markup either.
 fn assert_feed_is_clean(path: &str, xml: &str) {
     let feed = feed_rs::parser::parse(xml.as_bytes())
@@ -115,12 +133,22 @@ async fn no_payload_in_any_field_runs_on_any_page_or_in_any_feed() {
     app.seed(&records);
     assert!(!tags.is_empty(), "some payloads are valid tag names");
 
-    let mut pages: Vec<String> = vec!["/".into(), "/guides".into(), "/sitemap.xml".into()];
-    for i in 0..payloads.len() {
-        pages.push(format!("/stories/{}", public_id(i + 1)));
-        pages.push(format!("/guides/xss-{i}"));
+    // Every story and guide is titled with its payload, as stored: trimmed.
+    let titles: Vec<String> = payloads.iter().map(|p| squeezed(&cut(p, 100))).collect();
+    let mut pages: Vec<(String, Shows)> = vec![
+        ("/".into(), Shows::Cards),
+        ("/guides".into(), Shows::Cards),
+        ("/sitemap.xml".into(), Shows::Sitemap),
+    ];
+    for (i, title) in titles.iter().enumerate() {
+        pages.push((
+            format!("/stories/{}", public_id(i + 1)),
+            Shows::Heading(title.clone()),
+        ));
+        pages.push((format!("/guides/xss-{i}"), Shows::Heading(title.clone())));
     }
     let listing = app.get("/stories").await;
+    assert_eq!(listing.status, 200, "/stories: {}", listing.body);
     let last_page: usize = listing
         .texts("nav.pagination a")
         .iter()
@@ -128,22 +156,67 @@ async fn no_payload_in_any_field_runs_on_any_page_or_in_any_feed() {
         .max()
         .unwrap_or(1);
     for page in 1..=last_page {
-        pages.push(format!("/stories?page={page}"));
+        pages.push((format!("/stories?page={page}"), Shows::Cards));
     }
     for tag in tags.iter().chain(["攻撃".to_owned()].iter()) {
-        pages.push(format!("/tags/{}", urlencode(tag)));
+        pages.push((format!("/tags/{}", urlencode(tag)), Shows::Cards));
     }
     // Search results show the stories' snippets; every payload is also a reader's query.
     results_within(&app.reader, "家族の予定", 10, Duration::from_secs(20)).await;
     for page in 1..=5 {
-        pages.push(format!("/search?q={}&page={page}", urlencode("家族の予定")));
+        pages.push((
+            format!("/search?q={}&page={page}", urlencode("家族の予定")),
+            Shows::Query("家族の予定".to_owned()),
+        ));
     }
     for p in &payloads {
-        pages.push(format!("/search?q={}", urlencode(p)));
+        // The box shows the query as the search read it: trimmed, at most 100 characters.
+        let query: String = p.trim().chars().take(100).collect();
+        pages.push((
+            format!("/search?q={}", urlencode(p)),
+            Shows::Query(squeezed(&query)),
+        ));
     }
-    for path in &pages {
+    for (path, shows) in &pages {
         let page = app.get(path).await;
         assert_eq!(page.status, 200, "{path}");
+        match shows {
+            Shows::Heading(title) => {
+                assert_eq!(
+                    squeezed(&page.text("h1")),
+                    *title,
+                    "{path} does not show its payload as its heading"
+                );
+            }
+            Shows::Query(query) => {
+                let shown = page
+                    .attr("input[name=q]", "value")
+                    .unwrap_or_else(|| panic!("{path} has no search box:\n{}", page.body));
+                assert_eq!(
+                    squeezed(&shown),
+                    *query,
+                    "{path} does not show its query in the search box"
+                );
+            }
+            Shows::Cards => {
+                let cards = page.card_titles();
+                assert!(!cards.is_empty(), "{path} shows no card");
+                for card in &cards {
+                    assert!(
+                        titles.contains(&squeezed(card)),
+                        "{path} shows a card not titled with a payload: {card:?}"
+                    );
+                }
+            }
+            Shows::Sitemap => {
+                assert!(
+                    page.body.contains("<urlset")
+                        && page.body.contains(&format!("/stories/{}<", public_id(1))),
+                    "{path} does not list the first story:\n{}",
+                    page.body
+                );
+            }
+        }
         assert_no_executable_markup(path, &page.body);
     }
 

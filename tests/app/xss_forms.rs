@@ -183,7 +183,13 @@ async fn no_payload_typed_into_a_form_runs_on_a_page_or_reaches_a_mail_as_markup
         let code = receipt.text("#receipt-code");
         let id = app.story_by_code(&code).public_id;
         let panel = format!("/mod/stories/{id}");
-        checked(&panel, &moderator.get(&panel).await, &[200]);
+        let review = moderator.get(&panel).await;
+        checked(&panel, &review, &[200]);
+        assert_eq!(
+            squeeze(&review.text("h1")),
+            squeeze(&cut(p, 100)),
+            "payload {i}: the title arrives as text"
+        );
 
         match i % 3 {
             0 => {
@@ -245,12 +251,19 @@ async fn no_payload_typed_into_a_form_runs_on_a_page_or_reaches_a_mail_as_markup
                 let public = app.get(&format!("/stories/{id}")).await;
                 checked(&format!("/stories/{id}"), &public, &[200]);
                 assert_eq!(squeeze(&public.text("h1")), squeeze(&title), "payload {i}");
-                checked(&panel, &moderator.get(&panel).await, &[200]);
+                let review = moderator.get(&panel).await;
+                checked(&panel, &review, &[200]);
+                assert_eq!(squeeze(&review.text("h1")), squeeze(&title), "payload {i}");
                 published_titles.push(squeeze(&title));
             }
         }
         let log = format!("/mod/log?story={id}");
-        checked(&log, &moderator.get(&log).await, &[200]);
+        let entries = moderator.get(&log).await;
+        checked(&log, &entries, &[200]);
+        assert!(
+            !entries.texts("tbody td.kind").is_empty(),
+            "payload {i}: the story's log lists its decisions"
+        );
 
         // The same text as a guide, through the editor: preview, publish, edit, history.
         let slug = format!("xss-form-{i}");
@@ -280,7 +293,13 @@ async fn no_payload_typed_into_a_form_runs_on_a_page_or_reaches_a_mail_as_markup
         }
         let guide_id = app.guide_id(&slug);
         let edit = format!("/mod/guides/{guide_id}/edit");
-        checked(&edit, &editor.get(&edit).await, &[200]);
+        let form = editor.get(&edit).await;
+        checked(&edit, &form, &[200]);
+        assert_eq!(
+            squeeze(&form.attr("#title", "value").unwrap_or_default()),
+            squeeze(&title),
+            "payload {i}: the edit form holds the title as typed"
+        );
         let changed = format!("{body}\n\n{p}");
         let fields = guide_fields("publish", &changed);
         let saved = editor.submit_guide(&edit, &edit, &as_refs(&fields)).await;
@@ -315,6 +334,15 @@ async fn no_payload_typed_into_a_form_runs_on_a_page_or_reaches_a_mail_as_markup
     for path in ["/", "/stories", "/guides", "/tags/%E6%94%BB%E6%92%83"] {
         let page = app.get(path).await;
         checked(path, &page, &[200]);
+        // The lists show the payloads' titles, as text.
+        let cards = page.card_titles();
+        assert!(!cards.is_empty(), "{path} lists nothing");
+        for card in cards {
+            assert!(
+                published_titles.contains(&squeeze(&card)),
+                "{path}: {card:?} is not a published title"
+            );
+        }
     }
 
     // Mail: decisions to the submitters (never quoting them) and digests to the subscriber.
