@@ -28,7 +28,7 @@ fn fields<'a>(
     ]
 }
 
-/// Posts the guide form as an editor who loaded `form_path` (taking its token and version).
+/// Polls the public `path` until it answers `status` or `limit` passes; the last page read.
 async fn wait_status(app: &TestApp, path: &str, status: u16, limit: Duration) -> Page {
     let started = Instant::now();
     loop {
@@ -501,5 +501,91 @@ async fn the_longest_guide_is_saved_and_a_larger_body_gets_413() {
     assert!(
         list.texts("table.guides td a")
             .contains(&"長いガイド".to_owned())
+    );
+}
+
+/// Editors schedule in the site's time zone, whatever it is: the time typed is stored as the
+/// same instant in UTC and shown back as typed; a time the clocks skip is refused with a message.
+#[tokio::test]
+async fn scheduling_follows_the_configured_time_zone() {
+    let app = crate::helpers::spawn_configured(crate::helpers::TestDatabase::new(), false, |s| {
+        s.timezone = chrono_tz::America::Los_Angeles;
+    })
+    .await;
+    let editor = editor(&app, "ito").await;
+    let form = editor.get("/mod/guides/new").await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.text("label[for=publish_at]")
+            .contains("America/Los_Angeles"),
+        "{}",
+        form.text("label[for=publish_at]")
+    );
+    let mut scheduled = fields(
+        "時差のあるガイド",
+        "time-zone",
+        "時差のある予約です。",
+        "schedule",
+    );
+    scheduled.push(("publish_at", "2030-01-15T09:00"));
+    let saved = editor
+        .submit_guide("/mod/guides/new", "/mod/guides/new", &scheduled)
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let stored: Option<chrono::NaiveDateTime> = {
+        use diesel::prelude::*;
+        use engawa::db::schema::guides;
+        guides::table
+            .filter(guides::slug.eq("time-zone"))
+            .select(guides::scheduled_at)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(
+        stored,
+        Some(
+            chrono::NaiveDate::from_ymd_opt(2030, 1, 15)
+                .unwrap()
+                .and_hms_opt(17, 0, 0)
+                .unwrap()
+        ),
+        "09:00 in Los Angeles is 17:00 UTC"
+    );
+    let list = editor.get("/mod/guides").await;
+    assert_eq!(list.status, 200);
+    assert!(
+        list.text("main").contains("2030年1月15日 09:00に公開"),
+        "{}",
+        list.text("main")
+    );
+    let edit = format!("/mod/guides/{}/edit", app.guide_id("time-zone"));
+    let form = editor.get(&edit).await;
+    assert_eq!(form.status, 200);
+    assert_eq!(
+        form.attr("#publish_at", "value").as_deref(),
+        Some("2030-01-15T09:00")
+    );
+
+    // 02:30 on 10 March 2030 does not exist in Los Angeles (the clocks go from 02:00 to 03:00).
+    let mut skipped = fields(
+        "存在しない時刻のガイド",
+        "skipped",
+        "存在しない時刻です。",
+        "schedule",
+    );
+    skipped.push(("publish_at", "2030-03-10T02:30"));
+    let refused = editor
+        .submit_guide("/mod/guides/new", "/mod/guides/new", &skipped)
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.text("#publish_at-error").contains("時計の切り替え"),
+        "{}",
+        refused.text("main")
+    );
+    assert_eq!(
+        refused.attr("#title", "value").as_deref(),
+        Some("存在しない時刻のガイド"),
+        "what was typed is kept"
     );
 }

@@ -152,6 +152,15 @@ impl Page {
             .and_then(|e| e.value().attr(attribute).map(str::to_owned))
     }
 
+    /// The `attribute` of every element matching `selector` that has it.
+    pub fn attrs(&self, selector: &str, attribute: &str) -> Vec<String> {
+        let doc = Html::parse_document(&self.body);
+        let sel = Selector::parse(selector).expect("valid selector");
+        doc.select(&sel)
+            .filter_map(|e| e.value().attr(attribute).map(str::to_owned))
+            .collect()
+    }
+
     /// Titles of the story and guide cards on the page.
     pub fn card_titles(&self) -> Vec<String> {
         self.texts(".card-title")

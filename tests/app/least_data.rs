@@ -192,9 +192,34 @@ async fn receipts_and_status_pages_are_never_stored_and_withdrawing_clears_the_c
         .await;
     assert_eq!(page.status, 303);
     assert_eq!(page.headers["cache-control"], "no-store");
+    // The code waits for its page in a cookie that lives ten minutes, only for that page.
+    let receipt_cookie = |page: &crate::helpers::Page| -> String {
+        page.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("engawa_receipt="))
+            .unwrap_or_else(|| panic!("no receipt cookie in {:?}", page.headers))
+            .to_owned()
+    };
+    let set = receipt_cookie(&page);
+    for attribute in [
+        "Max-Age=600",
+        "Path=/stories/receipt",
+        "HttpOnly",
+        "SameSite=Strict",
+    ] {
+        assert!(set.contains(attribute), "{attribute} missing: {set}");
+    }
     let receipt = submitter.get("/stories/receipt").await;
     assert_eq!(receipt.status, 200);
     assert_eq!(receipt.headers["cache-control"], "no-store");
+    // Shown once: the page that shows it removes the cookie.
+    let removed = receipt_cookie(&receipt);
+    assert!(
+        removed.starts_with("engawa_receipt=;") && removed.contains("Max-Age=0"),
+        "{removed}"
+    );
     let code = receipt.text("#receipt-code");
     let status = submitter
         .submit("/stories/status", "/stories/status", &[("code", &code)])

@@ -358,3 +358,74 @@ async fn addresses_of_one_ipv6_network_share_a_budget() {
     assert_eq!(same_v4.status, 429);
     assert_eq!(stories_titled(&app, "同じネットワークの話"), 5);
 }
+
+/// A visitor connecting from `source` that sends `forwarded` as X-Forwarded-For.
+fn forwarding(app: &TestApp, source: [u8; 4], forwarded: &str) -> Browser {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", forwarded.parse().unwrap());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .local_address(Some(IpAddr::V4(Ipv4Addr::from(source))))
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    Browser {
+        client,
+        address: app.address.clone(),
+    }
+}
+
+/// X-Forwarded-For is believed only from a trusted proxy, and only its nearest untrusted hop: a
+/// client that writes the header itself, directly or through the proxy, gets no new budget.
+#[tokio::test]
+async fn only_a_trusted_proxy_names_the_client() {
+    let app = spawn_configured(TestDatabase::new(), false, |s| {
+        s.submissions_per_hour = 1;
+        s.trusted_proxies = engawa::client::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let fields = story_fields("転送の話");
+    let fields = as_refs(&fields);
+    let send = async |who: Browser| {
+        who.submit("/stories/new", "/stories/new", &fields)
+            .await
+            .status
+    };
+    // Directly, from an address that is not the proxy: the header is ignored.
+    assert_eq!(
+        send(forwarding(&app, [127, 0, 0, 5], "203.0.113.1")).await,
+        303
+    );
+    assert_eq!(
+        send(forwarding(&app, [127, 0, 0, 5], "203.0.113.2")).await,
+        429,
+        "a forged header from an untrusted peer changes nothing"
+    );
+    // Through the proxy: the nearest untrusted hop is the client, whatever it wrote before it.
+    assert_eq!(
+        send(forwarding(
+            &app,
+            [127, 0, 0, 1],
+            "203.0.113.3, 198.51.100.1"
+        ))
+        .await,
+        303
+    );
+    assert_eq!(
+        send(forwarding(
+            &app,
+            [127, 0, 0, 1],
+            "203.0.113.4, 198.51.100.1"
+        ))
+        .await,
+        429,
+        "the client's own additions to the header do not make it someone else"
+    );
+    assert_eq!(
+        send(forwarding(&app, [127, 0, 0, 1], "198.51.100.2")).await,
+        303,
+        "another client behind the proxy has its own budget"
+    );
+    assert_eq!(stories_titled(&app, "転送の話"), 3);
+}

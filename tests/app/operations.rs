@@ -330,3 +330,58 @@ async fn metrics_need_the_token_and_name_routes_not_pages() {
         "no concrete page in the metrics"
     );
 }
+
+/// Without the token, /metrics answers only the networks in ENGAWA_METRICS_ALLOW, resolved through
+/// trusted proxies: a public request relayed by a local proxy is not a local one.
+#[tokio::test]
+async fn metrics_answer_the_allowed_network_and_no_one_else() {
+    let app = crate::helpers::spawn_configured(TestDatabase::new(), false, |s| {
+        s.metrics_token = None;
+        s.metrics_allow = engawa::client::TrustedProxies::parse("127.0.0.7/32").unwrap();
+        s.trusted_proxies = engawa::client::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let from = |source: [u8; 4], forwarded: Option<&str>| {
+        let mut request = reqwest::Client::builder()
+            .local_address(Some(std::net::IpAddr::from(source)))
+            .build()
+            .unwrap()
+            .get(format!("{}/metrics", app.address));
+        if let Some(f) = forwarded {
+            request = request.header("x-forwarded-for", f);
+        }
+        request.send()
+    };
+    let allowed = from([127, 0, 0, 7], None).await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert!(
+        allowed
+            .text()
+            .await
+            .unwrap()
+            .contains("engawa_worker_passes_total")
+    );
+    for (source, forwarded, what) in [
+        ([127, 0, 0, 8], None, "another address"),
+        (
+            [127, 0, 0, 8],
+            Some("127.0.0.7"),
+            "a forged header from an untrusted peer",
+        ),
+        (
+            [127, 0, 0, 1],
+            Some("203.0.113.5"),
+            "a public client through the proxy",
+        ),
+    ] {
+        let res = from(source, forwarded).await.unwrap();
+        assert_eq!(res.status(), 404, "{what}");
+        assert!(!res.text().await.unwrap().contains("engawa_"), "{what}");
+    }
+    let relayed = from([127, 0, 0, 1], Some("127.0.0.7")).await.unwrap();
+    assert_eq!(
+        relayed.status(),
+        200,
+        "the allowed address through the proxy"
+    );
+}

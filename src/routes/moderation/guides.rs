@@ -259,14 +259,13 @@ impl GuideForm {
         let intent = match self.action.as_str() {
             "publish" => Some(Intent::PublishNow),
             "schedule" => match parse_local(&self.publish_at, state) {
-                Some(at) if at > now() => Some(Intent::Schedule(at)),
-                Some(_) => {
+                Ok(at) if at > now() => Some(Intent::Schedule(at)),
+                Ok(_) => {
                     e.publish_at = Some("公開日時は今より後にしてください。".to_owned());
                     None
                 }
-                None => {
-                    e.publish_at =
-                        Some("公開日時を「2026-12-01T09:00」の形で入力してください。".to_owned());
+                Err(message) => {
+                    e.publish_at = Some(message);
                     None
                 }
             },
@@ -315,17 +314,24 @@ struct GuideDraftParts {
 }
 
 /// A local date and time in the editors' time zone, as a datetime-local field sends it, in UTC.
-fn parse_local(raw: &str, state: &AppState) -> Option<NaiveDateTime> {
+/// The editor's local time as UTC, or the message to show beside the field.
+fn parse_local(raw: &str, state: &AppState) -> Result<NaiveDateTime, String> {
     let raw = raw.trim();
     let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M"))
-        .ok()?;
-    state
-        .settings
-        .timezone
-        .from_local_datetime(&naive)
+        .map_err(|_| "公開日時を「2026-12-01T09:00」の形で入力してください。".to_owned())?;
+    let zone = state.settings.timezone;
+    // A time skipped when the clocks go forward does not exist there; a repeated one (clocks
+    // going back) is taken at its first occurrence.
+    zone.from_local_datetime(&naive)
         .earliest()
         .map(|t| t.naive_utc())
+        .ok_or_else(|| {
+            format!(
+                "この日時は時計の切り替えのため{}には存在しません。前後の時刻を入力してください。",
+                zone.name()
+            )
+        })
 }
 
 fn form_page(
