@@ -83,9 +83,10 @@ impl NewStoryPage {
                 "/stories/new",
             ),
             how_met_options: form.how_met_options(),
+            // The honeypot is never sent back filled (the confirmation box is never pre-checked:
+            // the page asks again after every change).
             form: StoryForm {
                 website: String::new(),
-                confirm_pii: String::new(),
                 ..form
             },
             errors,
@@ -516,10 +517,7 @@ async fn resubmit(
                 let mut page = StatusPage::new(&state, &csrf, &code, &story, &[]);
                 page.pii = form.finding_views(&pii);
                 page.how_met_options = form.how_met_options();
-                page.form = StoryForm {
-                    confirm_pii: String::new(),
-                    ..form
-                };
+                page.form = form;
                 page.errors = errors;
                 html(StatusCode::UNPROCESSABLE_ENTITY, &page)
             }

@@ -211,3 +211,52 @@ async fn every_form_refuses_a_request_without_the_visitors_own_token() {
     // The admin's session survived the forged logout and password change.
     assert_eq!(admin.get("/mod").await.status, 200);
 }
+
+/// A CSRF cookie that is not one of our ids (wrong length, not hex) is never used: the visitor
+/// gets a fresh id, and a token made for the malformed value is refused.
+#[tokio::test]
+async fn a_malformed_csrf_cookie_is_replaced_and_its_token_refused() {
+    let app = spawn_app().await;
+    let client = crate::helpers::client_by_hand();
+    for planted in ["short", &"g".repeat(64), &"a".repeat(63), &"a".repeat(65)] {
+        let form = client
+            .get(format!("{}/subscribe", app.address))
+            .header("cookie", format!("engawa_csrf={planted}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), 200);
+        let fresh = crate::helpers::cookie_value(form.headers(), "engawa_csrf")
+            .unwrap_or_else(|| panic!("{planted:?} was kept"));
+        assert!(
+            fresh.len() == 64 && fresh.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{fresh}"
+        );
+        let token = Page::parse(form.text().await.unwrap()).csrf();
+        // The page's token belongs to the fresh id, not to the planted value.
+        let with_planted = client
+            .post(format!("{}/subscribe", app.address))
+            .header("cookie", format!("engawa_csrf={planted}"))
+            .form(&[
+                ("email", "planted@example.jp"),
+                ("guides", "yes"),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(with_planted.status(), 403, "{planted:?}");
+        let with_fresh = client
+            .post(format!("{}/subscribe", app.address))
+            .header("cookie", format!("engawa_csrf={fresh}"))
+            .form(&[
+                ("email", "planted@example.jp"),
+                ("guides", "yes"),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(with_fresh.status(), 303, "{planted:?}");
+    }
+}

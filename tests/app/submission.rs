@@ -319,6 +319,13 @@ async fn a_change_request_is_answered_with_the_code_and_then_approved() {
     assert_eq!(status.text(".status-label"), "修正のお願い中");
     assert!(
         status
+            .text(".status-explanation")
+            .contains("下のフォームから修正して送り直してください"),
+        "{}",
+        status.text(".status-explanation")
+    );
+    assert!(
+        status
             .text(".moderator-message")
             .contains("題名に地名が入っている")
     );
@@ -336,6 +343,25 @@ async fn a_change_request_is_answered_with_the_code_and_then_approved() {
     assert_eq!(
         done.location.as_deref(),
         Some("/stories/status/done?what=resubmitted")
+    );
+    assert!(
+        done.headers.get("clear-site-data").is_none(),
+        "only withdrawing clears the browser's cookies"
+    );
+    let said = submitter.get("/stories/status/done?what=resubmitted").await;
+    assert_eq!(said.status, 200);
+    assert_eq!(said.text("h1"), "修正を受け付けました");
+    let waiting = submitter
+        .submit("/stories/status", "/stories/status", &[("code", &code)])
+        .await;
+    assert_eq!(waiting.status, 200);
+    assert_eq!(waiting.text(".status-label"), "審査待ち");
+    assert!(
+        waiting
+            .text(".status-explanation")
+            .contains("編集部が内容を確認しています"),
+        "{}",
+        waiting.text(".status-explanation")
     );
     let story = app.story_by_code(&code);
     assert_eq!(story.status(), StoryStatus::Pending);
