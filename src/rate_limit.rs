@@ -321,6 +321,47 @@ mod tests {
         assert!(per_address.allow(Action::Submit, ip("2001:db8::2"), 1, HOUR));
     }
 
+    /// Counters whose windows have passed are dropped as requests come: the table holds the
+    /// clients of the last windows, not every client ever seen.
+    #[test]
+    fn expired_counters_are_dropped_as_requests_come() {
+        let limiter = RateLimiter::new(64, 100_000);
+        let today = Utc::now().date_naive();
+        let second = Duration::from_secs(1);
+        let client = |n: u32| Some(IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + n)));
+        for n in 0..200 {
+            assert!(limiter.allow_at(today, 0, Action::Search, client(n), 5, second));
+        }
+        assert_eq!(limiter.footprint(), (200, 200));
+        // Two windows later, 200 other clients: each request looks at two old counters.
+        for n in 200..400 {
+            assert!(limiter.allow_at(today, 10_000, Action::Search, client(n), 5, second));
+        }
+        let (counters, queued) = limiter.footprint();
+        assert!(counters < 260, "{counters} counters kept");
+        assert!(queued < 260, "{queued} keys queued");
+        assert!(counters >= 200, "the live ones stay: {counters}");
+    }
+
+    #[test]
+    fn each_limiter_and_each_day_has_a_key_of_its_own() {
+        let (a, b) = (RateLimiter::default(), RateLimiter::default());
+        let key = |l: &RateLimiter| l.keys.read().unwrap().current;
+        assert_ne!(key(&a), key(&b));
+        assert_ne!(key(&a), [0; 32]);
+        let today = a.keys.read().unwrap().day;
+        let tomorrow = today + chrono::Days::new(1);
+        let first = key(&a);
+        a.rotate(tomorrow);
+        let second = key(&a);
+        assert_ne!(first, second);
+        assert_eq!(a.keys.read().unwrap().previous, Some(first));
+        // Two requests seeing the change at once rotate once: yesterday's key is kept.
+        a.rotate(tomorrow);
+        assert_eq!(key(&a), second);
+        assert_eq!(a.keys.read().unwrap().previous, Some(first));
+    }
+
     /// `allow` at `ms` milliseconds, today.
     fn at(limiter: &RateLimiter, ms: u64, limit: usize, window: Duration) -> bool {
         let today = Utc::now().date_naive();

@@ -129,11 +129,17 @@ impl LoginThrottle {
 
     fn add(conn: &mut DbConn, key: &str, by: i32, now: NaiveDateTime) -> QueryResult<()> {
         let changed = diesel::update(login_throttle::table.find(key))
-            .set((
-                login_throttle::failures.eq(login_throttle::failures + by),
-                login_throttle::last_failure.eq(now),
-            ))
+            .set(login_throttle::failures.eq(login_throttle::failures + by))
             .execute(conn)?;
+        // The latest failure stays the latest: attempts are counted in the order they get the
+        // lock, and one that began earlier must not move the wait back.
+        diesel::update(
+            login_throttle::table
+                .find(key)
+                .filter(login_throttle::last_failure.lt(now)),
+        )
+        .set(login_throttle::last_failure.eq(now))
+        .execute(conn)?;
         if changed == 0 && by > 0 {
             diesel::insert_into(login_throttle::table)
                 .values((
@@ -172,7 +178,11 @@ impl LoginThrottle {
             }
             let mut until = None;
             for (hashes, free) in checks {
-                if let (failures, Some(last)) = Self::failures(conn, hashes, since)? {
+                // Under the free failures nothing waits, even an attempt that began a moment
+                // before the latest failure was counted (it was refused with a zero wait).
+                if let (failures, Some(last)) = Self::failures(conn, hashes, since)?
+                    && failures >= free
+                {
                     let ready = last + wait_after(failures, free);
                     if ready > now {
                         until = until.max(Some(ready));
@@ -272,5 +282,38 @@ mod tests {
         assert_eq!(wait_after(4, 3), Duration::seconds(2));
         assert_eq!(wait_after(8, 3), Duration::seconds(32));
         assert_eq!(wait_after(40, 3), Duration::seconds(MAX_WAIT_SECONDS));
+    }
+
+    /// Attempts run in the order they get the lock, not the order they began: one that began a
+    /// moment before the latest counted failure, with the free failures not used up, goes on.
+    #[test]
+    fn an_attempt_that_began_before_the_latest_failure_is_not_held_under_the_free_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::connect(dir.path().join("t.sqlite3").to_str().unwrap()).unwrap();
+        let conn = &mut pool.get().unwrap();
+        let at = |s: i64| {
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap()
+                + Duration::seconds(s)
+        };
+        let keys = LoginKeys::new(conn, "mod@engawa.test", &[7; 16], at(0)).unwrap();
+        for s in [10, 11] {
+            assert_eq!(
+                LoginThrottle::begin(conn, &keys, false, at(s)).unwrap(),
+                None
+            );
+        }
+        assert_eq!(
+            LoginThrottle::begin(conn, &keys, false, at(9)).unwrap(),
+            None,
+            "the third failure is free, whenever its attempt began"
+        );
+        assert_eq!(
+            LoginThrottle::begin(conn, &keys, false, at(11)).unwrap(),
+            Some(at(12)),
+            "the fourth waits until a second after the latest failure"
+        );
     }
 }
