@@ -551,6 +551,75 @@ mod tests {
     }
 
     #[test]
+    fn excerpts_of_many_short_lines_are_full_length_and_words_keep_their_spaces() {
+        // Many events, three bytes a character: the excerpt still fills its length.
+        let lines = render(&"ふたりの約束です\n".repeat(60));
+        assert_eq!(
+            lines.excerpt.chars().count(),
+            EXCERPT_CHARS + 1,
+            "{}",
+            lines.excerpt
+        );
+        // A space only where a non-Japanese word begins or ends.
+        assert_eq!(
+            render("日本語の文\n\nEnglish words\n\n日本語").excerpt,
+            "日本語の文 English words 日本語"
+        );
+    }
+
+    #[test]
+    fn plain_text_keeps_line_breaks_as_spaces_and_table_cells_apart() {
+        assert_eq!(plain_text("first\nsecond"), "first second\n");
+        assert_eq!(
+            plain_text("| 曜日 | 連絡 |\n|---|---|\n| 月 | 昼だけ |"),
+            "曜日\n連絡\n月\n昼だけ\n"
+        );
+    }
+
+    /// The bound reads HTML as a parser does: the end tags of left-out elements are left out
+    /// with them, raw text is not markup, and unclosed cells and definitions are siblings.
+    #[test]
+    fn the_bound_leaves_out_exactly_the_elements_past_the_depth() {
+        let deep = |n: usize, inner: &str| "<div>".repeat(n) + inner + &"</div>".repeat(n);
+        assert_eq!(
+            bounded_nesting(&(deep(40, "奥") + "<p>後</p>")),
+            deep(MAX_NESTING, "奥") + "<p>後</p>"
+        );
+        // Left-out elements of other names lose their end tags too, and no more end tags than
+        // were left out: the rest close what is shown.
+        let mixed = "<div>".repeat(MAX_NESTING)
+            + "<span><b>x</b></span><i>y</i>"
+            + &"</div>".repeat(MAX_NESTING);
+        assert_eq!(
+            bounded_nesting(&mixed),
+            "<div>".repeat(MAX_NESTING) + "xy" + &"</div>".repeat(MAX_NESTING)
+        );
+        // Tags inside raw text do not count; the element after it is still within the depth.
+        for raw in ["script", "textarea", "STYLE"] {
+            let input = "<div>".repeat(MAX_NESTING - 2)
+                + &format!("<{raw}><div><div></div ></{raw} ><i>斜体</i>")
+                + &"</div>".repeat(MAX_NESTING - 2);
+            assert_eq!(bounded_nesting(&input), input, "{raw}");
+        }
+        // An end tag that only starts like the raw element's (</scripts>) does not end it.
+        let input = "<div>".repeat(MAX_NESTING - 2)
+            + "<script></scripts><div></script><i>斜体</i>"
+            + &"</div>".repeat(MAX_NESTING - 2);
+        assert_eq!(bounded_nesting(&input), input);
+        // An unclosed raw element runs to the end: nothing after it is a tag.
+        let input = "<div>".repeat(MAX_NESTING - 1) + "<textarea>" + &"<div>".repeat(10);
+        assert_eq!(bounded_nesting(&input), input);
+        for (open, cell) in [
+            ("<table><tr>", "<td>欄"),
+            ("<table><tr>", "<th>欄"),
+            ("<dl>", "<dt>語<dd>意味"),
+        ] {
+            let input = open.to_owned() + &cell.repeat(50);
+            assert_eq!(bounded_nesting(&input), input, "{cell}");
+        }
+    }
+
+    #[test]
     fn deep_nesting_is_shown_at_a_bounded_depth() {
         let html = render(&(">".repeat(20_000) + " 引用の奥")).html;
         assert_eq!(html.matches("<blockquote>").count(), MAX_NESTING);
