@@ -619,6 +619,48 @@ mod tests {
         }
     }
 
+    /// Where each kind of tag ends and what it is, as the HTML tokenizer reads it.
+    #[test]
+    fn tags_are_read_as_the_html_tokenizer_reads_them() {
+        let read = |html: &str| {
+            let (end, tag) = tag_at(html, 0);
+            (end, tag.map(|t| (t.name, t.closing)))
+        };
+        // (input, what follows the tag, the element read if any)
+        for (html, after, expected) in [
+            ("<!DOCTYPE html>本文", "本文", None),
+            ("<?xml version=1?>x", "x", None),
+            ("</ >x", "x", None),
+            ("</3>x", "x", None),
+            ("<3 本当", "3 本当", None),
+            ("< div>", " div>", None),
+            ("<!-->x", "x", None),
+            ("<!--->x", "x", None),
+            ("<!-- a --!> b", " b", None),
+            ("<!-- a --> b --!>", " b --!>", None),
+            ("<a title=\"unfinished", "", None),
+            ("</DIV>x", "x", Some(("div", true))),
+            ("<div/>x", "x", Some(("div", false))),
+            ("<br/>x", "x", Some(("br", false))),
+            ("<a title=\"x>y\" href=z>t", "t", Some(("a", false))),
+            ("<a title='x>y'>t", "t", Some(("a", false))),
+            ("<a title=x>y>", "y>", Some(("a", false))),
+            ("<a b = \"c>d\">t", "t", Some(("a", false))),
+            ("<a b=\"c\"d=\"e>f\">t", "t", Some(("a", false))),
+            ("<a b c=\">\">t", "t", Some(("a", false))),
+            ("<a\tb\n=\n'>'>t", "t", Some(("a", false))),
+            // `=` starts a name here, and a quote inside a name is part of it.
+            ("<a =\">\">t", "\">t", Some(("a", false))),
+            ("<a b/c=\">\">t", "t", Some(("a", false))),
+        ] {
+            let expected = (
+                html.len() - after.len(),
+                expected.map(|(n, c): (&str, bool)| (n.to_owned(), c)),
+            );
+            assert_eq!(read(html), expected, "{html:?}");
+        }
+    }
+
     #[test]
     fn deep_nesting_is_shown_at_a_bounded_depth() {
         let html = render(&(">".repeat(20_000) + " 引用の奥")).html;
