@@ -533,6 +533,13 @@ mod tests {
     fn headings_cannot_forge_ids() {
         let html = sanitize(r#"<h2 id="main">x</h2><h3 id="sec-2">y</h3>"#);
         assert_eq!(html, r#"<h2>x</h2><h3 id="sec-2">y</h3>"#);
+        for forged in ["sec-", "sec-1a", "sec-a", "xsec-1"] {
+            assert_eq!(
+                sanitize(&format!(r#"<h4 id="{forged}">z</h4>"#)),
+                "<h4>z</h4>",
+                "{forged}"
+            );
+        }
     }
 
     #[test]
