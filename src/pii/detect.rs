@@ -590,5 +590,58 @@ mod tests {
         assert!(!luhn("4111 1111 1111 1112"));
         assert!(my_number("123456789018"));
         assert!(!my_number("123456789010"));
+        // Card test numbers of each length and brand, where doubled digits pass 9 and where
+        // they do not; each with its last digit changed fails.
+        for valid in [
+            "5555555555554444",
+            "378282246310005",
+            "4012888888881881",
+            "6011111111111117",
+            "3530111333300000",
+            "30569309025904",
+            "4222222222222",
+        ] {
+            assert!(luhn(valid), "{valid}");
+            let last = valid.chars().last().and_then(|c| c.to_digit(10)).unwrap();
+            let changed = format!("{}{}", &valid[..valid.len() - 1], (last + 1) % 10);
+            assert!(!luhn(&changed), "{changed}");
+        }
+        assert!(!luhn("424242424242"), "too short for a card");
+    }
+
+    #[test]
+    fn a_number_stands_alone_without_a_digit_or_a_joining_character_beside_it() {
+        let none = |_: char| false;
+        assert!(alone("電話12345です", 6, 11, none));
+        assert!(alone("12345", 0, 5, none));
+        assert!(!alone("012345", 1, 6, none), "a digit before");
+        assert!(!alone("123456", 0, 5, none), "a digit after");
+        assert!(
+            !alone("x12345y", 1, 6, |c| c == 'x'),
+            "a joining character before"
+        );
+        assert!(
+            !alone("x12345y", 1, 6, |c| c == 'y'),
+            "a joining character after"
+        );
+    }
+
+    #[test]
+    fn an_id_needs_a_letter_or_an_introduction() {
+        // Letters: an introduction or an id's punctuation is enough.
+        assert!(id_ok("id hanako", ""));
+        assert!(id_ok("line hana.77", ""));
+        assert!(
+            !id_ok("line hanako", ""),
+            "a word after a service is not an id"
+        );
+        // Digits only: introduced, five or more, no time.
+        assert!(id_ok("@12345", ""), "after an @");
+        assert!(id_ok("id 12345", ""));
+        assert!(id_ok("アカウント→12345", ""));
+        assert!(!id_ok("id 1234", ""), "four digits");
+        assert!(!id_ok("line 12345", ""), "not introduced");
+        assert!(!id_ok("id 10:30", ""), "a time");
+        assert!(!id_ok("id 12345", "人"), "a count");
     }
 }

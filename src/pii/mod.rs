@@ -119,6 +119,48 @@ pub fn scan(field: &str, text: &str) -> Vec<Finding> {
 mod tests {
     use super::*;
 
+    /// Findings that touch without overlapping are both reported.
+    #[test]
+    fn adjacent_findings_are_both_reported() {
+        assert_eq!(
+            kinds("〒150-0001東京都渋谷区神宮前1-2-3"),
+            vec![
+                (Kind::PostalCode, "〒150-0001".to_owned()),
+                (Kind::Address, "東京都渋谷区神宮前1-2-3".to_owned())
+            ]
+        );
+        assert_eq!(
+            kinds("hanako@example.jp090-1234-5678"),
+            vec![
+                (Kind::Email, "hanako@example.jp".to_owned()),
+                (Kind::Phone, "090-1234-5678".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn every_kind_explains_itself_in_japanese() {
+        for kind in [
+            Kind::Email,
+            Kind::Phone,
+            Kind::SnsId,
+            Kind::Url,
+            Kind::PostalCode,
+            Kind::Address,
+            Kind::Workplace,
+            Kind::School,
+            Kind::Name,
+            Kind::CardNumber,
+            Kind::MyNumber,
+            Kind::CarPlate,
+        ] {
+            let why = kind.explanation();
+            assert!(why.ends_with('。'), "{why}");
+            assert!(why.chars().count() > 15, "{why}");
+        }
+        assert!(Kind::Phone.explanation().contains("連絡先"));
+    }
+
     fn kinds(text: &str) -> Vec<(Kind, String)> {
         scan("本文", text)
             .into_iter()
