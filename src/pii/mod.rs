@@ -288,6 +288,50 @@ mod tests {
         }
     }
 
+    /// Names in each script before an honorific, and what may follow one; numbers of a phone's
+    /// length only.
+    #[test]
+    fn names_in_every_script_and_phone_numbers_of_a_phones_length() {
+        for (text, found) in [
+            ("昨日、はなこさんと会った", "はなこさん"),
+            ("はなこさんを待った", "はなこさん"),
+            ("ミカさんに聞いた", "ミカさん"),
+            ("ヤマダさんの話", "ヤマダさん"),
+            ("坂口 さんと", "坂口 さん"),
+            ("Mikaさんと", "Mikaさん"),
+            ("田中さんまで", "田中さん"),
+            ("田中さんたち", "田中さん"),
+            ("田中さんかも", "田中さん"),
+        ] {
+            assert_eq!(kinds(text), vec![(Kind::Name, found.to_owned())], "{text}");
+        }
+        // The honorific starts another word: 様子, 様々, さんぽ, さんざん.
+        for text in [
+            "田中様子を見る",
+            "ミカ様々",
+            "田中さんぽ",
+            "田中さんざん",
+            "田中さんミカ",
+        ] {
+            assert_eq!(kinds(text), vec![], "{text}");
+        }
+        for (text, phone) in [
+            ("+81 90 1234 5678", true),
+            ("0081 90 1234 5678", true),
+            ("03-1234-5678", true),
+            ("+81 12 3456", false),
+            ("031234567", false),
+            ("012345678901", false),
+        ] {
+            assert_eq!(
+                kinds(text).iter().any(|(k, _)| *k == Kind::Phone),
+                phone,
+                "{text}: {:?}",
+                kinds(text)
+            );
+        }
+    }
+
     #[test]
     fn numbers_that_identify_pass_their_check_digits() {
         assert_eq!(kinds("4111 1111 1111 1111")[0].0, Kind::CardNumber);
