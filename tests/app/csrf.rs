@@ -234,29 +234,22 @@ async fn a_malformed_csrf_cookie_is_replaced_and_its_token_refused() {
         );
         let token = Page::parse(form.text().await.unwrap()).csrf();
         // The page's token belongs to the fresh id, not to the planted value.
-        let with_planted = client
-            .post(format!("{}/subscribe", app.address))
-            .header("cookie", format!("engawa_csrf={planted}"))
-            .form(&[
-                ("email", "planted@example.jp"),
-                ("guides", "yes"),
-                ("csrf_token", &token),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let subscribe_with = async |cookie: &str| {
+            client
+                .post(format!("{}/subscribe", app.address))
+                .header("cookie", format!("engawa_csrf={cookie}"))
+                .form(&[
+                    ("email", "planted@example.jp"),
+                    ("guides", "yes"),
+                    ("csrf_token", &token),
+                ])
+                .send()
+                .await
+                .unwrap()
+        };
+        let with_planted = subscribe_with(planted).await;
         assert_eq!(with_planted.status(), 403, "{planted:?}");
-        let with_fresh = client
-            .post(format!("{}/subscribe", app.address))
-            .header("cookie", format!("engawa_csrf={fresh}"))
-            .form(&[
-                ("email", "planted@example.jp"),
-                ("guides", "yes"),
-                ("csrf_token", &token),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let with_fresh = subscribe_with(&fresh).await;
         assert_eq!(with_fresh.status(), 303, "{planted:?}");
     }
 }

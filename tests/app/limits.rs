@@ -308,18 +308,7 @@ async fn the_worst_personal_information_input_gets_its_422_and_posts_are_limited
 
 /// A visitor behind the trusted proxy whose address is `forwarded`.
 pub fn behind_proxy(app: &TestApp, forwarded: &str) -> Browser {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("x-forwarded-for", forwarded.parse().unwrap());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .default_headers(headers)
-        .build()
-        .unwrap();
-    Browser {
-        client,
-        address: app.address.clone(),
-    }
+    forwarding(app, [127, 0, 0, 1], forwarded)
 }
 
 /// IPv6 visitors are counted per /64: addresses of one network share one budget (a phone or a

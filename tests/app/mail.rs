@@ -46,6 +46,19 @@ fn outbox_mail(app: &TestApp) -> Vec<OutboxMail> {
     .unwrap()
 }
 
+/// Waits until the worker has marked every queued mail delivered (it does so after the
+/// server's answer); panics after ten seconds.
+async fn all_marked_delivered(app: &TestApp) {
+    let started = std::time::Instant::now();
+    while !outbox_mail(app).iter().all(|r| r.delivered_at.is_some()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never marked delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn moderators_are_alerted_at_most_once_per_interval_and_the_submitter_hears_the_decision() {
     let port = free_port();
@@ -110,14 +123,7 @@ async fn moderators_are_alerted_at_most_once_per_interval_and_the_submitter_hear
 
     // Once delivered (the worker marks it after the server's answer), no address remains
     // anywhere in the outbox.
-    let started = std::time::Instant::now();
-    while !outbox_mail(&app).iter().all(|r| r.delivered_at.is_some()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "never marked delivered"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    all_marked_delivered(&app).await;
     for row in outbox_mail(&app) {
         assert!(!row.payload.contains("@"), "{}", row.payload);
     }
@@ -152,14 +158,7 @@ async fn while_the_smtp_server_is_down_mail_waits_in_the_outbox_and_is_delivered
     assert_eq!(mails[0].subject, "【縁側】審査待ちの体験談が1件あります");
     // Marked delivered (waited for as a condition), then still one mail after the worker has
     // passed over the outbox twice more: never sent again.
-    let started = std::time::Instant::now();
-    while !outbox_mail(&app).iter().all(|r| r.delivered_at.is_some()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "never marked delivered"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    all_marked_delivered(&app).await;
     crate::helpers::worker_passed(&app.address, "mail").await;
     crate::helpers::worker_passed(&app.address, "mail").await;
     assert_eq!(smtp.received().len(), 1, "delivered exactly once");
