@@ -288,7 +288,10 @@ mod tests {
             numbers("ゼロキューゼロ・イチニサンヨン・ゴーロクナナハチ").text,
             "090-1234-5678"
         );
-        // Short runs are words, not numbers.
+        assert_eq!(numbers("零一二三四五六七八九壱弐参").text, "0123456789123");
+        // Short runs are words, not numbers; words between syllables end a run.
         assert_eq!(numbers("田中さんにしました").text, "田中さんにしました");
+        let words = "さんにんでにしのくにへいってしごとをしてきた";
+        assert_eq!(numbers(words).text, words);
     }
 }

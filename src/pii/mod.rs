@@ -140,6 +140,7 @@ mod tests {
 
     #[test]
     fn every_kind_explains_itself_in_japanese() {
+        let mut labels = std::collections::HashSet::new();
         for kind in [
             Kind::Email,
             Kind::Phone,
@@ -157,8 +158,13 @@ mod tests {
             let why = kind.explanation();
             assert!(why.ends_with('。'), "{why}");
             assert!(why.chars().count() > 15, "{why}");
+            assert!(!kind.label().is_empty(), "{kind:?}");
+            labels.insert(kind.label());
         }
         assert!(Kind::Phone.explanation().contains("連絡先"));
+        // The warning names each kind by its own label.
+        assert_eq!(labels.len(), 12, "{labels:?}");
+        assert_eq!(Kind::Phone.label(), "電話番号");
     }
 
     fn kinds(text: &str) -> Vec<(Kind, String)> {
@@ -330,6 +336,41 @@ mod tests {
                 kinds(text)
             );
         }
+    }
+
+    /// Where a name before an honorific begins, and the words that only look like one.
+    #[test]
+    fn a_name_is_the_whole_word_before_the_honorific_and_set_phrases_are_not_names() {
+        for (text, found) in [
+            // Six kanji are still a name; the word after a particle, not the particle.
+            ("長谷川由紀子さんと会った", "長谷川由紀子さん"),
+            ("となりのさくらちゃんと", "さくらちゃん"),
+            ("LINEでゆみさんと話した", "ゆみさん"),
+        ] {
+            assert_eq!(kinds(text), vec![(Kind::Name, found.to_owned())], "{text}");
+        }
+        for text in [
+            // Longer runs of kanji are phrases.
+            "地元商店街振興組合さんと話した",
+            // お・ご and a katakana word before kanji make set phrases and compounds.
+            "ご馳走様でした",
+            "ご苦労様です",
+            // Roles in katakana; letters that continue a number or word.
+            "ママさんたちと",
+            "5chさんに書かれた",
+            // A hiragana word that ends in a word which is not a name, or in a particle, and
+            // hiragana that ends a word in kanji.
+            "ねえみなさん、聞いて",
+            "メールだけはちゃんと送る",
+            "頑張りやさんだね",
+        ] {
+            assert_eq!(kinds(text), vec![], "{text}");
+        }
+        // A service's name with the id after it, no "ID" word and no @.
+        assert_eq!(
+            kinds("インスタは hanako_88 です"),
+            vec![(Kind::SnsId, "インスタは hanako_88".to_owned())]
+        );
     }
 
     #[test]
