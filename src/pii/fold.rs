@@ -273,6 +273,10 @@ mod tests {
         let f = plain(text);
         assert_eq!(f.text, "グーグル");
         assert_eq!(f.original(text, 0, f.text.len()), (0, text.len()));
+        // A span that ends with a pair ends after its mark.
+        let text = "ｸﾞｰｸﾞ";
+        let f = plain(text);
+        assert_eq!(f.original(text, 0, f.text.len()), (0, text.len()));
     }
 
     #[test]
@@ -293,5 +297,10 @@ mod tests {
         assert_eq!(numbers("田中さんにしました").text, "田中さんにしました");
         let words = "さんにんでにしのくにへいってしごとをしてきた";
         assert_eq!(numbers(words).text, words);
+        // A separator before the first syllable is not part of the number.
+        assert_eq!(
+            numbers("は、ゼロキューゼロ、イチニサンヨン、ゴーロクナナハチ").text,
+            "は、090-1234-5678"
+        );
     }
 }

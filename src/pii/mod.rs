@@ -265,6 +265,11 @@ mod tests {
         );
         assert!(kinds("LINEで連絡をとっています").is_empty());
         assert!(kinds("LINEのIDは交換していません").is_empty());
+        // A service's name with the id after it, no "ID" word and no @.
+        assert_eq!(
+            kinds("インスタは hanako_88 です"),
+            vec![(Kind::SnsId, "インスタは hanako_88".to_owned())]
+        );
     }
 
     #[test]
@@ -366,11 +371,6 @@ mod tests {
         ] {
             assert_eq!(kinds(text), vec![], "{text}");
         }
-        // A service's name with the id after it, no "ID" word and no @.
-        assert_eq!(
-            kinds("インスタは hanako_88 です"),
-            vec![(Kind::SnsId, "インスタは hanako_88".to_owned())]
-        );
     }
 
     #[test]
@@ -436,6 +436,11 @@ mod tests {
     fn a_number_read_out_is_highlighted_whole() {
         let found = kinds("電話はゼロキューゼロ イチニサンヨン ゴーロクナナハチです");
         assert_eq!(found[0].1, "ゼロキューゼロ イチニサンヨン ゴーロクナナハチ");
+        // A number ending in 〇 ends with it.
+        assert_eq!(
+            kinds("〇九〇ー一二三四ー五六七〇です"),
+            vec![(Kind::Phone, "〇九〇ー一二三四ー五六七〇".to_owned())]
+        );
     }
 
     /// Characters the patterns react to, mixed at random: the scan never panics, and every
