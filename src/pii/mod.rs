@@ -360,6 +360,8 @@ mod tests {
             // お・ご and a katakana word before kanji make set phrases and compounds.
             "ご馳走様でした",
             "ご苦労様です",
+            "ごちそうさまでした",
+            "ごくろうさまでした",
             // Roles in katakana; letters that continue a number or word.
             "ママさんたちと",
             "5chさんに書かれた",
