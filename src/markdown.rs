@@ -465,6 +465,8 @@ mod tests {
                 },
             ]
         );
+        // Full-width spaces typed around a heading are not part of its entry.
+        assert_eq!(render("## 　はじめに　\n").toc[0].text, "はじめに");
     }
 
     #[test]
@@ -616,6 +618,31 @@ mod tests {
         // An unclosed raw element runs to the end: nothing after it is a tag.
         let input = "<div>".repeat(MAX_NESTING - 1) + "<textarea>" + &"<div>".repeat(10);
         assert_eq!(bounded_nesting(&input), input);
+        // The raw text ends at its own end tag however it is written, and only there; after
+        // it tags count again (the third div past the raw element is past the depth).
+        let around = |inner: &str| {
+            "<div>".repeat(MAX_NESTING - 2) + inner + &"</div>".repeat(MAX_NESTING - 2)
+        };
+        for end in [
+            "</textarea>",
+            "</TEXTAREA >",
+            "</textarea/>",
+            "</textarea\n>",
+        ] {
+            let raw = format!("<textarea><div><div><div></textareax><div>{end}");
+            assert_eq!(
+                bounded_nesting(&around(&format!(
+                    "{raw}<div><div><div>深</div></div></div>"
+                ))),
+                around(&format!("{raw}<div><div>深</div></div>")),
+                "{end}"
+            );
+        }
+        // Once the elements left out are closed, unclosed paragraphs are siblings again.
+        assert_eq!(
+            bounded_nesting(&(deep(40, "奥") + &"<p>段落".repeat(40))),
+            deep(MAX_NESTING, "奥") + &"<p>段落".repeat(40)
+        );
         for (open, cell) in [
             ("<table><tr>", "<td>欄"),
             ("<table><tr>", "<th>欄"),
