@@ -331,10 +331,11 @@ fn tag_at(html: &str, start: usize) -> (usize, Option<HtmlTag>) {
         .unwrap_or(bytes.len() - name_from);
     let name = rest[name_from..name_from + name_len].to_ascii_lowercase();
     // The attributes, read as the HTML tokenizer reads them, up to the `>` that ends the tag.
+    // `Name` is the tokenizer's attribute name state and its after-name state together: they
+    // differ in nothing that decides where the tag ends.
     enum State {
         Between,
         Name,
-        AfterName,
         BeforeValue,
         Quoted(u8),
         Unquoted,
@@ -347,14 +348,12 @@ fn tag_at(html: &str, start: usize) -> (usize, Option<HtmlTag>) {
             (_, b'>') => {
                 return (start + i + 1, Some(HtmlTag { name, closing }));
             }
-            (State::Between | State::Name | State::AfterName, b'/') => State::Between,
-            (State::Name, b'=') | (State::AfterName, b'=') => State::BeforeValue,
-            (State::Name, b) if b.is_ascii_whitespace() => State::AfterName,
+            (State::Between | State::Name, b'/') => State::Between,
+            (State::Name, b'=') => State::BeforeValue,
             (State::Name, _) => State::Name,
             (State::Between, b) if b.is_ascii_whitespace() => State::Between,
-            (State::AfterName, b) if b.is_ascii_whitespace() => State::AfterName,
             // Between attributes, `=` (or anything else) starts a name.
-            (State::Between | State::AfterName, _) => State::Name,
+            (State::Between, _) => State::Name,
             (State::BeforeValue, b) if b.is_ascii_whitespace() => State::BeforeValue,
             (State::BeforeValue, b'"' | b'\'') => State::Quoted(b),
             (State::BeforeValue, _) => State::Unquoted,
@@ -686,6 +685,12 @@ mod tests {
             // `=` starts a name here, and a quote inside a name is part of it.
             ("<a =\">\">t", "\">t", Some(("a", false))),
             ("<a b/c=\">\">t", "t", Some(("a", false))),
+            // An unquoted value ends at a space, and only there: quotes inside it are its own.
+            ("<a x=1 title=\"a>b\">本文", "本文", Some(("a", false))),
+            ("<a x=abc=\"q>r\">本文", "r\">本文", Some(("a", false))),
+            // A tag the input ends inside is dropped with the rest.
+            ("<div", "", None),
+            ("</div", "", None),
         ] {
             let expected = (
                 html.len() - after.len(),
