@@ -628,7 +628,7 @@ mod tests {
             "</textarea/>",
             "</textarea\n>",
         ] {
-            let raw = format!("<textarea><div><div><div></textareax><div>{end}");
+            let raw = format!("<textarea><div></textareax><div><div><div>{end}");
             assert_eq!(
                 bounded_nesting(&around(&format!(
                     "{raw}<div><div><div>深</div></div></div>"
