@@ -456,7 +456,7 @@ fn revisions(t: &mut Table) {
         ("one long line changed", lines("あ"), lines("い")),
     ] {
         let time = median(&mut || {
-            std::hint::black_box(engawa::models::editorial::line_changes(&old, &new));
+            std::hint::black_box(engawa::workflows::editorial::line_changes(&old, &new));
         });
         t.row(
             "guide revision comparison (GET …/diff)",

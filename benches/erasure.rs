@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use engawa::db::{self, schema::stories};
 use engawa::domain::{Email, PublicId, Role, StoryStatus};
-use engawa::models::moderation::{self, Decision, Moderator, Site};
 use engawa::search::{SearchIndex, indexer};
+use engawa::workflows::moderation::{self, Decision, Moderator, Site};
 
 fn time<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, Duration)> {
     let started = Instant::now();

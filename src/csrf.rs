@@ -12,7 +12,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::error::AppError;
 use crate::secrets::random_hex;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The name of the hidden field every form carries.
 pub const FIELD: &str = "csrf_token";

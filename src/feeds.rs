@@ -6,10 +6,12 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{guide_tags, guides, stories, story_tags, tags};
-use crate::domain::{GuideStatus, StoryStatus};
 use crate::models::guide::Guide;
 use crate::models::story::Story;
 use crate::models::tag::Tag;
+use crate::models::visibility::{
+    cooled_stories, guide_is_public, published_guides, story_has_cooled,
+};
 use crate::views::story_facts;
 
 /// Which feed.
@@ -142,13 +144,6 @@ fn guide_entry(base: &str, g: &Guide, tags: Vec<String>) -> Entry {
     }
 }
 
-fn public_stories(cooled: NaiveDateTime) -> stories::BoxedQuery<'static, crate::db::Backend> {
-    stories::table
-        .filter(stories::status.eq(StoryStatus::Approved.as_str()))
-        .filter(stories::published_at.le(cooled))
-        .into_boxed()
-}
-
 /// The newest entries of a feed, newest first.
 pub fn entries(
     conn: &mut DbConn,
@@ -168,7 +163,7 @@ pub fn entries(
     };
     let mut out = Vec::new();
     if matches!(scope, Scope::All | Scope::Stories | Scope::Tag(_)) {
-        let mut q = public_stories(cooled);
+        let mut q = cooled_stories(cooled);
         if let Some(id) = tag_id {
             q = q.filter(
                 stories::id.eq_any(
@@ -191,9 +186,7 @@ pub fn entries(
         );
     }
     if matches!(scope, Scope::All | Scope::Guides | Scope::Tag(_)) {
-        let mut q = guides::table
-            .filter(guides::status.eq(GuideStatus::Published.as_str()))
-            .into_boxed();
+        let mut q = published_guides();
         if let Some(id) = tag_id {
             q = q.filter(
                 guides::id.eq_any(
@@ -225,11 +218,10 @@ pub fn sitemap(
     cooled: NaiveDateTime,
 ) -> QueryResult<Vec<(String, NaiveDateTime)>> {
     let mut urls: Vec<(String, NaiveDateTime)> = Vec::new();
-    let guides: Vec<(String, NaiveDateTime)> = guides::table
-        .filter(guides::status.eq(GuideStatus::Published.as_str()))
+    let guides: Vec<(String, NaiveDateTime)> = published_guides()
         .select((guides::slug, guides::updated_at))
         .load(conn)?;
-    let stories: Vec<(String, NaiveDateTime)> = public_stories(cooled)
+    let stories: Vec<(String, NaiveDateTime)> = cooled_stories(cooled)
         .select((stories::public_id, stories::updated_at))
         .load(conn)?;
     let newest = guides
@@ -257,8 +249,7 @@ pub fn sitemap(
         .filter(
             story_tags::story_id.eq_any(
                 stories::table
-                    .filter(stories::status.eq(StoryStatus::Approved.as_str()))
-                    .filter(stories::published_at.le(cooled))
+                    .filter(story_has_cooled(cooled))
                     .select(stories::id),
             ),
         )
@@ -268,7 +259,7 @@ pub fn sitemap(
     let guide_tag_names: Vec<String> = guide_tags::table
         .inner_join(tags::table)
         .inner_join(guides::table)
-        .filter(guides::status.eq(GuideStatus::Published.as_str()))
+        .filter(guide_is_public())
         .select(tags::name)
         .distinct()
         .load(conn)?;

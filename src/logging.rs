@@ -1,5 +1,5 @@
 //! What the log may hold: never query strings, form values, tokens, story text or addresses, at
-//! any level. The access line is written by `metrics::middleware` (method, route pattern, status,
+//! any level. The access line is written by `middleware::access_log` (method, route pattern, status,
 //! time); this module decides which crates may log how much.
 
 use tracing_subscriber::EnvFilter;

@@ -17,17 +17,13 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::HttpResponse;
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::body::BoxBody;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 
-use crate::conditional::{Validators, not_modified};
 use crate::db::DbPool;
 use crate::models::outbox::Outbox;
-use crate::startup::AppState;
 
 /// How much the cache holds, counting each page with room for its compressed copy. Search pages
 /// are as many as queries; beyond this, pages of older versions go first, then any.
@@ -35,9 +31,9 @@ const BUDGET: usize = 32 * 1024 * 1024;
 /// How often a node looks for content changed elsewhere.
 pub const WATCH: Duration = Duration::from_millis(100);
 
-type Version = (i64, i64);
+pub type Version = (i64, i64);
 
-struct Page {
+pub struct Page {
     version: Version,
     /// For pages that also depend on the clock.
     expires: Option<Instant>,
@@ -48,11 +44,30 @@ struct Page {
 }
 
 impl Page {
+    pub fn new(
+        version: Version,
+        expires: Option<Instant>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Self {
+        Page {
+            version,
+            expires,
+            headers,
+            body,
+            gzip: OnceLock::new(),
+        }
+    }
+
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
     fn cost(&self, key: &str) -> usize {
         key.len() + self.body.len() + self.body.len() / 3 + 512
     }
 
-    fn response(&self, accepts_gzip: bool) -> HttpResponse {
+    pub fn response(&self, accepts_gzip: bool) -> HttpResponse {
         let gzip = if accepts_gzip {
             self.gzip.get_or_init(|| gzip(&self.body)).clone()
         } else {
@@ -115,14 +130,16 @@ impl PageCache {
         }
     }
 
-    fn version(&self, state: &AppState) -> Version {
+    /// The content version a page is cached under: the newest outbox event this node has seen,
+    /// and the newest one its search index has applied.
+    pub fn version(&self, search_applied: Option<i64>) -> Version {
         (
             self.newest.load(Ordering::Acquire),
-            state.search.last_applied().unwrap_or(-1),
+            search_applied.unwrap_or(-1),
         )
     }
 
-    fn get(&self, key: &str, version: Version) -> Option<Arc<Page>> {
+    pub fn get(&self, key: &str, version: Version) -> Option<Arc<Page>> {
         let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
         pages
             .map
@@ -131,7 +148,7 @@ impl PageCache {
             .cloned()
     }
 
-    fn put(&self, key: String, page: Page) {
+    pub fn put(&self, key: String, page: Page) {
         let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
         let version = page.version;
         pages.bytes += page.cost(&key);
@@ -153,7 +170,7 @@ impl PageCache {
     }
 
     /// Reads the newest outbox id; a failure keeps the version known so far.
-    async fn refresh(&self, pool: DbPool) {
+    pub async fn refresh(&self, pool: DbPool) {
         let newest = web::block(move || -> anyhow::Result<i64> {
             let mut conn = pool.get()?;
             Ok(Outbox::max_id(&mut conn)?)
@@ -171,113 +188,9 @@ impl PageCache {
     }
 }
 
-/// Follows changes made outside this node's requests.
-pub fn watch(state: web::Data<AppState>) {
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(WATCH).await;
-            state.page_cache.refresh(state.pool.clone()).await;
-        }
-    });
-}
-
-/// How long a public page that reads the same for every visitor may be served from the cache:
-/// until the content changes, or for feeds and the sitemap also at most `CLOCK_BOUND` (and never
-/// longer than the cooling-off period itself), because they take a story in only once its
-/// cooling-off period has passed.
-#[derive(Debug, PartialEq)]
-enum Lifetime {
-    UntilChange,
-    Bounded,
-}
-
-/// A story appears in feeds and the sitemap at most this long after its cooling-off ends.
-const CLOCK_BOUND: Duration = Duration::from_secs(60);
-
-fn lifetime(path: &str) -> Option<Lifetime> {
-    let one = |segment: &str| !segment.is_empty() && !segment.contains('/');
-    if path == "/sitemap.xml" {
-        return Some(Lifetime::Bounded);
-    }
-    if let Some((scope, file)) = path.rsplit_once('/')
-        && (file == "feed.xml" || file == "feed.atom")
-    {
-        let known = matches!(scope, "" | "/guides" | "/stories")
-            || scope.strip_prefix("/tags/").is_some_and(one);
-        return known.then_some(Lifetime::Bounded);
-    }
-    let page = match path {
-        "/" | "/guides" | "/stories" | "/search" => true,
-        _ => {
-            if let Some(rest) = path.strip_prefix("/stories/") {
-                rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-            } else if let Some(rest) = path.strip_prefix("/guides/") {
-                one(rest)
-            } else if let Some(rest) = path.strip_prefix("/tags/") {
-                one(rest)
-            } else {
-                false
-            }
-        }
-    };
-    page.then_some(Lifetime::UntilChange)
-}
-
-pub async fn middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD);
-    if !safe {
-        let res = next.call(req).await?;
-        // A write: the writer's next page must already show it.
-        state.page_cache.refresh(state.pool.clone()).await;
-        return Ok(res.map_into_boxed_body());
-    }
-    let Some(lifetime) = lifetime(req.path()) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let cache = &state.page_cache;
-    let version = cache.version(&state);
-    let key = format!("{}?{}", req.path(), req.query_string());
-    if let Some(page) = cache.get(&key, version) {
-        let response = if Validators::of(req.headers()).hold(&page.headers) {
-            not_modified(&page.headers)
-        } else {
-            page.response(accepts_gzip(req.headers()))
-        };
-        return Ok(req.into_response(response));
-    }
-    let res = next.call(req).await?;
-    if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
-        return Ok(res.map_into_boxed_body());
-    }
-    let (req, res) = res.into_parts();
-    let (mut head, body) = res.into_parts();
-    let body = actix_web::body::to_bytes(body)
-        .await
-        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
-    head.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    let page = Page {
-        version,
-        expires: (lifetime == Lifetime::Bounded)
-            .then(|| Instant::now() + CLOCK_BOUND.min(state.settings.feed_delay)),
-        headers: head.headers().clone(),
-        body,
-        gzip: OnceLock::new(),
-    };
-    let response = page.response(accepts_gzip(req.headers()));
-    cache.put(key, page);
-    Ok(ServiceResponse::new(req, response))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{BUDGET, Lifetime, Page, PageCache, accepts_gzip, lifetime};
+    use super::{BUDGET, Page, PageCache, accepts_gzip};
     use actix_web::http::header::{ACCEPT_ENCODING, HeaderMap, HeaderValue};
     use actix_web::web::Bytes;
     use std::sync::OnceLock;
@@ -312,45 +225,6 @@ mod tests {
         assert!(pages.map.values().all(|p| p.version == (2, 1)));
         let recounted: usize = pages.map.iter().map(|(k, p)| p.cost(k)).sum();
         assert_eq!(recounted, pages.bytes);
-    }
-
-    #[test]
-    fn only_pages_that_read_the_same_for_everyone() {
-        for page in [
-            "/",
-            "/guides",
-            "/guides/rules",
-            "/stories",
-            "/stories/abcdefghjkmn",
-            "/tags/%E3%83%AB",
-            "/search",
-        ] {
-            assert_eq!(lifetime(page), Some(Lifetime::UntilChange), "{page}");
-        }
-        for clocked in [
-            "/feed.atom",
-            "/feed.xml",
-            "/guides/feed.xml",
-            "/stories/feed.atom",
-            "/tags/x/feed.atom",
-            "/sitemap.xml",
-        ] {
-            assert_eq!(lifetime(clocked), Some(Lifetime::Bounded), "{clocked}");
-        }
-        for no in [
-            "/stories/new",
-            "/stories/status",
-            "/stories/abcdefghjkmn/report",
-            "/mod/feed.atom",
-            "/tags/x/y/feed.atom",
-            "/transparency",
-            "/mod",
-            "/subscribe",
-            "/stories/receipt",
-            "/robots.txt",
-        ] {
-            assert_eq!(lifetime(no), None, "{no}");
-        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use futures_util::FutureExt;
 
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]

@@ -23,7 +23,7 @@ use actix_web::{HttpMessage, web};
 use futures_util::{FutureExt, Stream, StreamExt};
 
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const MAX_URI_BYTES: usize = 8 * 1024;
 const MAX_HEADER_BYTES: usize = 32 * 1024;

@@ -8,8 +8,8 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::models::now;
 use crate::models::subscription;
-use crate::models::{editorial, moderation};
 use crate::secrets::SecretKey;
+use crate::workflows::{editorial, moderation};
 
 const POLL: Duration = Duration::from_secs(1);
 

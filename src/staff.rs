@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::models::now;
 use crate::models::session::Session;
 use crate::models::user::User;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A signed-in staff member. Extracting it from a request without a live session redirects to
 /// the login page, which returns to the page asked for.

@@ -9,44 +9,13 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::config::Settings;
-use crate::db::{self, DbConn, DbPool};
-use crate::error::AppError;
+use crate::db::{self, DbPool};
 use crate::rate_limit::RateLimiter;
 use crate::search::SearchIndex;
 use crate::search::index::Opened;
 use crate::secrets::SecretKey;
+use crate::state::AppState;
 use crate::{conditional, csrf, demo, mail, routes, scheduler, search};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: DbPool,
-    pub settings: Settings,
-    pub secret: SecretKey,
-    pub limiter: RateLimiter,
-    pub search: Arc<SearchIndex>,
-    /// Set on SIGTERM: /readyz answers 503 so the load balancer stops sending, while the server
-    /// keeps serving for the drain period.
-    pub draining: std::sync::atomic::AtomicBool,
-    pub metrics: crate::metrics::Metrics,
-    pub page_cache: crate::page_cache::PageCache,
-    pub feed_clock: crate::feeds::FeedClock,
-}
-
-impl AppState {
-    /// Runs `job` with a pooled connection on the blocking thread pool.
-    pub async fn db<T, F>(&self, job: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            job(&mut conn)
-        })
-        .await?
-    }
-}
 
 pub struct Application {
     port: u16,
@@ -113,7 +82,7 @@ impl Application {
             page_cache: crate::page_cache::PageCache::new(newest),
             feed_clock: crate::feeds::FeedClock::default(),
         });
-        crate::page_cache::watch(state.clone());
+        crate::middleware::page_cache::watch(state.clone());
         let state_for_signals = state.clone();
         let https = state.settings.is_https();
         let fault_injection = state.settings.fault_injection;
@@ -121,8 +90,12 @@ impl Application {
             App::new()
                 .wrap(middleware::from_fn(crate::panic_guard::middleware))
                 .wrap(middleware::from_fn(conditional::middleware))
-                .wrap(middleware::from_fn(crate::page_cache::middleware))
-                .wrap(middleware::from_fn(crate::metrics::middleware))
+                .wrap(middleware::from_fn(
+                    crate::middleware::page_cache::middleware,
+                ))
+                .wrap(middleware::from_fn(
+                    crate::middleware::access_log::middleware,
+                ))
                 .wrap(middleware::from_fn(csrf::middleware))
                 .wrap(Compress::default())
                 .wrap(middleware::from_fn(conditional::head_as_get))

@@ -12,7 +12,6 @@ use crate::db::DbConn;
 use crate::domain::{
     HowMet, PenName, PublicId, RelationshipLength, Rules, StoryBody, StoryStatus, TagName, Title,
 };
-use crate::models::outbox::{Outbox, STORY_PUBLISHED};
 use crate::models::story::{Story, StoryContent, StoryInput};
 
 const MET: [(HowMet, &[&str]); 5] = [
@@ -247,7 +246,6 @@ pub fn generate(
                     pii: Vec::new(),
                 };
                 Story::insert(conn, &input, now)?;
-                Outbox::story_event(conn, STORY_PUBLISHED, input.public_id.as_ref(), now)?;
             }
             Ok(())
         })?;

@@ -14,7 +14,7 @@ pub use email::Email;
 pub use public_id::PublicId;
 pub use receipt::ReceiptCode;
 pub use slug::Slug;
-pub use status::{GuideStatus, Role, StoryStatus};
+pub use status::{GuideAction, GuideStatus, Role, StoryAction, StoryStatus};
 pub use story_fields::{HowMet, LengthBucket, RelationshipLength, Rules};
 pub use tag::TagName;
 pub use text::{GuideBody, PenName, StoryBody, Summary, Title, forbidden_character};

@@ -14,8 +14,11 @@ use crate::domain::{
 };
 use crate::models::guide::{Guide, GuideInput};
 use crate::models::now;
-use crate::models::outbox::{GUIDE_PUBLISHED, Outbox, STORY_PUBLISHED};
 use crate::models::story::{Story, StoryContent, StoryInput};
+use crate::workflows::editorial;
+
+/// The note on an imported guide's first revision.
+pub const FIRST_REVISION: &str = "最初の版";
 
 pub mod html;
 pub mod wxr;
@@ -119,12 +122,16 @@ fn parse_guide(r: GuideRecord) -> Result<GuideInput, Invalid> {
         summary: Summary::parse(&r.summary)?,
         body: GuideBody::parse(&r.body)?,
         status: GuideStatus::parse(&r.status)?,
+        author_id: None,
         author_name: r
             .author
             .map(|a| a.trim().to_owned())
             .filter(|a| !a.is_empty())
             .unwrap_or_else(|| DEFAULT_AUTHOR.to_owned()),
         published_at: r.published_at.map(utc),
+        scheduled_at: None,
+        category: String::new(),
+        featured_on_home: false,
         tags: TagName::parse_list(r.tags.iter().map(String::as_str))?,
     })
 }
@@ -217,10 +224,7 @@ pub fn import_str(conn: &mut DbConn, text: &str) -> Result<Imported, ImportError
                         });
                         continue;
                     }
-                    Guide::insert(conn, g, now)?;
-                    if g.status == GuideStatus::Published {
-                        Outbox::guide_event(conn, GUIDE_PUBLISHED, g.slug.as_ref(), now)?;
-                    }
+                    editorial::add(conn, g, FIRST_REVISION, now)?;
                     summary.guides += 1;
                 }
                 Item::Story(s) => {
@@ -235,9 +239,6 @@ pub fn import_str(conn: &mut DbConn, text: &str) -> Result<Imported, ImportError
                         continue;
                     }
                     Story::insert(conn, s, now)?;
-                    if s.status == StoryStatus::Approved {
-                        Outbox::story_event(conn, STORY_PUBLISHED, s.public_id.as_ref(), now)?;
-                    }
                     summary.stories += 1;
                 }
             }

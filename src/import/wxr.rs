@@ -13,16 +13,15 @@ use quick_xml::events::Event;
 
 use super::html::{to_markdown, unescape};
 use crate::db::DbConn;
-use crate::db::schema::{guides, redirects};
+use crate::db::schema::redirects;
 use crate::domain::{
     GuideBody, GuideStatus, HowMet, PenName, PublicId, RelationshipLength, Rules, Slug, StoryBody,
     StoryStatus, Summary, TagName, Title,
 };
 use crate::markdown::sanitize;
-use crate::models::editorial::suggest_slug;
 use crate::models::guide::{Guide, GuideInput};
-use crate::models::outbox::{GUIDE_PUBLISHED, Outbox, STORY_PUBLISHED};
 use crate::models::story::{Story, StoryContent, StoryInput};
+use crate::workflows::editorial::{self, suggest_slug};
 
 #[derive(Debug, Default, Clone)]
 struct Item {
@@ -304,7 +303,6 @@ pub fn import(
                     pii: Vec::new(),
                 };
                 Story::insert(conn, &input, now)?;
-                Outbox::story_event(conn, STORY_PUBLISHED, input.public_id.as_ref(), now)?;
                 summary.stories += 1;
                 continue;
             }
@@ -344,20 +342,18 @@ pub fn import(
                 summary: Summary::parse(&summary_text).map_err(|e| WxrError::Malformed(e.0))?,
                 body,
                 status,
+                author_id: None,
                 author_name: "編集部".to_owned(),
                 published_at: published_at(&item),
+                scheduled_at: None,
+                category: categories
+                    .first()
+                    .map(|c| c.chars().take(40).collect())
+                    .unwrap_or_default(),
+                featured_on_home: false,
                 tags: tags_of(&item),
             };
-            let id = Guide::insert(conn, &input, now)?;
-            if let Some(category) = categories.first() {
-                let category: String = category.chars().take(40).collect();
-                diesel::update(guides::table.find(id))
-                    .set(guides::category.eq(category))
-                    .execute(conn)?;
-            }
-            if status == GuideStatus::Published {
-                Outbox::guide_event(conn, GUIDE_PUBLISHED, slug.as_ref(), now)?;
-            }
+            let id = editorial::add(conn, &input, super::FIRST_REVISION, now)?;
             if let Some(old) =
                 path_of(&item.link).filter(|p| *p != format!("/guides/{}", slug.as_ref()))
             {

@@ -2,10 +2,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{guide_tags, guides};
+use crate::db::schema::{featured_stories, guide_tags, guides, redirects, stories};
 use crate::domain::{GuideBody, GuideStatus, Slug, Summary, TagName, Title};
 use crate::markdown::{self, TocEntry};
+use crate::models::story::StoryListItem;
 use crate::models::tag::Tag;
+use crate::models::visibility::{guide_is_public, published_guides, story_is_public};
 
 /// A guide as stored.
 #[derive(Debug, Queryable, Selectable)]
@@ -49,13 +51,19 @@ pub struct GuideInput {
     pub summary: Summary,
     pub body: GuideBody,
     pub status: GuideStatus,
+    pub author_id: Option<i32>,
     pub author_name: String,
+    /// When it was first published, if it is (an import keeps the original date); now if not given.
     pub published_at: Option<NaiveDateTime>,
+    pub scheduled_at: Option<NaiveDateTime>,
+    pub category: String,
+    pub featured_on_home: bool,
     pub tags: Vec<TagName>,
 }
 
-fn published() -> diesel::dsl::Eq<guides::status, &'static str> {
-    guides::status.eq(GuideStatus::Published.as_str())
+/// A guide's public address.
+pub fn path(slug: &str) -> String {
+    format!("/guides/{slug}")
 }
 
 impl Guide {
@@ -80,8 +88,7 @@ impl Guide {
 
     /// The newest published guide marked for the home page.
     pub fn featured_on_home(conn: &mut DbConn) -> QueryResult<Option<GuideListItem>> {
-        guides::table
-            .filter(published())
+        published_guides()
             .filter(guides::featured_on_home.eq(true))
             .order((guides::published_at.desc(), guides::id.desc()))
             .select(GuideListItem::as_select())
@@ -98,7 +105,7 @@ impl Guide {
     pub fn find_published(conn: &mut DbConn, slug: &Slug) -> QueryResult<Guide> {
         guides::table
             .filter(guides::slug.eq(slug.as_ref()))
-            .filter(published())
+            .filter(guide_is_public())
             .select(Guide::as_select())
             .first(conn)
     }
@@ -107,14 +114,13 @@ impl Guide {
     pub fn published_among(conn: &mut DbConn, slugs: &[&str]) -> QueryResult<Vec<String>> {
         guides::table
             .filter(guides::slug.eq_any(slugs))
-            .filter(published())
+            .filter(guide_is_public())
             .select(guides::slug)
             .load(conn)
     }
 
     pub fn all_published(conn: &mut DbConn) -> QueryResult<Vec<Guide>> {
-        guides::table
-            .filter(published())
+        published_guides()
             .order(guides::id)
             .select(Guide::as_select())
             .load(conn)
@@ -133,8 +139,7 @@ impl Guide {
         limit: i64,
         offset: i64,
     ) -> QueryResult<Vec<GuideListItem>> {
-        guides::table
-            .filter(published())
+        published_guides()
             .order((guides::published_at.desc(), guides::id.desc()))
             .select(GuideListItem::as_select())
             .limit(limit)
@@ -143,12 +148,11 @@ impl Guide {
     }
 
     pub fn count_published(conn: &mut DbConn) -> QueryResult<i64> {
-        guides::table.filter(published()).count().get_result(conn)
+        published_guides().count().get_result(conn)
     }
 
     pub fn published_with_tag(conn: &mut DbConn, tag_id: i32) -> QueryResult<Vec<GuideListItem>> {
-        guides::table
-            .filter(published())
+        published_guides()
             .filter(
                 guides::id.eq_any(
                     guide_tags::table
@@ -166,13 +170,15 @@ impl Guide {
     }
 
     /// Saves a new guide with its tags; call inside a transaction so that both land or neither.
+    /// Only `workflows::editorial::add` calls it: a guide also needs its first revision and,
+    /// when public, its announcement.
     pub fn insert(conn: &mut DbConn, input: &GuideInput, now: NaiveDateTime) -> QueryResult<i32> {
         let rendered = markdown::render(input.body.as_ref());
         let toc_json = serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".to_owned());
-        let published_at = match input.status {
-            GuideStatus::Published => Some(input.published_at.unwrap_or(now)),
-            _ => None,
-        };
+        let published_at = input
+            .status
+            .is_public()
+            .then(|| input.published_at.unwrap_or(now));
         let id = diesel::insert_into(guides::table)
             .values((
                 guides::slug.eq(input.slug.as_ref()),
@@ -182,22 +188,51 @@ impl Guide {
                 guides::body_html.eq(&rendered.html),
                 guides::toc_json.eq(&toc_json),
                 guides::status.eq(input.status.as_str()),
+                guides::author_id.eq(input.author_id),
                 guides::author_name.eq(&input.author_name),
                 guides::published_at.eq(published_at),
+                guides::scheduled_at.eq(input.scheduled_at),
+                guides::category.eq(&input.category),
+                guides::featured_on_home.eq(input.featured_on_home),
                 guides::created_at.eq(now),
                 guides::updated_at.eq(published_at.unwrap_or(now)),
             ))
             .returning(guides::id)
             .get_result(conn)?;
         Tag::attach_to_guide(conn, id, &input.tags)?;
-        crate::models::editorial::Revision::record(
-            conn,
-            id,
-            None,
-            &input.author_name,
-            "最初の版",
-            now,
-        )?;
         Ok(id)
+    }
+
+    /// Where an old address of a guide points now, if the guide is public.
+    pub fn redirect_for(conn: &mut DbConn, from_path: &str) -> QueryResult<Option<String>> {
+        redirects::table
+            .inner_join(guides::table)
+            .filter(redirects::from_path.eq(from_path))
+            .filter(guide_is_public())
+            .select(guides::slug)
+            .first::<String>(conn)
+            .optional()
+            .map(|s| s.map(|slug| path(&slug)))
+    }
+
+    /// Public stories featured on a guide, in order.
+    pub fn featured_stories(conn: &mut DbConn, guide_id: i32) -> QueryResult<Vec<StoryListItem>> {
+        featured_stories::table
+            .inner_join(stories::table)
+            .filter(featured_stories::guide_id.eq(guide_id))
+            .filter(story_is_public())
+            .order(featured_stories::position)
+            .select(StoryListItem::as_select())
+            .load(conn)
+    }
+
+    /// Every story featured on a guide, public or not (for the editor's form).
+    pub fn featured_ids(conn: &mut DbConn, guide_id: i32) -> QueryResult<Vec<String>> {
+        featured_stories::table
+            .inner_join(stories::table)
+            .filter(featured_stories::guide_id.eq(guide_id))
+            .order(featured_stories::position)
+            .select(stories::public_id)
+            .load(conn)
     }
 }

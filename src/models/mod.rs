@@ -1,19 +1,20 @@
-//! Each model is a struct and the queries that read or write it.
+//! Each model is a table: a struct and the queries that read or write it. Changes that span
+//! several tables, with their audit rows and announcements, are `workflows`.
 
 pub mod daily_key;
-pub mod editorial;
 pub mod erasure;
 pub mod guide;
 pub mod mod_action;
-pub mod moderation;
 pub mod outbox;
 pub mod report;
+pub mod revision;
 pub mod session;
 pub mod similarity;
 pub mod story;
 pub mod subscription;
 pub mod tag;
 pub mod user;
+pub mod visibility;
 
 /// Rows per page in public listings.
 pub const PAGE_SIZE: i64 = 20;

@@ -60,33 +60,105 @@ pub struct LogFilter {
     pub story_public_id: Option<String>,
 }
 
-impl ModAction {
-    /// Writes one row; call it inside the transaction that makes the change it records.
-    #[allow(clippy::too_many_arguments)]
-    pub fn record(
-        conn: &mut DbConn,
-        kind: ActionKind,
-        story_id: i32,
-        story_public_id: &str,
-        actor: &Actor,
-        reason: Option<&str>,
-        note: Option<&str>,
-        now: NaiveDateTime,
-    ) -> QueryResult<()> {
-        let (actor_id, actor_label) = actor.parts();
+/// One audit row about to be written, named by what happened:
+/// `ModAction::about(story_id, public_id).by(actor).approve().note(n).record(conn, now)`.
+#[must_use = "an audit row is written only by `record`"]
+pub struct Entry<'a> {
+    kind: ActionKind,
+    story_id: i32,
+    public_id: &'a str,
+    actor: Actor<'a>,
+    reason: Option<&'a str>,
+    note: Option<&'a str>,
+}
+
+/// The story an audit row is about, before what happened is named.
+pub struct About<'a> {
+    story_id: i32,
+    public_id: &'a str,
+    actor: Actor<'a>,
+}
+
+impl<'a> About<'a> {
+    pub fn by(self, actor: Actor<'a>) -> Self {
+        About { actor, ..self }
+    }
+
+    fn entry(self, kind: ActionKind) -> Entry<'a> {
+        Entry {
+            kind,
+            story_id: self.story_id,
+            public_id: self.public_id,
+            actor: self.actor,
+            reason: None,
+            note: None,
+        }
+    }
+
+    pub fn submit(self) -> Entry<'a> {
+        self.entry(ActionKind::Submit)
+    }
+    pub fn resubmit(self) -> Entry<'a> {
+        self.entry(ActionKind::Resubmit)
+    }
+    pub fn withdraw(self) -> Entry<'a> {
+        self.entry(ActionKind::Withdraw)
+    }
+    pub fn approve(self) -> Entry<'a> {
+        self.entry(ActionKind::Approve)
+    }
+    pub fn reject(self, reason: &'a str) -> Entry<'a> {
+        Entry {
+            reason: Some(reason),
+            ..self.entry(ActionKind::Reject)
+        }
+    }
+    pub fn request_changes(self) -> Entry<'a> {
+        self.entry(ActionKind::RequestChanges)
+    }
+    pub fn edit(self) -> Entry<'a> {
+        self.entry(ActionKind::Edit)
+    }
+    pub fn hide(self) -> Entry<'a> {
+        self.entry(ActionKind::Hide)
+    }
+    pub fn erase(self) -> Entry<'a> {
+        self.entry(ActionKind::Erase)
+    }
+}
+
+impl<'a> Entry<'a> {
+    pub fn note(self, note: Option<&'a str>) -> Self {
+        Entry { note, ..self }
+    }
+
+    /// Writes the row; call it inside the transaction that makes the change it records.
+    pub fn record(self, conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<()> {
+        let (actor_id, actor_label) = self.actor.parts();
         diesel::insert_into(mod_actions::table)
             .values((
-                mod_actions::kind.eq(kind.as_str()),
-                mod_actions::story_id.eq(story_id),
-                mod_actions::story_public_id.eq(story_public_id),
+                mod_actions::kind.eq(self.kind.as_str()),
+                mod_actions::story_id.eq(self.story_id),
+                mod_actions::story_public_id.eq(self.public_id),
                 mod_actions::actor_id.eq(actor_id),
                 mod_actions::actor_label.eq(actor_label),
-                mod_actions::reason.eq(reason),
-                mod_actions::note.eq(note),
+                mod_actions::reason.eq(self.reason),
+                mod_actions::note.eq(self.note),
                 mod_actions::created_at.eq(now),
             ))
             .execute(conn)
             .map(|_| ())
+    }
+}
+
+impl ModAction {
+    /// Starts an audit row about a story; the actor is the system unless `by` names another.
+    pub fn about(story_id: i32, public_id: &str) -> About<'_> {
+        About {
+            story_id,
+            public_id,
+            actor: Actor::System,
+        }
     }
 
     fn filtered(filter: &LogFilter) -> mod_actions::BoxedQuery<'static, Backend> {

@@ -16,7 +16,8 @@ pub const STORY_REMOVED: &str = "story.removed";
 /// A guide became public or changed while public; `GUIDE_REMOVED` when it stops being public.
 pub const GUIDE_PUBLISHED: &str = "guide.published";
 pub const GUIDE_REMOVED: &str = "guide.removed";
-/// The topics that change what the public sees, read in order by every node.
+/// The topics that change what the public sees, read in order by every node. Only
+/// `models::visibility` writes them.
 pub const CONTENT_TOPICS: [&str; 4] = [
     STORY_PUBLISHED,
     STORY_REMOVED,
@@ -73,30 +74,6 @@ impl Outbox {
                 .execute(conn)
                 .map(|_| ())
         })
-    }
-
-    /// Announces a story's public change: published (or edited while public) or removed.
-    pub fn story_event(
-        conn: &mut DbConn,
-        topic: &str,
-        public_id: &str,
-        now: NaiveDateTime,
-    ) -> QueryResult<()> {
-        Self::publish(
-            conn,
-            topic,
-            &serde_json::json!({ "public_id": public_id }),
-            now,
-        )
-    }
-
-    pub fn guide_event(
-        conn: &mut DbConn,
-        topic: &str,
-        slug: &str,
-        now: NaiveDateTime,
-    ) -> QueryResult<()> {
-        Self::publish(conn, topic, &serde_json::json!({ "slug": slug }), now)
     }
 
     /// Content events after `after`, in order.

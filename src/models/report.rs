@@ -2,14 +2,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{reports, stories};
-use crate::domain::StoryStatus;
+use crate::db::schema::reports;
 use crate::domain::status::text_enum;
-use crate::mail::messages;
 use crate::models::daily_key::DayHashes;
-use crate::models::mod_action::{ActionKind, Actor, ModAction};
-use crate::models::outbox::{Outbox, STORY_REMOVED};
-use crate::models::user::User;
 
 text_enum!(
     /// Why a reader reports a story.
@@ -52,104 +47,55 @@ impl Reader {
     }
 }
 
-/// What filing a report did. The reader is told the same in every case.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Filed {
-    Recorded,
-    /// This reader's report on this story is already counted, or was found unfounded.
-    NotCounted,
-    /// The report brought the story's distinct readers to the threshold: it is hidden until a
-    /// moderator decides, and the moderators are told.
-    Hidden,
-}
-
 impl Report {
-    /// Records a report on an approved story, once per reader; when `threshold` distinct
-    /// readers have reported it within the window, the story is held, with its audit row, its
-    /// outbox event and the moderators' mail, in the same transaction.
-    pub fn file(
+    /// Whether this reader's report on the story is already counted, or was found unfounded.
+    pub fn known(conn: &mut DbConn, story_id: i32, reader: &Reader) -> QueryResult<bool> {
+        let known: i64 = reports::table
+            .filter(reports::story_id.eq(story_id))
+            .filter(reports::reader_hash.eq_any(reader.0.all()))
+            .filter(
+                reports::resolved_at
+                    .is_null()
+                    .or(reports::unfounded.eq(true)),
+            )
+            .count()
+            .get_result(conn)?;
+        Ok(known > 0)
+    }
+
+    pub fn insert(
         conn: &mut DbConn,
-        public_id: &str,
+        story_id: i32,
         reason: ReportReason,
         reader: &Reader,
-        threshold: i64,
-        base_url: &str,
         now: NaiveDateTime,
-    ) -> QueryResult<Filed> {
-        crate::db::write_transaction(conn, |conn| {
-            let story_id: i32 = stories::table
-                .filter(stories::public_id.eq(public_id))
-                .filter(stories::status.eq(StoryStatus::Approved.as_str()))
-                .select(stories::id)
-                .first(conn)?;
-            let known: i64 = reports::table
-                .filter(reports::story_id.eq(story_id))
-                .filter(reports::reader_hash.eq_any(reader.0.all()))
-                .filter(
-                    reports::resolved_at
-                        .is_null()
-                        .or(reports::unfounded.eq(true)),
-                )
-                .count()
-                .get_result(conn)?;
-            if known > 0 {
-                return Ok(Filed::NotCounted);
-            }
-            diesel::insert_into(reports::table)
-                .values((
-                    reports::story_id.eq(story_id),
-                    reports::reason.eq(reason.as_str()),
-                    reports::created_at.eq(now),
-                    reports::reader_hash.eq(&reader.0.today),
-                ))
-                .execute(conn)?;
-            let readers = Self::readers(conn, story_id, now)?;
-            if readers < threshold || Self::found_unfounded_lately(conn, story_id, now)? {
-                return Ok(Filed::Recorded);
-            }
-            // Only from approved: a report racing another one (or a decision) hides once.
-            let hidden = diesel::update(
-                stories::table
-                    .find(story_id)
-                    .filter(stories::status.eq(StoryStatus::Approved.as_str())),
-            )
-            .set((
-                stories::status.eq(StoryStatus::Held.as_str()),
-                stories::updated_at.eq(now),
+    ) -> QueryResult<()> {
+        diesel::insert_into(reports::table)
+            .values((
+                reports::story_id.eq(story_id),
+                reports::reason.eq(reason.as_str()),
+                reports::created_at.eq(now),
+                reports::reader_hash.eq(&reader.0.today),
             ))
-            .execute(conn)?;
-            if hidden == 0 {
-                return Ok(Filed::Recorded);
-            }
-            ModAction::record(
-                conn,
-                ActionKind::Hide,
-                story_id,
-                public_id,
-                &Actor::System,
-                None,
-                Some(&format!(
-                    "{WINDOW_HOURS}時間以内に{readers}人の読者から通報がありました"
-                )),
-                now,
-            )?;
-            Outbox::story_event(conn, STORY_REMOVED, public_id, now)?;
-            let to = User::moderator_emails(conn)?;
-            if !to.is_empty() {
-                let reasons = Self::open_reasons(conn, story_id)?;
-                messages::story_hidden(to, public_id, readers, &reasons, base_url)
-                    .about_story(public_id)
-                    .queue(conn, now)?;
-            }
-            Ok(Filed::Hidden)
-        })
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Whether readers' reports on the story wait for a decision.
+    pub fn has_open(conn: &mut DbConn, story_id: i32) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            reports::table
+                .filter(reports::story_id.eq(story_id))
+                .filter(reports::resolved_at.is_null()),
+        ))
+        .get_result(conn)
     }
 
     /// Whether a moderator restored the story lately, finding its reports unfounded: for a
     /// while after that, reports are listed in the queue but hide nothing by themselves (the
     /// readers' hashes change daily, so "the same readers" could otherwise hide it again the
     /// day after).
-    fn found_unfounded_lately(
+    pub fn found_unfounded_lately(
         conn: &mut DbConn,
         story_id: i32,
         now: NaiveDateTime,
@@ -164,7 +110,7 @@ impl Report {
     }
 
     /// Distinct readers with an open, founded report on the story within the window.
-    fn readers(conn: &mut DbConn, story_id: i32, now: NaiveDateTime) -> QueryResult<i64> {
+    pub fn readers(conn: &mut DbConn, story_id: i32, now: NaiveDateTime) -> QueryResult<i64> {
         reports::table
             .filter(reports::story_id.eq(story_id))
             .filter(reports::resolved_at.is_null())

@@ -10,6 +10,7 @@ use crate::domain::{
 use crate::markdown;
 use crate::models::similarity;
 use crate::models::tag::Tag;
+use crate::models::visibility::{self, public_stories};
 use crate::pii::Finding;
 use crate::similar::Signature;
 
@@ -168,16 +169,11 @@ fn findings_json(findings: &[Finding]) -> String {
     serde_json::to_string(findings).unwrap_or_else(|_| "[]".to_owned())
 }
 
-fn approved() -> diesel::dsl::Eq<stories::status, &'static str> {
-    stories::status.eq(StoryStatus::Approved.as_str())
-}
-
 impl Story {
     /// An approved story by public id; every other status is not found.
     pub fn find_public(conn: &mut DbConn, public_id: &PublicId) -> QueryResult<Story> {
-        stories::table
+        public_stories()
             .filter(stories::public_id.eq(public_id.as_ref()))
-            .filter(approved())
             .select(Story::as_select())
             .first(conn)
     }
@@ -192,7 +188,7 @@ impl Story {
             .load(conn)?;
         Ok(found
             .into_iter()
-            .filter(|(_, status)| status == StoryStatus::Approved.as_str())
+            .filter(|(_, status)| StoryStatus::parse(status).is_ok_and(StoryStatus::is_public))
             .map(|(id, _)| id)
             .collect())
     }
@@ -200,8 +196,7 @@ impl Story {
     /// Approved stories with an id above `after`, in id order: the search index's rebuild reads
     /// them in batches.
     pub fn public_after(conn: &mut DbConn, after: i32, limit: i64) -> QueryResult<Vec<Story>> {
-        stories::table
-            .filter(approved())
+        public_stories()
             .filter(stories::id.gt(after))
             .order(stories::id)
             .limit(limit)
@@ -218,7 +213,7 @@ impl Story {
 
     /// Approved stories matching `filter`; `tag_id` is the id of `filter.tag`, looked up first.
     fn public_matching(filter: &StoryFilter, tag_id: Option<i32>) -> BoxedStories {
-        let mut query = stories::table.filter(approved()).into_boxed();
+        let mut query = public_stories();
         if let Some(bucket) = filter.length {
             let (min, max) = bucket.month_range();
             query = query.filter(stories::length_months.ge(min));
@@ -290,14 +285,16 @@ impl Story {
         stories::table.count().get_result(conn)
     }
 
-    /// Saves a new story with its tags; call inside a transaction so that both land or neither.
+    /// Saves a new story with its tags, and announces it if it is public: the one way a story
+    /// comes into being (a submission, an import, the demo content). Call inside a transaction
+    /// so that all of it lands or none.
     pub fn insert(conn: &mut DbConn, input: &StoryInput, now: NaiveDateTime) -> QueryResult<i32> {
         let c = &input.content;
         let submitted_at = input.submitted_at.unwrap_or(now);
-        let published_at = match input.status {
-            StoryStatus::Approved => Some(input.published_at.unwrap_or(now)),
-            _ => None,
-        };
+        let published_at = input
+            .status
+            .is_public()
+            .then(|| input.published_at.unwrap_or(now));
         let signature = similarity::signature_of(c.title.as_ref(), c.body.as_ref());
         let id = diesel::insert_into(stories::table)
             .values((
@@ -314,7 +311,33 @@ impl Story {
             .get_result(conn)?;
         similarity::index(conn, id, signature.as_ref())?;
         Tag::attach_to_story(conn, id, &c.tags)?;
+        visibility::story_changed(conn, input.public_id.as_ref(), None, input.status, now)?;
         Ok(id)
+    }
+
+    /// Moves a story from status `was` (as read in this transaction) to `to`, with its
+    /// announcement. Returns false, changing nothing, when the story is no longer in `was`
+    /// (another request changed it first).
+    pub fn set_status(
+        conn: &mut DbConn,
+        id: i32,
+        public_id: &str,
+        was: StoryStatus,
+        to: StoryStatus,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(
+            stories::table
+                .find(id)
+                .filter(stories::status.eq(was.as_str())),
+        )
+        .set((stories::status.eq(to.as_str()), stories::updated_at.eq(now)))
+        .execute(conn)?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        visibility::story_changed(conn, public_id, Some(was), to, now)?;
+        Ok(true)
     }
 
     /// Replaces everything the submitter wrote (when they answer a change request).
@@ -338,19 +361,21 @@ impl Story {
         Tag::remove_unused(conn).map(|_| ())
     }
 
-    /// Replaces everything the submitter wrote, as a moderator redacting; the old text is not kept.
+    /// Replaces everything the submitter wrote, as a moderator redacting; the old text is not
+    /// kept. A public story's new text is announced.
     pub fn redact(
         conn: &mut DbConn,
-        id: i32,
+        story: &Story,
         c: &StoryContent,
         pii: &[Finding],
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        Self::replace_content(conn, id, c, pii, now)?;
-        diesel::update(stories::table.find(id))
+        Self::replace_content(conn, story.id, c, pii, now)?;
+        diesel::update(stories::table.find(story.id))
             .set(stories::edited_by_staff.eq(true))
-            .execute(conn)
-            .map(|_| ())
+            .execute(conn)?;
+        let status = story.status();
+        visibility::story_changed(conn, &story.public_id, Some(status), status, now)
     }
 
     /// Erases everything the submitter wrote, keeping only the row's bare facts and status.

@@ -6,9 +6,10 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{guide_tags, guides, stories, story_tags, subscriptions, tags};
-use crate::domain::{Email, GuideStatus, StoryStatus, TagName};
+use crate::domain::{Email, TagName};
 use crate::mail::messages::{self, DigestItem};
 use crate::models::erasure::{ErasureQueue, Held};
+use crate::models::visibility::{cooled_stories, published_guides};
 use crate::secrets::SecretKey;
 
 /// How long a subscription request waits for its confirmation before the address is deleted.
@@ -188,11 +189,9 @@ fn digest_items(
     };
     let mut items = Vec::new();
     if s.want_guides {
-        let mut q = guides::table
-            .filter(guides::status.eq(GuideStatus::Published.as_str()))
+        let mut q = published_guides()
             .filter(guides::published_at.gt(since))
-            .filter(guides::published_at.le(now))
-            .into_boxed();
+            .filter(guides::published_at.le(now));
         if let Some(id) = tag_id {
             q = q.filter(
                 guides::id.eq_any(
@@ -214,11 +213,7 @@ fn digest_items(
     }
     if s.want_stories {
         // A story counts from the end of its cooling-off, as in the feeds.
-        let mut q = stories::table
-            .filter(stories::status.eq(StoryStatus::Approved.as_str()))
-            .filter(stories::published_at.gt(since - delay))
-            .filter(stories::published_at.le(now - delay))
-            .into_boxed();
+        let mut q = cooled_stories(now - delay).filter(stories::published_at.gt(since - delay));
         if let Some(id) = tag_id {
             q = q.filter(
                 stories::id.eq_any(

@@ -8,7 +8,7 @@ use chrono::{FixedOffset, NaiveDateTime};
 use crate::error::AppError;
 use crate::feeds::{self, Entry, Scope};
 use crate::models::now;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{SITE_NAME, SITE_TAGLINE, tag_href};
 
 pub fn config(cfg: &mut web::ServiceConfig) {

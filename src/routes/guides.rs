@@ -6,13 +6,12 @@ use crate::error::AppError;
 use crate::models::PAGE_SIZE;
 use diesel::OptionalExtension;
 
-use crate::models::editorial;
 use crate::models::guide::Guide;
 use crate::models::tag::Tag;
 use crate::routes::listing::ListingQuery;
 use crate::routes::page;
 use crate::routes::search::{HitView, related};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{
     GuideCard, PageMeta, Pagination, StoryCard, TagLink, TocSection, date_iso, date_ja,
     toc_sections,
@@ -85,11 +84,11 @@ async fn show(
         .db(move |conn| {
             let Some(guide) = Guide::find_published(conn, &slug).optional()? else {
                 // A renamed guide keeps its old address.
-                let moved = editorial::redirect_for(conn, &format!("/guides/{}", slug.as_ref()))?;
+                let moved = Guide::redirect_for(conn, &format!("/guides/{}", slug.as_ref()))?;
                 return Ok(Err(moved.ok_or(AppError::NotFound)?));
             };
             let tags = Tag::of_guide(conn, guide.id)?;
-            let featured = editorial::featured(conn, guide.id)?;
+            let featured = Guide::featured_stories(conn, guide.id)?;
             let ids: Vec<i32> = featured.iter().map(|s| s.id).collect();
             let featured_tags = Tag::of_stories(conn, &ids)?;
             let cards: Vec<StoryCard> = featured

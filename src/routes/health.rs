@@ -1,16 +1,23 @@
 //! `/healthz`: the process answers. `/readyz`: it can serve — the database answers and the
 //! search index has caught up with the outbox (a load balancer should route only to ready nodes).
+//! `/metrics`: Prometheus text, only with `ENGAWA_METRICS_TOKEN` as a bearer token, or to a client
+//! in `ENGAWA_METRICS_ALLOW` (resolved through trusted proxies, so a public request relayed by a
+//! local proxy is not mistaken for a local one).
 
 use actix_web::http::header::{CacheControl, CacheDirective};
-use actix_web::{HttpResponse, web};
+use std::fmt::Write;
 
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::domain::StoryStatus;
 use crate::models::outbox::Outbox;
-use crate::startup::AppState;
+use crate::models::story::Story;
+use crate::state::AppState;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(crate::metrics::endpoint));
+        .route("/metrics", web::get().to(metrics));
 }
 
 fn plain(ok: bool, text: &str) -> HttpResponse {
@@ -63,4 +70,80 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         );
     }
     plain(true, "ready\n")
+}
+
+fn allowed(state: &AppState, req: &HttpRequest) -> bool {
+    let by_token = state
+        .settings
+        .metrics_token
+        .as_deref()
+        .is_some_and(|token| {
+            let given = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            // Compared as keyed hashes, so the time taken says nothing about the token.
+            state.secret.sign("metrics", given.as_bytes())
+                == state.secret.sign("metrics", token.as_bytes())
+        });
+    let by_network = state
+        .settings
+        .trusted_proxies
+        .client(req)
+        .is_some_and(|ip| state.settings.metrics_allow.contains(ip));
+    by_token || by_network
+}
+
+async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if !allowed(&state, &req) {
+        return HttpResponse::NotFound().finish();
+    }
+    let pool = state.pool.clone();
+    let counts = web::block(move || -> anyhow::Result<(i64, i64, i64)> {
+        let mut conn = pool.get()?;
+        Ok((
+            Story::count_with_status(&mut conn, StoryStatus::Pending)?,
+            Outbox::max_id(&mut conn)?,
+            Outbox::undelivered_mail_count(&mut conn)?,
+        ))
+    })
+    .await;
+    let mut out = String::new();
+    state.metrics.render(&mut out);
+    state.metrics.workers.render(&mut out);
+    if let Ok(Ok((queue, newest, undelivered))) = counts {
+        let lag = newest - state.search.last_applied().unwrap_or(0);
+        for (name, help, value) in [
+            (
+                "engawa_moderation_queue_length",
+                "Stories waiting for a decision.",
+                queue,
+            ),
+            (
+                "engawa_outbox_lag_events",
+                "Outbox events this node's search index has not applied.",
+                lag,
+            ),
+            (
+                "engawa_mail_undelivered",
+                "Mails queued and not yet delivered.",
+                undelivered,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP engawa_search_ready Whether this node's search index is ready.\n# TYPE engawa_search_ready gauge\nengawa_search_ready {}",
+        u8::from(state.search.is_ready())
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(out)
 }

@@ -8,7 +8,7 @@ use crate::models::guide::Guide;
 use crate::models::story::{Story, StoryFilter};
 use crate::models::tag::Tag;
 use crate::routes::page;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{GuideCard, PageMeta, SITE_NAME, SITE_TAGLINE, StoryCard};
 
 pub fn config(cfg: &mut web::ServiceConfig) {

@@ -19,8 +19,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::error::AppError;
-use crate::models::editorial;
-use crate::startup::AppState;
+use crate::models::guide::Guide;
+use crate::state::AppState;
 
 /// Story and guide bodies are long and arrive percent-encoded: up to 20,000 characters of
 /// Japanese is about 180 KB on the wire.
@@ -94,9 +94,9 @@ async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
                 Some(p) if !p.is_empty() => p.to_owned(),
                 _ => format!("{path}/"),
             };
-            Ok(match editorial::redirect_for(conn, &path)? {
+            Ok(match Guide::redirect_for(conn, &path)? {
                 Some(to) => Some(to),
-                None => editorial::redirect_for(conn, &alternate)?,
+                None => Guide::redirect_for(conn, &alternate)?,
             })
         })
         .await?;

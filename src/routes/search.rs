@@ -14,7 +14,7 @@ use crate::models::story::Story;
 use crate::rate_limit::Action;
 use crate::search::snippet::Segment;
 use crate::search::{Hit, Kind, SearchRequest};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{PageMeta, Pagination, TagLink, encode, story_facts};
 
 pub fn config(cfg: &mut web::ServiceConfig) {

@@ -10,14 +10,14 @@ use crate::domain::{HowMet, LengthBucket, PublicId};
 use crate::error::AppError;
 use crate::models::PAGE_SIZE;
 use crate::models::now;
-use crate::models::report::{Reader, Report, ReportReason};
+use crate::models::report::{Reader, ReportReason};
 use crate::models::story::{Story, StoryListItem};
 use crate::models::tag::Tag;
 use crate::rate_limit::Action;
 use crate::routes::listing::ListingQuery;
 use crate::routes::page;
 use crate::routes::search::{HitView, related};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{
     PageMeta, Pagination, SelectOption, StoryCard, TagLink, date_iso, date_ja, story_facts,
 };
@@ -278,9 +278,9 @@ async fn report(
     state
         .db(move |conn| {
             let reader = Reader::new(conn, &network, public_id.as_ref(), at)?;
-            Ok(Report::file(
+            Ok(crate::workflows::reports::file(
                 conn,
-                public_id.as_ref(),
+                &public_id,
                 reason,
                 &reader,
                 st.settings.report_threshold,

@@ -11,16 +11,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::csrf::Csrf;
-use crate::domain::{PublicId, ReceiptCode, StoryStatus};
+use crate::domain::{PublicId, ReceiptCode, StoryAction, StoryStatus};
 use crate::error::AppError;
-use crate::models::moderation::{self, Refused, Site};
 use crate::models::now;
 use crate::models::story::{Story, StoryInput};
 use crate::models::tag::Tag;
 use crate::rate_limit::Action;
 use crate::routes::story_form::{FieldErrors, FindingViews, Parsed, SEND_AGAIN, StoryForm};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{PageMeta, SelectOption, date_ja};
+use crate::workflows::moderation::{self, Refused, Site};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/stories/new", web::get().to(new_form))
@@ -354,10 +354,11 @@ impl StatusPage {
             title: story.title.clone(),
             submitted: date_ja(story.submitted_at),
             moderator_message: story.moderator_message.clone(),
-            public_href: (status == StoryStatus::Approved)
+            public_href: status
+                .is_public()
                 .then(|| format!("/stories/{}", story.public_id)),
-            can_resubmit: status == StoryStatus::ChangesRequested,
-            can_withdraw: status != StoryStatus::Withdrawn,
+            can_resubmit: status.allows(StoryAction::Resubmit, false),
+            can_withdraw: status.allows(StoryAction::Withdraw, false),
             how_met_options: form.how_met_options(),
             form,
             errors: FieldErrors::default(),

@@ -14,7 +14,7 @@ use crate::models::now;
 use crate::models::subscription::{self, Subscription, Topics};
 use crate::rate_limit::Action;
 use crate::routes::moderation::see_other;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::PageMeta;
 
 pub fn config(cfg: &mut web::ServiceConfig) {

@@ -8,7 +8,7 @@ use crate::models::tag::Tag;
 use crate::routes::listing::ListingQuery;
 use crate::routes::page;
 use crate::routes::stories::story_cards;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{GuideCard, PageMeta, Pagination, StoryCard, tag_href};
 
 pub fn config(cfg: &mut web::ServiceConfig) {

@@ -8,7 +8,7 @@ use askama::Template;
 use crate::error::AppError;
 use crate::models::mod_action::{ActionKind, ModAction};
 use crate::routes::page;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::PageMeta;
 
 pub fn config(cfg: &mut web::ServiceConfig) {

@@ -424,14 +424,14 @@ async fn a_story_rejected_after_publication_leaves_the_index_at_once_and_the_dat
     // The retention period runs out (the clock moved 31 days on); the server's clean-up follows.
     let mut conn = engawa::db::establish(&site.db.url).expect("connect");
     let later = engawa::models::now() + chrono::Duration::days(31);
-    let before = engawa::models::moderation::expire_rejected(
+    let before = engawa::workflows::moderation::expire_rejected(
         &mut conn,
         Duration::from_secs(30 * 86_400),
         engawa::models::now(),
     )
     .expect("expire");
     assert_eq!(before, 0, "nothing expires within the 30 days");
-    let expired = engawa::models::moderation::expire_rejected(
+    let expired = engawa::workflows::moderation::expire_rejected(
         &mut conn,
         Duration::from_secs(30 * 86_400),
         later,

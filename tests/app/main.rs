@@ -31,6 +31,7 @@ mod spam;
 mod staff;
 mod submission;
 mod subscriptions;
+mod transitions;
 mod visibility;
 mod wordpress;
 mod xss;

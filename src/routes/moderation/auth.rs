@@ -16,7 +16,7 @@ use crate::models::session::{KnownDevice, LoginKeys, LoginThrottle, Session};
 use crate::models::user::User;
 use crate::passwords;
 use crate::staff::{Staff, safe_next};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::PageMeta;
 
 pub fn config(cfg: &mut web::ServiceConfig) {

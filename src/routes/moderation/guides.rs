@@ -9,16 +9,17 @@ use serde::Deserialize;
 
 use super::{PanelNav, panel_meta, panel_page, see_other};
 use crate::csrf::{Csrf, TokenForm};
-use crate::domain::{GuideBody, GuideStatus, PublicId, Slug, Summary, TagName, Title};
+use crate::domain::{GuideAction, GuideBody, GuideStatus, PublicId, Slug, Summary, TagName, Title};
 use crate::error::AppError;
 use crate::markdown;
-use crate::models::editorial::{self, EditRefused, Editor, GuideDraft, Intent, Revision};
 use crate::models::guide::Guide;
 use crate::models::now;
+use crate::models::revision::Revision;
 use crate::models::tag::Tag;
 use crate::staff::Staff;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{PageMeta, date_ja, time_ja};
+use crate::workflows::editorial::{self, EditRefused, Editor, GuideDraft, Intent};
 
 /// A guide may be 60,000 characters; percent-encoded, a kanji takes nine bytes (540 KB), and a
 /// guide that is merely too long still gets its form back with a message.
@@ -102,7 +103,9 @@ async fn list(
             },
             status: g.status().label(),
             updated: format!("{} {}", date_ja(g.updated_at), time_ja(g.updated_at)),
-            public_href: (g.status() == GuideStatus::Published)
+            public_href: g
+                .status()
+                .is_public()
                 .then(|| format!("/guides/{}", g.slug)),
             id: g.id,
             title: g.title,
@@ -185,6 +188,11 @@ struct FormPage {
     action_url: String,
     guide_id: Option<i32>,
     status: &'static str,
+    /// Which buttons the guide's status offers (`GuideStatus::allows`).
+    can_save: bool,
+    can_publish: bool,
+    can_schedule: bool,
+    can_unpublish: bool,
     form: GuideForm,
     errors: GuideErrors,
     preview_html: Option<String>,
@@ -343,6 +351,7 @@ fn form_page(
     errors: GuideErrors,
     preview_html: Option<String>,
 ) -> FormPage {
+    let status = guide.map_or(GuideStatus::Draft, Guide::status);
     FormPage {
         meta: panel_meta(if guide.is_some() {
             "ガイドの編集"
@@ -355,7 +364,12 @@ fn form_page(
             |g| format!("/mod/guides/{}/edit", g.id),
         ),
         guide_id: guide.map(|g| g.id),
-        status: guide.map_or(GuideStatus::Draft.label(), |g| g.status().label()),
+        status: status.label(),
+        can_save: status.allows(GuideAction::Save),
+        can_publish: status.allows(GuideAction::PublishNow),
+        can_schedule: status.allows(GuideAction::Schedule),
+        // A guide not yet saved has nothing to take down.
+        can_unpublish: guide.is_some() && status.allows(GuideAction::Unpublish),
         form: GuideForm {
             csrf_token: String::new(),
             action: String::new(),
@@ -399,7 +413,7 @@ async fn edit_form(
         .db(move |conn| {
             let g = Guide::find(conn, id)?;
             let tags = Tag::of_guide(conn, id)?;
-            let featured = editorial::featured_ids(conn, id)?;
+            let featured = Guide::featured_ids(conn, id)?;
             Ok((g, tags, featured))
         })
         .await?;
@@ -503,6 +517,7 @@ async fn submit(
             )
         }
         Err(EditRefused::Invalid(m)) => errors.featured = Some(m),
+        Err(EditRefused::NotAllowed(m)) => errors.form = Some(m),
         Err(EditRefused::Conflict { current, by }) => {
             errors.form = Some(format!(
                 "あなたが編集している間に、{by}さんがこのガイドを保存しました（版{current}）。あなたの文章はこのページに残っています。最新の版を別のタブで確認し、必要な変更を反映してから保存してください。"
@@ -550,6 +565,7 @@ async fn unpublish(
     {
         Ok(()) => Ok(see_other("/mod/guides?done=unpublished")),
         Err(EditRefused::NotFound) => Err(AppError::NotFound),
+        Err(EditRefused::NotAllowed(why)) => Err(AppError::bad_request(why)),
         Err(e) => Err(AppError::internal(e)),
     }
 }

@@ -12,7 +12,7 @@ use crate::models::mod_action::{ActionKind, LogFilter, ModAction};
 use crate::models::user::User;
 use crate::models::{PAGE_SIZE, page_count};
 use crate::staff::Staff;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{PageMeta, Pagination, SelectOption, date_ja, encode, time_ja};
 
 pub fn config(cfg: &mut web::ServiceConfig) {

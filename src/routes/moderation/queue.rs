@@ -11,15 +11,15 @@ use crate::csrf::Csrf;
 use crate::db::DbConn;
 use crate::domain::{PublicId, RelationshipLength, StoryStatus};
 use crate::error::AppError;
-use crate::models::moderation::{self, Decision, Moderator, QueueRow, Site};
 use crate::models::now;
 use crate::models::report::Report;
 use crate::models::similarity::{self, Similar};
 use crate::models::user::User;
 use crate::pii::Finding;
 use crate::staff::Staff;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{PageMeta, age_ja};
+use crate::workflows::moderation::{self, Decision, Moderator, QueueRow, Site};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(queue))

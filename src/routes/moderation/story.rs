@@ -8,17 +8,17 @@ use serde::Deserialize;
 
 use super::{PanelNav, panel_meta, panel_page, see_other};
 use crate::csrf::Csrf;
-use crate::domain::{PublicId, StoryStatus};
+use crate::domain::{PublicId, StoryAction};
 use crate::error::AppError;
 use crate::models::mod_action::{ActionKind, ModAction};
-use crate::models::moderation::{self, Decision, Moderator, Refused, Site};
 use crate::models::now;
 use crate::models::report::Report;
 use crate::models::tag::Tag;
 use crate::routes::story_form::{FieldErrors, Parsed, StoryForm};
 use crate::staff::Staff;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{PageMeta, date_ja, story_facts};
+use crate::workflows::moderation::{self, Decision, Moderator, Refused, Site};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/stories/{public_id}", web::get().to(show))
@@ -129,7 +129,9 @@ async fn load_page(
         .as_ref()
         .filter(|_| mine)
         .map(|(_, _, until)| crate::views::time_ja(*until));
-    let can_claim = holder.is_none() && moderation::claimable(status);
+    let reported = !reports.is_empty();
+    let allows = |action| status.allows(action, reported);
+    let can_claim = holder.is_none() && allows(StoryAction::Claim);
     let (error, form, errors) = match notice {
         Notice::None => (
             None,
@@ -146,7 +148,6 @@ async fn load_page(
             (None, form, errors)
         }
     };
-    use StoryStatus::*;
     Ok(StoryPage {
         how_met_options: form.how_met_options(),
         form,
@@ -182,13 +183,12 @@ async fn load_page(
             })
             .collect(),
         wants_contact: story.contact_email.is_some(),
-        // A published story with reports can be kept up, which closes them.
-        can_approve: matches!(status, Pending | ChangesRequested | Held)
-            || (status == Approved && !reports.is_empty()),
-        can_reject: matches!(status, Pending | ChangesRequested | Held | Approved),
-        can_request_changes: matches!(status, Pending | Held),
-        can_edit: !matches!(status, Withdrawn | Rejected),
-        is_public: status == Approved,
+        // One button: on a published story with reports it keeps the story up and closes them.
+        can_approve: allows(StoryAction::Approve) || allows(StoryAction::KeepPublished),
+        can_reject: allows(StoryAction::Reject),
+        can_request_changes: allows(StoryAction::RequestChanges),
+        can_edit: allows(StoryAction::Edit),
+        is_public: status.is_public(),
         status: status.label(),
         submitted: date_ja(story.submitted_at),
         public_id: story.public_id,

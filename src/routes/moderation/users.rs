@@ -9,7 +9,7 @@ use crate::csrf::{Csrf, TokenForm};
 use crate::error::AppError;
 use crate::models::user::User;
 use crate::staff::Staff;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{PageMeta, date_ja, time_ja};
 
 pub fn config(cfg: &mut web::ServiceConfig) {

@@ -6,11 +6,11 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{reports, stories, users};
-use crate::domain::{PublicId, ReceiptCode, StoryStatus};
+use crate::domain::{PublicId, ReceiptCode, StoryAction, StoryStatus};
 use crate::mail::messages;
 use crate::models::erasure::{ErasureQueue, Held};
-use crate::models::mod_action::{ActionKind, Actor, ModAction};
-use crate::models::outbox::{Outbox, STORY_PUBLISHED, STORY_REMOVED};
+use crate::models::mod_action::{Actor, ModAction};
+use crate::models::outbox::Outbox;
 use crate::models::report::Report;
 use crate::models::story::{Story, StoryContent, StoryInput};
 use crate::models::to_the_hour;
@@ -65,7 +65,7 @@ impl<'a> From<&'a User> for Moderator<'a> {
 }
 
 impl Moderator<'_> {
-    fn actor(&self) -> Actor<'_> {
+    pub fn actor(&self) -> Actor<'_> {
         Actor::Staff {
             id: self.id,
             name: self.name,
@@ -73,19 +73,56 @@ impl Moderator<'_> {
     }
 }
 
-fn set_status(
+fn find(conn: &mut DbConn, public_id: &PublicId) -> Result<Story, Refused> {
+    Story::find_by_public_id(conn, public_id)
+        .optional()?
+        .ok_or(Refused::NotFound)
+}
+
+/// Why the rules refuse `action` on a story in status `status`, in the asker's words.
+pub fn refusal(status: StoryStatus, action: StoryAction) -> Refused {
+    Refused::NotAllowed(match (status, action) {
+        (StoryStatus::Withdrawn, StoryAction::Withdraw) => {
+            "この体験談はすでに取り下げられています。".to_owned()
+        }
+        (_, StoryAction::Resubmit) => "この体験談はいま修正を受け付けていません。".to_owned(),
+        (StoryStatus::Withdrawn, StoryAction::Edit) => {
+            "取り下げられた体験談は編集できません。".to_owned()
+        }
+        (StoryStatus::Rejected, StoryAction::Edit) => {
+            "不採用の体験談は編集できません。本文は保存期間の終了とともに消去されます。".to_owned()
+        }
+        _ => format!(
+            "「{}」の体験談には「{}」を行えません。",
+            status.label(),
+            action.label()
+        ),
+    })
+}
+
+/// Moves the story as `action` says, if the rules allow it from the status read in this
+/// transaction and nobody changed it since; announced through `Story::set_status`.
+fn take(
     conn: &mut DbConn,
-    id: i32,
-    status: StoryStatus,
+    story: &Story,
+    action: StoryAction,
+    open_reports: bool,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(stories::table.find(id))
-        .set((
-            stories::status.eq(status.as_str()),
-            stories::updated_at.eq(now),
+) -> Result<StoryStatus, Refused> {
+    let was = story.status();
+    if !was.allows(action, open_reports) {
+        return Err(refusal(was, action));
+    }
+    let Some(to) = action.leads_to() else {
+        return Ok(was);
+    };
+    if Story::set_status(conn, story.id, &story.public_id, was, to, now)? {
+        Ok(to)
+    } else {
+        Err(Refused::NotAllowed(
+            "ほかの操作で状態が変わりました。もう一度開いて確かめてください。".to_owned(),
         ))
-        .execute(conn)
-        .map(|_| ())
+    }
 }
 
 fn set_message(conn: &mut DbConn, id: i32, message: Option<&str>) -> QueryResult<()> {
@@ -93,10 +130,6 @@ fn set_message(conn: &mut DbConn, id: i32, message: Option<&str>) -> QueryResult
         .set(stories::moderator_message.eq(message))
         .execute(conn)
         .map(|_| ())
-}
-
-fn is_public(status: StoryStatus) -> bool {
-    status == StoryStatus::Approved
 }
 
 // ---- The submitter's side: times kept to the hour, so they cannot be matched to anyone ----
@@ -111,16 +144,10 @@ pub fn submit(
     let stamp = to_the_hour(now);
     crate::db::write_transaction(conn, |conn| {
         let id = Story::insert(conn, input, stamp)?;
-        ModAction::record(
-            conn,
-            ActionKind::Submit,
-            id,
-            input.public_id.as_ref(),
-            &Actor::Submitter,
-            None,
-            None,
-            stamp,
-        )?;
+        ModAction::about(id, input.public_id.as_ref())
+            .by(Actor::Submitter)
+            .submit()
+            .record(conn, stamp)?;
         // The alert's own time stays exact: it spaces alerts, and names no story.
         let interval = Duration::from_std(site.moderator_alert_interval).unwrap_or_default();
         if !Outbox::mail_kind_queued_since(conn, messages::MODERATOR_ALERT, now - interval)? {
@@ -145,24 +172,13 @@ pub fn resubmit(
     let now = to_the_hour(now);
     crate::db::write_transaction(conn, |conn| {
         let story = Story::find_by_receipt(conn, code)?.ok_or(Refused::NotFound)?;
-        if story.status() != StoryStatus::ChangesRequested {
-            return Err(Refused::NotAllowed(
-                "この体験談はいま修正を受け付けていません。".to_owned(),
-            ));
-        }
+        take(conn, &story, StoryAction::Resubmit, false, now)?;
         Story::replace_content(conn, story.id, content, pii, now)?;
-        set_status(conn, story.id, StoryStatus::Pending, now)?;
         set_message(conn, story.id, None)?;
-        ModAction::record(
-            conn,
-            ActionKind::Resubmit,
-            story.id,
-            &story.public_id,
-            &Actor::Submitter,
-            None,
-            None,
-            now,
-        )?;
+        ModAction::about(story.id, &story.public_id)
+            .by(Actor::Submitter)
+            .resubmit()
+            .record(conn, now)?;
         Ok(())
     })
 }
@@ -172,28 +188,13 @@ pub fn withdraw(conn: &mut DbConn, code: &ReceiptCode, now: NaiveDateTime) -> Re
     let now = to_the_hour(now);
     crate::db::write_transaction(conn, |conn| {
         let story = Story::find_by_receipt(conn, code)?.ok_or(Refused::NotFound)?;
-        let was = story.status();
-        if was == StoryStatus::Withdrawn {
-            return Err(Refused::NotAllowed(
-                "この体験談はすでに取り下げられています。".to_owned(),
-            ));
-        }
+        take(conn, &story, StoryAction::Withdraw, false, now)?;
         erase_text(conn, story.id, &story.public_id, now)?;
-        set_status(conn, story.id, StoryStatus::Withdrawn, now)?;
         Report::resolve_all(conn, story.id, false, now)?;
-        ModAction::record(
-            conn,
-            ActionKind::Withdraw,
-            story.id,
-            &story.public_id,
-            &Actor::Submitter,
-            None,
-            None,
-            now,
-        )?;
-        if is_public(was) {
-            Outbox::story_event(conn, STORY_REMOVED, &story.public_id, now)?;
-        }
+        ModAction::about(story.id, &story.public_id)
+            .by(Actor::Submitter)
+            .withdraw()
+            .record(conn, now)?;
         Ok(())
     })
 }
@@ -221,8 +222,12 @@ pub fn expire_rejected(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let cutoff = now - Duration::from_std(retention).unwrap_or(Duration::MAX);
+    let from: Vec<&str> = StoryStatus::allowing(StoryAction::EraseExpired, false)
+        .into_iter()
+        .map(StoryStatus::as_str)
+        .collect();
     let due: Vec<(i32, String)> = stories::table
-        .filter(stories::status.eq(StoryStatus::Rejected.as_str()))
+        .filter(stories::status.eq_any(&from))
         .filter(stories::updated_at.le(cutoff))
         .filter(stories::body_markdown.ne(""))
         .limit(100)
@@ -231,16 +236,7 @@ pub fn expire_rejected(
     for (id, public_id) in &due {
         crate::db::write_transaction(conn, |conn| {
             erase_text(conn, *id, public_id, now)?;
-            ModAction::record(
-                conn,
-                ActionKind::Erase,
-                *id,
-                public_id,
-                &Actor::System,
-                None,
-                None,
-                now,
-            )
+            ModAction::about(*id, public_id).erase().record(conn, now)
         })?;
     }
     Ok(due.len())
@@ -289,11 +285,9 @@ pub fn claim(
     now: NaiveDateTime,
 ) -> Result<Story, Refused> {
     crate::db::write_transaction(conn, |conn| {
-        let story = Story::find_by_public_id(conn, public_id)
-            .optional()?
-            .ok_or(Refused::NotFound)?;
+        let story = find(conn, public_id)?;
         check_claim(conn, &story, by, now)?;
-        if claimable(story.status()) {
+        if story.status().allows(StoryAction::Claim, false) {
             diesel::update(stories::table.find(story.id))
                 .set((
                     stories::claimed_by.eq(by.id),
@@ -314,14 +308,6 @@ pub fn claim_holder(
     live_claim(conn, story, now)
 }
 
-/// Whether a story in this state can be claimed (it waits for a decision).
-pub fn claimable(status: StoryStatus) -> bool {
-    matches!(
-        status,
-        StoryStatus::Pending | StoryStatus::Held | StoryStatus::ChangesRequested
-    )
-}
-
 /// A moderator's decision.
 pub enum Decision {
     /// `unfounded_reports`: the story was hidden by reports that the moderator found unfounded;
@@ -339,25 +325,14 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn kind(&self) -> ActionKind {
+    /// The action this decision is on a story in status `was`: approving a story that is
+    /// already public keeps it up.
+    pub fn action(&self, was: StoryStatus) -> StoryAction {
         match self {
-            Decision::Approve { .. } => ActionKind::Approve,
-            Decision::Reject { .. } => ActionKind::Reject,
-            Decision::RequestChanges { .. } => ActionKind::RequestChanges,
-        }
-    }
-
-    fn allowed_from(&self, status: StoryStatus) -> bool {
-        use StoryStatus::*;
-        match self {
-            // From approved: a moderator keeping a reported story up closes its reports.
-            Decision::Approve { .. } => {
-                matches!(status, Pending | ChangesRequested | Held | Approved)
-            }
-            Decision::Reject { .. } => {
-                matches!(status, Pending | ChangesRequested | Held | Approved)
-            }
-            Decision::RequestChanges { .. } => matches!(status, Pending | Held),
+            Decision::Approve { .. } if was.is_public() => StoryAction::KeepPublished,
+            Decision::Approve { .. } => StoryAction::Approve,
+            Decision::Reject { .. } => StoryAction::Reject,
+            Decision::RequestChanges { .. } => StoryAction::RequestChanges,
         }
     }
 }
@@ -372,36 +347,13 @@ pub fn decide(
     now: NaiveDateTime,
 ) -> Result<(), Refused> {
     crate::db::write_transaction(conn, |conn| {
-        let story = Story::find_by_public_id(conn, public_id)
-            .optional()?
-            .ok_or(Refused::NotFound)?;
-        let was = story.status();
-        if !decision.allowed_from(was) {
-            return Err(Refused::NotAllowed(format!(
-                "「{}」の体験談には「{}」を行えません。",
-                was.label(),
-                decision.kind().label()
-            )));
+        let story = find(conn, public_id)?;
+        let action = decision.action(story.status());
+        let open_reports = Report::has_open(conn, story.id)?;
+        if story.status().allows(action, open_reports) {
+            check_claim(conn, &story, by, now)?;
         }
-        check_claim(conn, &story, by, now)?;
-        let (status, reason, note) = match decision {
-            Decision::Approve { unfounded_reports } => (
-                StoryStatus::Approved,
-                None,
-                unfounded_reports.then_some(
-                    "通報には根拠がないと判断しました（同じ読者からの通報は数えません）",
-                ),
-            ),
-            Decision::Reject { reason, note } => (
-                StoryStatus::Rejected,
-                Some(reason.as_str()),
-                note.as_deref(),
-            ),
-            Decision::RequestChanges { message } => {
-                (StoryStatus::ChangesRequested, None, Some(message.as_str()))
-            }
-        };
-        set_status(conn, story.id, status, now)?;
+        take(conn, &story, action, open_reports, now)?;
         diesel::update(stories::table.find(story.id))
             .set((
                 stories::claimed_by.eq(None::<i32>),
@@ -417,7 +369,6 @@ pub fn decide(
                         .execute(conn)?;
                 }
                 Report::resolve_all(conn, story.id, *unfounded_reports, now)?;
-                Outbox::story_event(conn, STORY_PUBLISHED, &story.public_id, now)?;
             }
             Decision::Reject { reason, note } => {
                 let shown = match note {
@@ -426,22 +377,20 @@ pub fn decide(
                 };
                 set_message(conn, story.id, Some(&shown))?;
                 Report::resolve_all(conn, story.id, false, now)?;
-                if is_public(was) {
-                    Outbox::story_event(conn, STORY_REMOVED, &story.public_id, now)?;
-                }
             }
             Decision::RequestChanges { message } => set_message(conn, story.id, Some(message))?,
         }
-        ModAction::record(
-            conn,
-            decision.kind(),
-            story.id,
-            &story.public_id,
-            &by.actor(),
-            reason,
-            note,
-            now,
-        )?;
+        let about = ModAction::about(story.id, &story.public_id).by(by.actor());
+        match decision {
+            Decision::Approve { unfounded_reports } => {
+                about.approve().note(unfounded_reports.then_some(
+                    "通報には根拠がないと判断しました（同じ読者からの通報は数えません）",
+                ))
+            }
+            Decision::Reject { reason, note } => about.reject(reason).note(note.as_deref()),
+            Decision::RequestChanges { message } => about.request_changes().note(Some(message)),
+        }
+        .record(conn, now)?;
 
         // The address is used once, for the decision, and leaves the story row with it.
         if let Some(to) = &story.contact_email {
@@ -481,40 +430,16 @@ pub fn redact(
     now: NaiveDateTime,
 ) -> Result<(), Refused> {
     crate::db::write_transaction(conn, |conn| {
-        let story = Story::find_by_public_id(conn, public_id)
-            .optional()?
-            .ok_or(Refused::NotFound)?;
-        match story.status() {
-            StoryStatus::Withdrawn => {
-                return Err(Refused::NotAllowed(
-                    "取り下げられた体験談は編集できません。".to_owned(),
-                ));
-            }
-            // Its text is erased when the retention ends; an edit would restart that clock.
-            StoryStatus::Rejected => {
-                return Err(Refused::NotAllowed(
-                    "不採用の体験談は編集できません。本文は保存期間の終了とともに消去されます。"
-                        .to_owned(),
-                ));
-            }
-            _ => {}
-        }
+        let story = find(conn, public_id)?;
+        take(conn, &story, StoryAction::Edit, false, now)?;
         check_claim(conn, &story, by, now)?;
-        Story::redact(conn, story.id, content, pii, now)?;
+        Story::redact(conn, &story, content, pii, now)?;
         ErasureQueue::request(conn, Held::Story, None)?;
-        ModAction::record(
-            conn,
-            ActionKind::Edit,
-            story.id,
-            &story.public_id,
-            &by.actor(),
-            None,
-            note,
-            now,
-        )?;
-        if is_public(story.status()) {
-            Outbox::story_event(conn, STORY_PUBLISHED, &story.public_id, now)?;
-        }
+        ModAction::about(story.id, &story.public_id)
+            .by(by.actor())
+            .edit()
+            .note(note)
+            .record(conn, now)?;
         Ok(())
     })
 }
@@ -541,10 +466,12 @@ pub fn queue(conn: &mut DbConn) -> QueryResult<(Vec<QueueRow>, Vec<QueueRow>)> {
         .order((stories::submitted_at.asc(), stories::id.asc()))
         .select(QueueRow::as_select())
         .load(conn)?;
+    // Stories readers can report, and those their reports hid.
+    let mut reviewed = StoryStatus::allowing(StoryAction::Report, false);
+    reviewed.extend(StoryAction::Hide.leads_to());
+    let reviewed: Vec<&str> = reviewed.into_iter().map(StoryStatus::as_str).collect();
     let reported = stories::table
-        .filter(
-            stories::status.eq_any([StoryStatus::Approved.as_str(), StoryStatus::Held.as_str()]),
-        )
+        .filter(stories::status.eq_any(reviewed))
         .filter(
             stories::id.eq_any(
                 reports::table

@@ -6,14 +6,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{
-    featured_stories, guide_revisions, guide_tags, guides, redirects, stories, tags,
-};
-use crate::domain::{GuideBody, GuideStatus, PublicId, Slug, StoryStatus, Summary, TagName, Title};
+use crate::db::schema::{featured_stories, guide_revisions, guide_tags, guides, redirects};
+use crate::domain::{GuideAction, GuideBody, GuideStatus, PublicId, Slug, Summary, TagName, Title};
 use crate::markdown;
-use crate::models::guide::Guide;
-use crate::models::outbox::{GUIDE_PUBLISHED, GUIDE_REMOVED, Outbox};
+use crate::models::guide::{Guide, GuideInput, path};
+use crate::models::revision::Revision;
+use crate::models::story::Story;
 use crate::models::tag::Tag;
+use crate::models::visibility::{self, GuidePlace};
 
 /// Everything an editor writes on a guide, parsed.
 #[derive(Debug, Clone)]
@@ -55,31 +55,11 @@ pub enum EditRefused {
     SlugTaken,
     #[error("{0}")]
     Invalid(String),
+    /// The guide's status does not allow this (`GuideStatus::allows`).
+    #[error("{0}")]
+    NotAllowed(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
-}
-
-fn path(slug: &str) -> String {
-    format!("/guides/{slug}")
-}
-
-fn announce(
-    conn: &mut DbConn,
-    before: Option<GuideStatus>,
-    after: GuideStatus,
-    slug: &str,
-    old_slug: Option<&str>,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    let was_public = before == Some(GuideStatus::Published);
-    if let Some(old) = old_slug.filter(|o| *o != slug && was_public) {
-        Outbox::guide_event(conn, GUIDE_REMOVED, old, now)?;
-    }
-    match (was_public, after == GuideStatus::Published) {
-        (_, true) => Outbox::guide_event(conn, GUIDE_PUBLISHED, slug, now),
-        (true, false) => Outbox::guide_event(conn, GUIDE_REMOVED, slug, now),
-        (false, false) => Ok(()),
-    }
 }
 
 fn slug_free(conn: &mut DbConn, slug: &Slug, except: Option<i32>) -> QueryResult<bool> {
@@ -137,12 +117,9 @@ fn set_featured(
     diesel::delete(featured_stories::table.filter(featured_stories::guide_id.eq(guide_id)))
         .execute(conn)?;
     for (position, public_id) in featured.iter().enumerate() {
-        let story_id: Option<i32> = stories::table
-            .filter(stories::public_id.eq(public_id.as_ref()))
-            .filter(stories::status.eq(StoryStatus::Approved.as_str()))
-            .select(stories::id)
-            .first(conn)
-            .optional()?;
+        let story_id = Story::find_public(conn, public_id)
+            .optional()?
+            .map(|s| s.id);
         let story_id = story_id.ok_or_else(|| {
             EditRefused::Invalid(format!(
                 "紹介する体験談「{}」は公開中の体験談ではありません。",
@@ -160,12 +137,38 @@ fn set_featured(
     Ok(())
 }
 
-fn status_for(intent: Intent, current: GuideStatus) -> (GuideStatus, Option<NaiveDateTime>) {
-    match intent {
-        Intent::Save => (current, None),
-        Intent::PublishNow => (GuideStatus::Published, None),
-        Intent::Schedule(at) => (GuideStatus::Scheduled, Some(at)),
+impl Intent {
+    pub fn action(self) -> GuideAction {
+        match self {
+            Intent::Save => GuideAction::Save,
+            Intent::PublishNow => GuideAction::PublishNow,
+            Intent::Schedule(_) => GuideAction::Schedule,
+        }
     }
+}
+
+/// Where a guide in status `current` goes with `intent`, if the rules allow it.
+fn status_for(
+    intent: Intent,
+    current: GuideStatus,
+) -> Result<(GuideStatus, Option<NaiveDateTime>), EditRefused> {
+    let action = intent.action();
+    if !current.allows(action) {
+        return Err(refused(current, action));
+    }
+    let at = match intent {
+        Intent::Schedule(at) => Some(at),
+        _ => None,
+    };
+    Ok((action.leads_to(current), at))
+}
+
+fn refused(status: GuideStatus, action: GuideAction) -> EditRefused {
+    EditRefused::NotAllowed(format!(
+        "「{}」のガイドには「{}」を行えません。",
+        status.label(),
+        action.label()
+    ))
 }
 
 /// Where a guide stands after a save.
@@ -213,10 +216,36 @@ fn published_at_for(
     existing: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> Option<NaiveDateTime> {
-    match status {
-        GuideStatus::Published => Some(existing.unwrap_or(now)),
-        _ => existing,
+    if status.is_public() {
+        Some(existing.unwrap_or(now))
+    } else {
+        existing
     }
+}
+
+/// Adds a guide with its tags, its first revision and, when it is public, its announcement: the
+/// one way a guide comes into being (an editor's draft, an import, the demo content).
+pub fn add(
+    conn: &mut DbConn,
+    input: &GuideInput,
+    note: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    // A new guide at an address that used to redirect elsewhere takes the address back.
+    diesel::delete(redirects::table.filter(redirects::from_path.eq(path(input.slug.as_ref()))))
+        .execute(conn)?;
+    let id = Guide::insert(conn, input, now)?;
+    Revision::record(conn, id, input.author_id, &input.author_name, note, now)?;
+    visibility::guide_changed(
+        conn,
+        None,
+        GuidePlace {
+            status: input.status,
+            slug: input.slug.as_ref(),
+        },
+        now,
+    )?;
+    Ok(id)
 }
 
 /// Creates a guide from an editor's draft; returns its id.
@@ -231,34 +260,23 @@ pub fn create(
         if !slug_free(conn, &d.slug, None)? {
             return Err(EditRefused::SlugTaken);
         }
-        let (status, scheduled_at) = status_for(intent, GuideStatus::Draft);
-        let id: i32 = diesel::insert_into(guides::table)
-            .values((
-                guides::slug.eq(d.slug.as_ref()),
-                guides::title.eq(d.title.as_ref()),
-                guides::summary.eq(""),
-                guides::body_markdown.eq(""),
-                guides::body_html.eq(""),
-                guides::toc_json.eq("[]"),
-                guides::status.eq(GuideStatus::Draft.as_str()),
-                guides::author_id.eq(by.id),
-                guides::author_name.eq(by.name),
-                guides::created_at.eq(now),
-                guides::updated_at.eq(now),
-            ))
-            .returning(guides::id)
-            .get_result(conn)?;
-        diesel::delete(redirects::table.filter(redirects::from_path.eq(path(d.slug.as_ref()))))
-            .execute(conn)?;
-        let placement = Placement {
+        let (status, scheduled_at) = status_for(intent, GuideStatus::Draft)?;
+        let input = GuideInput {
+            slug: d.slug.clone(),
+            title: d.title.clone(),
+            summary: d.summary.clone(),
+            body: d.body.clone(),
             status,
+            author_id: Some(by.id),
+            author_name: by.name.to_owned(),
+            published_at: None,
             scheduled_at,
-            published_at: published_at_for(status, None, now),
-            version: 1,
+            category: d.category.clone(),
+            featured_on_home: d.on_home,
+            tags: d.tags.clone(),
         };
-        write(conn, id, d, &placement, now)?;
-        Revision::record(conn, id, Some(by.id), by.name, "作成", now)?;
-        announce(conn, None, status, d.slug.as_ref(), None, now)?;
+        let id = add(conn, &input, "作成", now)?;
+        set_featured(conn, id, &d.featured)?;
         Ok(id)
     })
 }
@@ -301,7 +319,7 @@ pub fn update(
             return Err(EditRefused::SlugTaken);
         }
         let before = guide.status();
-        let (status, scheduled_at) = status_for(intent, before);
+        let (status, scheduled_at) = status_for(intent, before)?;
         let scheduled_at = scheduled_at.or(if status == GuideStatus::Scheduled {
             guide.scheduled_at
         } else {
@@ -325,12 +343,16 @@ pub fn update(
         };
         write(conn, id, d, &placement, now)?;
         Revision::record(conn, id, Some(by.id), by.name, note, now)?;
-        announce(
+        visibility::guide_changed(
             conn,
-            Some(before),
-            status,
-            d.slug.as_ref(),
-            Some(&guide.slug),
+            Some(GuidePlace {
+                status: before,
+                slug: &guide.slug,
+            }),
+            GuidePlace {
+                status,
+                slug: d.slug.as_ref(),
+            },
             now,
         )?;
         Ok(())
@@ -344,22 +366,23 @@ pub fn unpublish(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> Result<(), E
             .optional()?
             .ok_or(EditRefused::NotFound)?;
         let before = guide.status();
+        if !before.allows(GuideAction::Unpublish) {
+            return Err(refused(before, GuideAction::Unpublish));
+        }
+        let after = GuideAction::Unpublish.leads_to(before);
         diesel::update(guides::table.find(id))
             .set((
-                guides::status.eq(GuideStatus::Unpublished.as_str()),
+                guides::status.eq(after.as_str()),
                 guides::scheduled_at.eq(None::<NaiveDateTime>),
                 guides::version.eq(guide.version + 1),
                 guides::updated_at.eq(now),
             ))
             .execute(conn)?;
-        announce(
-            conn,
-            Some(before),
-            GuideStatus::Unpublished,
-            &guide.slug,
-            None,
-            now,
-        )?;
+        let place = |status| GuidePlace {
+            status,
+            slug: &guide.slug,
+        };
+        visibility::guide_changed(conn, Some(place(before)), place(after), now)?;
         Ok(())
     })
 }
@@ -367,28 +390,44 @@ pub fn unpublish(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> Result<(), E
 /// Publishes every scheduled guide whose time has come; returns their slugs. Each one is its own
 /// conditional update, so two nodes running this at once publish each guide once.
 pub fn publish_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<String>> {
-    let due: Vec<(i32, String, Option<NaiveDateTime>)> = guides::table
-        .filter(guides::status.eq(GuideStatus::Scheduled.as_str()))
+    let from: Vec<&str> = GuideStatus::allowing(GuideAction::PublishDue)
+        .into_iter()
+        .map(GuideStatus::as_str)
+        .collect();
+    let due: Vec<(i32, String, String, Option<NaiveDateTime>)> = guides::table
+        .filter(guides::status.eq_any(&from))
         .filter(guides::scheduled_at.le(now))
-        .select((guides::id, guides::slug, guides::scheduled_at))
+        .select((
+            guides::id,
+            guides::slug,
+            guides::status,
+            guides::scheduled_at,
+        ))
         .load(conn)?;
     let mut published = Vec::new();
-    for (id, slug, at) in due {
+    for (id, slug, was, at) in due {
+        let was = GuideStatus::parse(&was).unwrap_or(GuideStatus::Draft);
+        let after = GuideAction::PublishDue.leads_to(was);
         let done = crate::db::write_transaction(conn, |conn| {
+            // Conditional on the status read: two nodes publish each guide once.
             let n = diesel::update(
                 guides::table
                     .filter(guides::id.eq(id))
-                    .filter(guides::status.eq(GuideStatus::Scheduled.as_str())),
+                    .filter(guides::status.eq(was.as_str())),
             )
             .set((
-                guides::status.eq(GuideStatus::Published.as_str()),
+                guides::status.eq(after.as_str()),
                 guides::published_at.eq(at.unwrap_or(now)),
                 guides::scheduled_at.eq(None::<NaiveDateTime>),
                 guides::updated_at.eq(now),
             ))
             .execute(conn)?;
             if n == 1 {
-                Outbox::guide_event(conn, GUIDE_PUBLISHED, &slug, now)?;
+                let place = |status| GuidePlace {
+                    status,
+                    slug: &slug,
+                };
+                visibility::guide_changed(conn, Some(place(was)), place(after), now)?;
             }
             QueryResult::Ok(n == 1)
         })?;
@@ -397,113 +436,6 @@ pub fn publish_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<Str
         }
     }
     Ok(published)
-}
-
-/// Where an old address of a guide points now, if the guide is public.
-pub fn redirect_for(conn: &mut DbConn, from_path: &str) -> QueryResult<Option<String>> {
-    redirects::table
-        .inner_join(guides::table)
-        .filter(redirects::from_path.eq(from_path))
-        .filter(guides::status.eq(GuideStatus::Published.as_str()))
-        .select(guides::slug)
-        .first::<String>(conn)
-        .optional()
-        .map(|s| s.map(|slug| path(&slug)))
-}
-
-/// Approved stories featured on a guide, in order.
-pub fn featured(
-    conn: &mut DbConn,
-    guide_id: i32,
-) -> QueryResult<Vec<crate::models::story::StoryListItem>> {
-    featured_stories::table
-        .inner_join(stories::table)
-        .filter(featured_stories::guide_id.eq(guide_id))
-        .filter(stories::status.eq(StoryStatus::Approved.as_str()))
-        .order(featured_stories::position)
-        .select(crate::models::story::StoryListItem::as_select())
-        .load(conn)
-}
-
-pub fn featured_ids(conn: &mut DbConn, guide_id: i32) -> QueryResult<Vec<String>> {
-    featured_stories::table
-        .inner_join(stories::table)
-        .filter(featured_stories::guide_id.eq(guide_id))
-        .order(featured_stories::position)
-        .select(stories::public_id)
-        .load(conn)
-}
-
-/// One saved version of a guide.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = guide_revisions)]
-pub struct Revision {
-    pub id: i32,
-    pub guide_id: i32,
-    pub version: i32,
-    pub title: String,
-    pub slug: String,
-    pub summary: String,
-    pub body_markdown: String,
-    pub tags: String,
-    pub category: String,
-    pub author_id: Option<i32>,
-    pub author_label: String,
-    pub note: String,
-    pub created_at: NaiveDateTime,
-}
-
-impl Revision {
-    /// Snapshots the guide as it is now, under its current version.
-    pub fn record(
-        conn: &mut DbConn,
-        guide_id: i32,
-        author_id: Option<i32>,
-        author: &str,
-        note: &str,
-        now: NaiveDateTime,
-    ) -> QueryResult<()> {
-        let g = Guide::find(conn, guide_id)?;
-        let tag_names: Vec<String> = guide_tags::table
-            .inner_join(tags::table)
-            .filter(guide_tags::guide_id.eq(guide_id))
-            .select(tags::name)
-            .order(tags::name)
-            .load(conn)?;
-        diesel::insert_into(guide_revisions::table)
-            .values((
-                guide_revisions::guide_id.eq(guide_id),
-                guide_revisions::version.eq(g.version),
-                guide_revisions::title.eq(&g.title),
-                guide_revisions::slug.eq(&g.slug),
-                guide_revisions::summary.eq(&g.summary),
-                guide_revisions::body_markdown.eq(&g.body_markdown),
-                guide_revisions::tags.eq(tag_names.join(", ")),
-                guide_revisions::category.eq(&g.category),
-                guide_revisions::author_id.eq(author_id),
-                guide_revisions::author_label.eq(author),
-                guide_revisions::note.eq(note),
-                guide_revisions::created_at.eq(now),
-            ))
-            .execute(conn)
-            .map(|_| ())
-    }
-
-    pub fn of_guide(conn: &mut DbConn, guide_id: i32) -> QueryResult<Vec<Revision>> {
-        guide_revisions::table
-            .filter(guide_revisions::guide_id.eq(guide_id))
-            .order(guide_revisions::version.desc())
-            .select(Revision::as_select())
-            .load(conn)
-    }
-
-    pub fn find(conn: &mut DbConn, guide_id: i32, id: i32) -> QueryResult<Revision> {
-        guide_revisions::table
-            .filter(guide_revisions::guide_id.eq(guide_id))
-            .filter(guide_revisions::id.eq(id))
-            .select(Revision::as_select())
-            .first(conn)
-    }
 }
 
 /// Restores an old revision's text as a new version (the status stays as it is).
@@ -530,7 +462,7 @@ pub fn restore(
             tags: TagName::parse_list(rev.tags.split(',').filter(|t| !t.trim().is_empty()))
                 .map_err(invalid)?,
             category: rev.category.clone(),
-            featured: featured_ids(conn, guide_id)?
+            featured: Guide::featured_ids(conn, guide_id)?
                 .iter()
                 .filter_map(|p| PublicId::parse(p).ok())
                 .collect(),
