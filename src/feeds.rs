@@ -165,13 +165,7 @@ pub fn entries(
     if matches!(scope, Scope::All | Scope::Stories | Scope::Tag(_)) {
         let mut q = cooled_stories(cooled);
         if let Some(id) = tag_id {
-            q = q.filter(
-                stories::id.eq_any(
-                    story_tags::table
-                        .filter(story_tags::tag_id.eq(id))
-                        .select(story_tags::story_id),
-                ),
-            );
+            q = q.filter(stories::id.eq_any(Tag::stories_tagged(id)));
         }
         let list: Vec<Story> = q
             .order((stories::published_at.desc(), stories::id.desc()))
@@ -188,13 +182,7 @@ pub fn entries(
     if matches!(scope, Scope::All | Scope::Guides | Scope::Tag(_)) {
         let mut q = published_guides();
         if let Some(id) = tag_id {
-            q = q.filter(
-                guides::id.eq_any(
-                    guide_tags::table
-                        .filter(guide_tags::tag_id.eq(id))
-                        .select(guide_tags::guide_id),
-                ),
-            );
+            q = q.filter(guides::id.eq_any(Tag::guides_tagged(id)));
         }
         let list: Vec<Guide> = q
             .order((guides::published_at.desc(), guides::id.desc()))

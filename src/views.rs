@@ -40,6 +40,12 @@ impl PageMeta {
         }
     }
 
+    /// A page search engines should not list (forms, receipts, status pages).
+    pub fn unlisted(mut self) -> Self {
+        self.noindex = true;
+        self
+    }
+
     pub fn with_feed(mut self, title: &str, path: &str) -> Self {
         self.feed = Some((title.to_owned(), path.to_owned()));
         self

@@ -52,38 +52,44 @@ pub fn story_hidden(
     }
 }
 
-pub fn story_approved(to: &str, public_url: &str) -> Mail {
+/// A decision mail to a submitter: one address, used once.
+fn decision(to: &str, subject: &str, body: String) -> Mail {
     Mail {
         kind: DECISION.to_owned(),
         to: vec![to.to_owned()],
         unsubscribe: None,
         story: None,
-        subject: "【縁側】体験談を公開しました".to_owned(),
-        body: format!(
+        subject: subject.to_owned(),
+        body,
+    }
+}
+
+pub fn story_approved(to: &str, public_url: &str) -> Mail {
+    decision(
+        to,
+        "【縁側】体験談を公開しました",
+        format!(
             "縁側に体験談をお寄せいただき、ありがとうございました。\n\
              審査のうえ、公開いたしました。\n\n\
              {public_url}\n\n\
              受付番号があれば、いつでも状況の確認や取り下げができます。\n\
              このメールアドレスは、このお知らせを送ったあと削除しました。\n"
         ),
-    }
+    )
 }
 
 pub fn story_rejected(to: &str, reason: &str, status_url: &str) -> Mail {
-    Mail {
-        kind: DECISION.to_owned(),
-        to: vec![to.to_owned()],
-        unsubscribe: None,
-        story: None,
-        subject: "【縁側】体験談の審査結果のお知らせ".to_owned(),
-        body: format!(
+    decision(
+        to,
+        "【縁側】体験談の審査結果のお知らせ",
+        format!(
             "縁側に体験談をお寄せいただき、ありがとうございました。\n\
              審査の結果、今回は公開を見送らせていただきました。\n\n\
              理由: {reason}\n\n\
              受付番号をお持ちであれば、{status_url} から内容の取り下げ（削除）ができます。\n\
              このメールアドレスは、このお知らせを送ったあと削除しました。\n"
         ),
-    }
+    )
 }
 
 pub const SUBSCRIPTION_CONFIRM: &str = "subscription_confirm";

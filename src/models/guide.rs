@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{featured_stories, guide_tags, guides, redirects, stories};
+use crate::db::schema::{featured_stories, guides, redirects, stories};
 use crate::domain::{GuideBody, GuideStatus, Slug, Summary, TagName, Title};
 use crate::markdown::{self, TocEntry};
 use crate::models::story::StoryListItem;
@@ -153,13 +153,7 @@ impl Guide {
 
     pub fn published_with_tag(conn: &mut DbConn, tag_id: i32) -> QueryResult<Vec<GuideListItem>> {
         published_guides()
-            .filter(
-                guides::id.eq_any(
-                    guide_tags::table
-                        .filter(guide_tags::tag_id.eq(tag_id))
-                        .select(guide_tags::guide_id),
-                ),
-            )
+            .filter(guides::id.eq_any(Tag::guides_tagged(tag_id)))
             .order((guides::published_at.desc(), guides::id.desc()))
             .select(GuideListItem::as_select())
             .load(conn)

@@ -1,7 +1,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{stories, story_tags};
+use crate::db::schema::stories;
 use crate::db::{Backend, DbConn};
 use crate::domain::{
     Email, HowMet, LengthBucket, PenName, PublicId, ReceiptCode, RelationshipLength, Rules,
@@ -225,13 +225,7 @@ impl Story {
             query = query.filter(stories::how_met.eq(how_met.as_str()));
         }
         if let Some(tag_id) = tag_id {
-            query = query.filter(
-                stories::id.eq_any(
-                    story_tags::table
-                        .filter(story_tags::tag_id.eq(tag_id))
-                        .select(story_tags::story_id),
-                ),
-            );
+            query = query.filter(stories::id.eq_any(Tag::stories_tagged(tag_id)));
         }
         query
     }

@@ -5,10 +5,11 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{guide_tags, guides, stories, story_tags, subscriptions, tags};
+use crate::db::schema::{guides, stories, subscriptions, tags};
 use crate::domain::{Email, TagName};
 use crate::mail::messages::{self, DigestItem};
 use crate::models::erasure::{ErasureQueue, Held};
+use crate::models::tag::Tag;
 use crate::models::visibility::{cooled_stories, published_guides};
 use crate::secrets::SecretKey;
 
@@ -193,13 +194,7 @@ fn digest_items(
             .filter(guides::published_at.gt(since))
             .filter(guides::published_at.le(now));
         if let Some(id) = tag_id {
-            q = q.filter(
-                guides::id.eq_any(
-                    guide_tags::table
-                        .filter(guide_tags::tag_id.eq(id))
-                        .select(guide_tags::guide_id),
-                ),
-            );
+            q = q.filter(guides::id.eq_any(Tag::guides_tagged(id)));
         }
         let rows: Vec<(String, String)> = q
             .order(guides::published_at)
@@ -215,13 +210,7 @@ fn digest_items(
         // A story counts from the end of its cooling-off, as in the feeds.
         let mut q = cooled_stories(now - delay).filter(stories::published_at.gt(since - delay));
         if let Some(id) = tag_id {
-            q = q.filter(
-                stories::id.eq_any(
-                    story_tags::table
-                        .filter(story_tags::tag_id.eq(id))
-                        .select(story_tags::story_id),
-                ),
-            );
+            q = q.filter(stories::id.eq_any(Tag::stories_tagged(id)));
         }
         let rows: Vec<(String, String)> = q
             .order(stories::published_at)

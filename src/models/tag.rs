@@ -9,6 +9,30 @@ use crate::domain::TagName;
 pub struct Tag;
 
 impl Tag {
+    /// The ids of the stories with a tag, as a subquery.
+    pub fn stories_tagged(
+        tag_id: i32,
+    ) -> diesel::dsl::Select<
+        diesel::dsl::Filter<story_tags::table, diesel::dsl::Eq<story_tags::tag_id, i32>>,
+        story_tags::story_id,
+    > {
+        story_tags::table
+            .filter(story_tags::tag_id.eq(tag_id))
+            .select(story_tags::story_id)
+    }
+
+    /// The ids of the guides with a tag, as a subquery.
+    pub fn guides_tagged(
+        tag_id: i32,
+    ) -> diesel::dsl::Select<
+        diesel::dsl::Filter<guide_tags::table, diesel::dsl::Eq<guide_tags::tag_id, i32>>,
+        guide_tags::guide_id,
+    > {
+        guide_tags::table
+            .filter(guide_tags::tag_id.eq(tag_id))
+            .select(guide_tags::guide_id)
+    }
+
     /// The id of the tag, creating it when it is new.
     pub fn id_for(conn: &mut DbConn, name: &TagName) -> QueryResult<i32> {
         let existing = tags::table

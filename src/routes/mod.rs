@@ -15,6 +15,8 @@ mod subscribe;
 mod tags;
 mod transparency;
 
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
@@ -108,9 +110,27 @@ async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     }
 }
 
-/// A rendered page with status 200.
-pub fn page(template: &impl Template) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok()
+/// Renders a page with its status. Public pages may be kept by browsers and caches.
+pub fn render(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(template.render()?))
+}
+
+/// A public page with status 200.
+pub fn page(template: &impl Template) -> Result<HttpResponse, AppError> {
+    render(StatusCode::OK, template)
+}
+
+/// A page nobody may keep (`no-store`): it carries a form token, a receipt code, what a
+/// submitter wrote or staff data.
+pub fn private_page(
+    template: &impl Template,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut response = render(status, template)?;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }

@@ -355,10 +355,12 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let mut response = HttpResponse::build(status);
-    response.content_type("text/html; charset=utf-8");
+    let mut response = crate::routes::render(status, &page_view)?;
     if !ready {
-        response.insert_header(("Retry-After", "30"));
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("30"),
+        );
     }
-    Ok(response.body(page_view.render()?))
+    Ok(response)
 }

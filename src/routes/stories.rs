@@ -214,13 +214,13 @@ async fn report_form(
     let story = state
         .db(move |conn| Ok(Story::find_public(conn, &public_id)?))
         .await?;
-    let mut meta = PageMeta::new(
+    let meta = PageMeta::new(
         &state.settings.base_url,
         "体験談を通報する",
         "体験談の通報。",
         &format!("/stories/{}/report", story.public_id),
-    );
-    meta.noindex = true;
+    )
+    .unlisted();
     page(&ReportPage {
         meta,
         title: story.title,
@@ -301,12 +301,12 @@ struct ReportedPage {
 }
 
 async fn reported(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let mut meta = PageMeta::new(
+    let meta = PageMeta::new(
         &state.settings.base_url,
         "通報を受け付けました",
         "通報を受け付けました。",
         "/stories/reported",
-    );
-    meta.noindex = true;
+    )
+    .unlisted();
     page(&ReportedPage { meta })
 }

@@ -17,6 +17,7 @@ use crate::models::now;
 use crate::models::story::{Story, StoryInput};
 use crate::models::tag::Tag;
 use crate::rate_limit::Action;
+use crate::routes::private_page;
 use crate::routes::story_form::{FieldErrors, FindingViews, Parsed, SEND_AGAIN, StoryForm};
 use crate::state::AppState;
 use crate::views::{PageMeta, SelectOption, date_ja};
@@ -41,13 +42,6 @@ const CODE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 fn no_store() -> CacheControl {
     CacheControl(vec![CacheDirective::NoStore])
-}
-
-fn html(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(no_store())
-        .body(template.render()?))
 }
 
 // ---- New story ------------------------------------------------------------------------------
@@ -104,8 +98,7 @@ impl NewStoryPage {
 }
 
 async fn new_form(state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
-    html(
-        StatusCode::OK,
+    private_page(
         &NewStoryPage::new(
             &state,
             &csrf,
@@ -113,6 +106,7 @@ async fn new_form(state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse
             FieldErrors::default(),
             FindingViews::default(),
         ),
+        StatusCode::OK,
     )
 }
 
@@ -151,7 +145,7 @@ async fn create(
             FindingViews::default(),
         );
         page.limit_message = Some(SUBMIT_LIMIT_MESSAGE.to_owned());
-        html(StatusCode::TOO_MANY_REQUESTS, &page)
+        private_page(&page, StatusCode::TOO_MANY_REQUESTS)
     };
     if !attempt_allowed {
         // The text comes back (decoding it is linear and cheap); nothing else is looked at.
@@ -177,9 +171,9 @@ async fn create(
             form: Some(SEND_AGAIN.to_owned()),
             ..Default::default()
         };
-        return html(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return private_page(
             &NewStoryPage::new(&state, &csrf, form, errors, FindingViews::default()),
+            StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
     let (form, parsed) = form.parse_off_worker(true).await?;
@@ -191,9 +185,9 @@ async fn create(
         } => (content, email, pii),
         Parsed::Again { errors, pii } => {
             let views = form.finding_views(&pii);
-            return html(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return private_page(
                 &NewStoryPage::new(&state, &csrf, form, errors, views),
+                StatusCode::UNPROCESSABLE_ENTITY,
             );
         }
     };
@@ -252,20 +246,18 @@ async fn receipt(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
         .read(&req, https)
         .and_then(|c| ReceiptCode::parse(&c).ok())
         .map(|c| c.display());
-    let mut meta = PageMeta::new(
+    let meta = PageMeta::new(
         &state.settings.base_url,
         "受付番号",
         "体験談の受付番号です。",
         "/stories/receipt",
-    );
-    meta.noindex = true;
-    let body = ReceiptPage { meta, code }.render()?;
-    let expired = Jar::Receipt.removal(https);
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header(no_store())
-        .cookie(expired)
-        .body(body))
+    )
+    .unlisted();
+    let mut response = private_page(&ReceiptPage { meta, code }, StatusCode::OK)?;
+    response
+        .add_cookie(&Jar::Receipt.removal(https))
+        .map_err(AppError::internal)?;
+    Ok(response)
 }
 
 // ---- Receipt code: status, change request, withdrawal ----------------------------------------
@@ -279,24 +271,23 @@ struct StatusFormPage {
 }
 
 fn status_meta(state: &AppState) -> PageMeta {
-    let mut meta = PageMeta::new(
+    PageMeta::new(
         &state.settings.base_url,
         "受付状況の確認・取り下げ",
         "受付番号で、送った体験談の審査状況の確認、修正、取り下げができます。",
         "/stories/status",
-    );
-    meta.noindex = true;
-    meta
+    )
+    .unlisted()
 }
 
 async fn status_form(state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
-    html(
-        StatusCode::OK,
+    private_page(
         &StatusFormPage {
             meta: status_meta(&state),
             csrf: csrf.token().to_owned(),
             message: None,
         },
+        StatusCode::OK,
     )
 }
 
@@ -407,31 +398,46 @@ async fn answer_after_floor(
 }
 
 fn unknown_code(state: &AppState, csrf: &Csrf, message: String) -> Result<HttpResponse, AppError> {
-    html(
-        StatusCode::NOT_FOUND,
+    private_page(
         &StatusFormPage {
             meta: status_meta(state),
             csrf: csrf.token().to_owned(),
             message: Some(message),
         },
+        StatusCode::NOT_FOUND,
     )
 }
 
-/// Checks the CSRF token and the rate limit, then parses the code; a code that cannot be one
-/// gets the same answer as an unknown one.
-fn checked_code(
+/// What every form that takes a receipt code does around its own `work`: the CSRF token, the
+/// rate limit, a code that cannot be one answered like an unknown one, and every answer held to
+/// the time floor.
+async fn by_code(
     state: &AppState,
     req: &HttpRequest,
     csrf: &Csrf,
-    token: &str,
-    raw: &str,
-) -> Result<Result<ReceiptCode, Result<HttpResponse, AppError>>, AppError> {
-    csrf.verify(token)?;
-    Ok(code_attempt(state, req, raw)?.map_err(|message| unknown_code(state, csrf, message)))
+    (token, raw): (&str, &str),
+    work: impl AsyncFnOnce(ReceiptCode) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let started = Instant::now();
+    let response = async {
+        csrf.verify(token)?;
+        match code_attempt(state, req, raw)? {
+            Ok(code) => work(code).await,
+            Err(message) => unknown_code(state, csrf, message),
+        }
+    }
+    .await;
+    answer_after_floor(started, response).await
 }
 
-const UNKNOWN_CODE: &str =
-    "この受付番号の体験談は見つかりませんでした。番号をもう一度ご確認ください。";
+/// The answer to a well-formed code that names no story.
+fn no_story(state: &AppState, csrf: &Csrf) -> Result<HttpResponse, AppError> {
+    unknown_code(
+        state,
+        csrf,
+        "この受付番号の体験談は見つかりませんでした。番号をもう一度ご確認ください。".to_owned(),
+    )
+}
 
 async fn status(
     state: web::Data<AppState>,
@@ -439,34 +445,34 @@ async fn status(
     csrf: Csrf,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let started = Instant::now();
-    let response = async {
-        let code = match checked_code(&state, &req, &csrf, &form.csrf_token, &form.code)? {
-            Ok(code) => code,
-            Err(answer) => return answer,
-        };
-        let lookup = code.clone();
-        match state
-            .db(move |conn| {
-                let Some(story) = Story::find_by_receipt(conn, &lookup)? else {
-                    return Ok(None);
-                };
-                let tags = Tag::of_stories(conn, &[story.id])?
-                    .remove(&story.id)
-                    .unwrap_or_default();
-                Ok(Some((story, tags)))
-            })
-            .await?
-        {
-            Some((story, tags)) => html(
-                StatusCode::OK,
-                &StatusPage::new(&state, &csrf, &code, &story, &tags),
-            ),
-            None => unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned()),
-        }
-    }
-    .await;
-    answer_after_floor(started, response).await
+    by_code(
+        &state,
+        &req,
+        &csrf,
+        (&form.csrf_token, &form.code),
+        async |code| {
+            let lookup = code.clone();
+            match state
+                .db(move |conn| {
+                    let Some(story) = Story::find_by_receipt(conn, &lookup)? else {
+                        return Ok(None);
+                    };
+                    let tags = Tag::of_stories(conn, &[story.id])?
+                        .remove(&story.id)
+                        .unwrap_or_default();
+                    Ok(Some((story, tags)))
+                })
+                .await?
+            {
+                Some((story, tags)) => private_page(
+                    &StatusPage::new(&state, &csrf, &code, &story, &tags),
+                    StatusCode::OK,
+                ),
+                None => no_story(&state, &csrf),
+            }
+        },
+    )
+    .await
 }
 
 fn done_redirect(what: &str) -> HttpResponse {
@@ -488,13 +494,10 @@ async fn resubmit(
     csrf: Csrf,
     form: web::Form<StoryForm>,
 ) -> Result<HttpResponse, AppError> {
-    let started = Instant::now();
-    let response = async {
-        let code = match checked_code(&state, &req, &csrf, &form.csrf_token, &form.code)? {
-            Ok(code) => code,
-            Err(answer) => return answer,
-        };
-        let (form, parsed) = form.into_inner().parse_off_worker(false).await?;
+    let form = form.into_inner();
+    let key = (form.csrf_token.clone(), form.code.clone());
+    by_code(&state, &req, &csrf, (&key.0, &key.1), async |code| {
+        let (form, parsed) = form.parse_off_worker(false).await?;
         match parsed {
             Parsed::Ready { content, pii, .. } => {
                 let code2 = code.clone();
@@ -503,7 +506,7 @@ async fn resubmit(
                     .await?;
                 match result {
                     Ok(()) => Ok(done_redirect("resubmitted")),
-                    Err(Refused::NotFound) => unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned()),
+                    Err(Refused::NotFound) => no_story(&state, &csrf),
                     Err(other) => Err(other.into()),
                 }
             }
@@ -513,19 +516,18 @@ async fn resubmit(
                     .db(move |conn| Ok(Story::find_by_receipt(conn, &lookup)?))
                     .await?
                 else {
-                    return unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned());
+                    return no_story(&state, &csrf);
                 };
                 let mut page = StatusPage::new(&state, &csrf, &code, &story, &[]);
                 page.pii = form.finding_views(&pii);
                 page.how_met_options = form.how_met_options();
                 page.form = form;
                 page.errors = errors;
-                html(StatusCode::UNPROCESSABLE_ENTITY, &page)
+                private_page(&page, StatusCode::UNPROCESSABLE_ENTITY)
             }
         }
-    }
-    .await;
-    answer_after_floor(started, response).await
+    })
+    .await
 }
 
 async fn withdraw(
@@ -534,12 +536,7 @@ async fn withdraw(
     csrf: Csrf,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let started = Instant::now();
-    let response = async {
-        let code = match checked_code(&state, &req, &csrf, &form.csrf_token, &form.code)? {
-            Ok(code) => code,
-            Err(answer) => return answer,
-        };
+    by_code(&state, &req, &csrf, (&form.csrf_token, &form.code), async |code| {
         if form.confirm != "yes" {
             return Err(AppError::bad_request(
                 "取り下げるには「内容が削除されることを理解しました」にチェックを入れてください。",
@@ -550,12 +547,11 @@ async fn withdraw(
             .await?
         {
             Ok(()) => Ok(done_redirect("withdrawn")),
-            Err(Refused::NotFound) => unknown_code(&state, &csrf, UNKNOWN_CODE.to_owned()),
+            Err(Refused::NotFound) => no_story(&state, &csrf),
             Err(other) => Err(other.into()),
         }
-    }
-    .await;
-    answer_after_floor(started, response).await
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -586,12 +582,12 @@ async fn done(
         ),
         _ => return Err(AppError::NotFound),
     };
-    html(
-        StatusCode::OK,
+    private_page(
         &DonePage {
             meta: status_meta(&state),
             heading,
             message,
         },
+        StatusCode::OK,
     )
 }

@@ -14,6 +14,7 @@ use crate::models::now;
 use crate::models::subscription::{self, Subscription, Topics};
 use crate::rate_limit::Action;
 use crate::routes::moderation::see_other;
+use crate::secrets::SecretKey;
 use crate::state::AppState;
 use crate::views::PageMeta;
 
@@ -182,10 +183,26 @@ async fn sent(state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, Ap
     ))
 }
 
+/// A link from a mail: the subscription and the signature that makes it authoritative.
 #[derive(Deserialize)]
 struct Signed {
     id: i32,
     sig: String,
+}
+
+impl Signed {
+    /// A link whose signature `signed_by` does not accept leads nowhere.
+    fn check(
+        &self,
+        state: &AppState,
+        signed_by: fn(&SecretKey, i32, &str) -> bool,
+    ) -> Result<(), AppError> {
+        if signed_by(&state.secret, self.id, &self.sig) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
 }
 
 async fn confirm_page(
@@ -193,19 +210,34 @@ async fn confirm_page(
     csrf: Csrf,
     q: web::Query<Signed>,
 ) -> Result<HttpResponse, AppError> {
-    if !subscription::confirm_signature_ok(&state.secret, q.id, &q.sig) {
-        return Err(AppError::NotFound);
-    }
-    // A button rather than the link itself: mail scanners open links, and must not confirm.
+    button_page(
+        &state,
+        &csrf,
+        &q,
+        subscription::confirm_signature_ok,
+        "/subscribe/confirm",
+        "登録を確定する",
+        "下のボタンを押すと、メールでのお知らせが始まります。",
+    )
+}
+
+/// What a signed link in a mail opens, if `signed_by` accepts its signature: one button that
+/// posts back to the same address. A button rather than the link itself: mail scanners open
+/// links, and must not act on them.
+fn button_page(
+    state: &AppState,
+    csrf: &Csrf,
+    link: &Signed,
+    signed_by: fn(&SecretKey, i32, &str) -> bool,
+    path: &str,
+    heading: &'static str,
+    text: &'static str,
+) -> Result<HttpResponse, AppError> {
+    link.check(state, signed_by)?;
     crate::routes::page(&MessagePage {
-        action: Some(format!("/subscribe/confirm?id={}&sig={}", q.id, q.sig)),
-        button: "登録を確定する",
-        ..message(
-            &state,
-            &csrf,
-            "登録を確定する",
-            "下のボタンを押すと、メールでのお知らせが始まります。",
-        )
+        action: Some(format!("{path}?id={}&sig={}", link.id, link.sig)),
+        button: heading,
+        ..message(state, csrf, heading, text)
     })
 }
 
@@ -216,9 +248,7 @@ async fn confirm(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf_token)?;
-    if !subscription::confirm_signature_ok(&state.secret, q.id, &q.sig) {
-        return Err(AppError::NotFound);
-    }
+    q.check(&state, subscription::confirm_signature_ok)?;
     let id = q.id;
     if !state
         .db(move |conn| Ok(Subscription::confirm(conn, id, now())?))
@@ -239,19 +269,15 @@ async fn unsubscribe_page(
     csrf: Csrf,
     q: web::Query<Signed>,
 ) -> Result<HttpResponse, AppError> {
-    if !subscription::unsubscribe_signature_ok(&state.secret, q.id, &q.sig) {
-        return Err(AppError::NotFound);
-    }
-    crate::routes::page(&MessagePage {
-        action: Some(format!("/unsubscribe?id={}&sig={}", q.id, q.sig)),
-        button: "配信を停止する",
-        ..message(
-            &state,
-            &csrf,
-            "配信を停止する",
-            "下のボタンを押すと配信を停止し、メールアドレスを削除します。",
-        )
-    })
+    button_page(
+        &state,
+        &csrf,
+        &q,
+        subscription::unsubscribe_signature_ok,
+        "/unsubscribe",
+        "配信を停止する",
+        "下のボタンを押すと配信を停止し、メールアドレスを削除します。",
+    )
 }
 
 /// One-click unsubscribe (RFC 8058): mail programs post here without a page or a CSRF token;
@@ -261,9 +287,7 @@ async fn unsubscribe(
     csrf: Csrf,
     q: web::Query<Signed>,
 ) -> Result<HttpResponse, AppError> {
-    if !subscription::unsubscribe_signature_ok(&state.secret, q.id, &q.sig) {
-        return Err(AppError::NotFound);
-    }
+    q.check(&state, subscription::unsubscribe_signature_ok)?;
     let id = q.id;
     state
         .db(move |conn| Ok(Subscription::unsubscribe(conn, id)?))

@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use crate::helpers::{TestDatabase, guide, run_cli, spawn_app, story, testing_postgres, with};
+use crate::helpers::{
+    TestDatabase, guide, run_cli, spawn_app, story, succeeded_saying, testing_postgres, with,
+};
 use serde_json::json;
 
 fn write_file(dir: &std::path::Path, name: &str, lines: &[String]) -> std::path::PathBuf {
@@ -43,16 +45,7 @@ async fn import_adds_every_record_of_a_valid_file() {
     );
 
     let out = app.cli(&["import", file.to_str().unwrap()]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("imported 1 guide(s) and 1 story(ies)"),
-        "{stdout}"
-    );
+    succeeded_saying(&out, "imported 1 guide(s) and 1 story(ies)");
 
     assert_eq!(
         app.get("/guides/imported-guide").await.text("h1"),

@@ -595,6 +595,18 @@ pub fn story_by_code_in(db: &TestDatabase, code: &str) -> engawa::models::story:
         .expect("a story with that code")
 }
 
+/// The standard output of an `engawa` command that must have succeeded saying `expected`.
+pub fn succeeded_saying(out: &Output, expected: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(expected), "{stdout}");
+    stdout
+}
+
 /// Creates a staff account with `engawa user add`, the password given on standard input.
 pub fn add_user(db: &TestDatabase, email: &str, role: &str, password: &str) {
     use std::io::Write;

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::{
     Browser, TestApp, TestDatabase, as_refs, guide, results_within, search_now, spawn_app, story,
-    story_fields, urlencode, with,
+    story_fields, succeeded_saying, urlencode, with,
 };
 use crate::process::ServerProcess;
 
@@ -493,16 +493,7 @@ async fn reindex_rebuilds_with_a_summary_and_refuses_while_the_server_holds_the_
     server.kill();
 
     let out = crate::helpers::run_cli(&db.url, db.data_dir(), &["reindex"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("reindexed 3 guide(s) and 13 story(ies)"),
-        "{stdout}"
-    );
+    succeeded_saying(&out, "reindexed 3 guide(s) and 13 story(ies)");
     let server = ServerProcess::start(&db, &["serve"], &[]);
     assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
 }

@@ -1,6 +1,6 @@
 //! `engawa import export.xml`: a WordPress export (WXR) becomes guides and stories.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, succeeded_saying};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -11,16 +11,7 @@ const FIXTURE: &str = concat!(
 async fn a_wordpress_export_imports_posts_as_guides_and_a_category_as_stories() {
     let app = spawn_app().await;
     let out = app.cli(&["import", FIXTURE, "--stories-category", "体験談"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("imported 3 guide(s) and 1 story(ies)"),
-        "{stdout}"
-    );
+    let stdout = succeeded_saying(&out, "imported 3 guide(s) and 1 story(ies)");
     assert!(stdout.contains("1 comment(s) ignored"), "{stdout}");
     assert!(stdout.contains("skipped 3:"), "{stdout}");
     assert!(

@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::{PanelNav, panel_meta, panel_page, see_other};
+use super::{Panel, PanelNav, panel_meta, see_other};
 use crate::cookies::Jar;
 use crate::csrf::{Csrf, TokenForm};
 use crate::domain::Email;
@@ -15,6 +15,7 @@ use crate::models::now;
 use crate::models::session::{KnownDevice, LoginKeys, LoginThrottle, Session};
 use crate::models::user::User;
 use crate::passwords;
+use crate::routes::private_page;
 use crate::staff::{Staff, safe_next};
 use crate::state::AppState;
 use crate::views::PageMeta;
@@ -44,7 +45,7 @@ struct NextQuery {
 }
 
 async fn login_form(csrf: Csrf, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
-    panel_page(
+    private_page(
         &LoginPage {
             meta: panel_meta("ログイン"),
             csrf: csrf.token().to_owned(),
@@ -106,7 +107,7 @@ async fn login(
     csrf.verify(&form.csrf_token)?;
     let form = form.into_inner();
     let again = |status: StatusCode, message: &str| {
-        panel_page(
+        private_page(
             &LoginPage {
                 meta: panel_meta("ログイン"),
                 csrf: csrf.token().to_owned(),
@@ -210,7 +211,7 @@ struct PasswordPage {
 }
 
 async fn password_form(staff: Staff, csrf: Csrf) -> Result<HttpResponse, AppError> {
-    panel_page(
+    private_page(
         &PasswordPage {
             meta: panel_meta("パスワードの変更"),
             nav: PanelNav::new(&staff, &csrf),
@@ -233,9 +234,7 @@ struct PasswordForm {
 }
 
 async fn change_password(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf_token)?;
@@ -249,7 +248,7 @@ async fn change_password(
             .map(|e| e.0)
     };
     if let Some(message) = problem {
-        return panel_page(
+        return private_page(
             &PasswordPage {
                 meta: panel_meta("パスワードの変更"),
                 nav: PanelNav::new(&staff, &csrf),

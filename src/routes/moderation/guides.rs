@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::{NaiveDateTime, TimeZone};
 use serde::Deserialize;
 
-use super::{PanelNav, panel_meta, panel_page, see_other};
+use super::{Panel, PanelNav, panel_meta, see_other};
 use crate::csrf::{Csrf, TokenForm};
 use crate::domain::{GuideAction, GuideBody, GuideStatus, PublicId, Slug, Summary, TagName, Title};
 use crate::error::AppError;
@@ -16,6 +16,7 @@ use crate::models::guide::Guide;
 use crate::models::now;
 use crate::models::revision::Revision;
 use crate::models::tag::Tag;
+use crate::routes::private_page;
 use crate::staff::Staff;
 use crate::state::AppState;
 use crate::views::{PageMeta, date_ja, time_ja};
@@ -80,9 +81,7 @@ fn local(state: &AppState, utc: NaiveDateTime) -> String {
 }
 
 async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     editor(&staff)?;
@@ -119,7 +118,7 @@ async fn list(
         Some("restored") => Some("古い版から復元しました（新しい版として保存）。"),
         _ => None,
     };
-    panel_page(
+    private_page(
         &ListPage {
             meta: panel_meta("ガイド"),
             nav: PanelNav::new(&staff, &csrf),
@@ -381,13 +380,9 @@ fn form_page(
     }
 }
 
-async fn new_form(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
-) -> Result<HttpResponse, AppError> {
+async fn new_form(Panel { state, staff, csrf }: Panel) -> Result<HttpResponse, AppError> {
     editor(&staff)?;
-    panel_page(
+    private_page(
         &form_page(
             &state,
             &staff,
@@ -402,9 +397,7 @@ async fn new_form(
 }
 
 async fn edit_form(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     editor(&staff)?;
@@ -418,7 +411,7 @@ async fn edit_form(
         })
         .await?;
     let form = GuideForm::from_guide(&guide, &tags, &featured, &state);
-    panel_page(
+    private_page(
         &form_page(
             &state,
             &staff,
@@ -456,7 +449,7 @@ async fn submit(
     };
     let again =
         |form: GuideForm, errors: GuideErrors, preview: Option<String>, status: StatusCode| {
-            panel_page(
+            private_page(
                 &form_page(&state, &staff, &csrf, guide.as_ref(), form, errors, preview),
                 status,
             )
@@ -531,18 +524,14 @@ async fn submit(
 }
 
 async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     form: web::Form<GuideForm>,
 ) -> Result<HttpResponse, AppError> {
     submit(state, staff, csrf, None, form.into_inner()).await
 }
 
 async fn save(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     id: web::Path<i32>,
     form: web::Form<GuideForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -550,9 +539,7 @@ async fn save(
 }
 
 async fn unpublish(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     id: web::Path<i32>,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -592,9 +579,7 @@ struct RevisionsPage {
 }
 
 async fn revisions(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     editor(&staff)?;
@@ -602,7 +587,7 @@ async fn revisions(
     let (guide, revs) = state
         .db(move |conn| Ok((Guide::find(conn, id)?, Revision::of_guide(conn, id)?)))
         .await?;
-    panel_page(
+    private_page(
         &RevisionsPage {
             meta: panel_meta("版の履歴"),
             nav: PanelNav::new(&staff, &csrf),
@@ -656,9 +641,7 @@ fn revision_text(r: &Revision) -> String {
 }
 
 async fn diff(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     id: web::Path<i32>,
     query: web::Query<DiffQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -685,7 +668,7 @@ async fn diff(
             DiffLine { kind, sign, text }
         })
         .collect();
-    panel_page(
+    private_page(
         &DiffPage {
             meta: panel_meta("版の比較"),
             nav: PanelNav::new(&staff, &csrf),
@@ -709,9 +692,7 @@ async fn diff(
 }
 
 async fn restore(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     path: web::Path<(i32, i32)>,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {

@@ -5,14 +5,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{PanelNav, panel_meta, panel_page};
-use crate::csrf::Csrf;
+use super::{Panel, PanelNav, panel_meta};
 use crate::error::AppError;
 use crate::models::mod_action::{ActionKind, LogFilter, ModAction};
 use crate::models::user::User;
 use crate::models::{PAGE_SIZE, page_count};
-use crate::staff::Staff;
-use crate::state::AppState;
+use crate::routes::private_page;
 use crate::views::{PageMeta, Pagination, SelectOption, date_ja, encode, time_ja};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -60,9 +58,7 @@ fn present(v: &Option<String>) -> Option<&str> {
 }
 
 async fn log(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, AppError> {
     staff.require_moderator()?;
@@ -103,7 +99,7 @@ async fn log(
     if let Some(s) = &filter.story_public_id {
         params.push(format!("story={}", encode(s)));
     }
-    panel_page(
+    private_page(
         &LogPage {
             meta: panel_meta("操作ログ"),
             nav: PanelNav::new(&staff, &csrf),

@@ -7,10 +7,16 @@ mod queue;
 mod story;
 mod users;
 
-use actix_web::{HttpResponse, web};
+use std::future::Future;
+use std::pin::Pin;
 
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+
+use crate::csrf::Csrf;
 use crate::error::AppError;
 use crate::staff::Staff;
+use crate::state::AppState;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -28,6 +34,35 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 /// Unknown panel paths ask for a login first, so the panel's shape is not visible from outside.
 async fn unknown(_staff: Staff) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+/// What every panel handler starts from: the node's state, the signed-in staff member (else the
+/// login page) and the visitor's form token.
+pub struct Panel {
+    pub state: web::Data<AppState>,
+    pub staff: Staff,
+    pub csrf: Csrf,
+}
+
+impl FromRequest for Panel {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the app state is missing")));
+        let staff = Staff::from_request(req, payload);
+        let csrf = Csrf::from_request(req, payload);
+        Box::pin(async move {
+            Ok(Panel {
+                state: state?,
+                staff: staff.await?,
+                csrf: csrf.await?,
+            })
+        })
+    }
 }
 
 /// The panel's navigation, on every panel page.
@@ -57,18 +92,6 @@ pub fn panel_meta(title: &str) -> crate::views::PageMeta {
         title: format!("{title} | 縁側 管理"),
         ..crate::views::PageMeta::error(title)
     }
-}
-
-pub fn panel_page(
-    template: &impl askama::Template,
-    status: actix_web::http::StatusCode,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(actix_web::http::header::CacheControl(vec![
-            actix_web::http::header::CacheDirective::NoStore,
-        ]))
-        .body(template.render()?))
 }
 
 pub fn see_other(location: &str) -> HttpResponse {

@@ -6,8 +6,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::{PanelNav, panel_meta, panel_page, see_other};
-use crate::csrf::Csrf;
+use super::{Panel, PanelNav, panel_meta, see_other};
 use crate::db::DbConn;
 use crate::domain::{PublicId, RelationshipLength, StoryStatus};
 use crate::error::AppError;
@@ -16,8 +15,7 @@ use crate::models::report::Report;
 use crate::models::similarity::{self, Similar};
 use crate::models::user::User;
 use crate::pii::Finding;
-use crate::staff::Staff;
-use crate::state::AppState;
+use crate::routes::private_page;
 use crate::views::{PageMeta, age_ja};
 use crate::workflows::moderation::{self, Decision, Moderator, QueueRow, Site};
 
@@ -100,9 +98,7 @@ fn notice(q: &QueueQuery) -> Option<String> {
 }
 
 async fn queue(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
     // The panel's front page is the editors' list for those who only write guides.
@@ -125,7 +121,7 @@ async fn queue(
             Ok((waiting, reported))
         })
         .await?;
-    panel_page(
+    private_page(
         &QueuePage {
             meta: panel_meta("審査キュー"),
             nav: PanelNav::new(&staff, &csrf),
@@ -139,9 +135,7 @@ async fn queue(
 }
 
 async fn bulk(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     staff.require_moderator()?;

@@ -6,7 +6,7 @@ use askama::Template;
 use diesel::OptionalExtension;
 use serde::Deserialize;
 
-use super::{PanelNav, panel_meta, panel_page, see_other};
+use super::{Panel, PanelNav, panel_meta, see_other};
 use crate::csrf::Csrf;
 use crate::domain::{PublicId, StoryAction};
 use crate::error::AppError;
@@ -14,6 +14,7 @@ use crate::models::mod_action::{ActionKind, ModAction};
 use crate::models::now;
 use crate::models::report::Report;
 use crate::models::tag::Tag;
+use crate::routes::private_page;
 use crate::routes::story_form::{FieldErrors, Parsed, StoryForm};
 use crate::staff::Staff;
 use crate::state::AppState;
@@ -22,11 +23,9 @@ use crate::workflows::moderation::{self, Decision, Moderator, Refused, Site};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/stories/{public_id}", web::get().to(show))
-        .route("/stories/{public_id}/approve", web::post().to(approve))
-        .route("/stories/{public_id}/reject", web::post().to(reject))
         .route(
-            "/stories/{public_id}/request-changes",
-            web::post().to(request_changes),
+            "/stories/{public_id}/{decision:approve|reject|request-changes}",
+            web::post().to(decide),
         )
         .route("/stories/{public_id}/edit", web::post().to(edit))
         .route("/stories/{public_id}/claim", web::post().to(claim));
@@ -206,14 +205,12 @@ async fn load_page(
 }
 
 async fn show(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     public_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     staff.require_moderator()?;
     let page = load_page(&state, &staff, &csrf, parse_id(&public_id)?, Notice::None).await?;
-    panel_page(&page, StatusCode::OK)
+    private_page(&page, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -336,69 +333,52 @@ async fn refused(
     message: String,
 ) -> Result<HttpResponse, AppError> {
     let page = load_page(state, staff, csrf, public_id, Notice::Refused(message)).await?;
-    panel_page(&page, StatusCode::CONFLICT)
+    private_page(&page, StatusCode::CONFLICT)
 }
 
-async fn approve(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
-    public_id: web::Path<String>,
+/// Approve, reject or request changes: the decision is the last part of the address.
+async fn decide(
+    Panel { state, staff, csrf }: Panel,
+    path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
+    let (public_id, decision) = path.into_inner();
     let id = authorize(&staff, &csrf, &form.csrf_token, &public_id)?;
-    act(
-        state,
-        staff,
-        csrf,
-        id,
-        ActionKind::Approve,
-        Ok(Decision::Approve {
-            unfounded_reports: form.unfounded == "yes",
-        }),
-    )
-    .await
-}
-
-async fn reject(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
-    public_id: web::Path<String>,
-    form: web::Form<ActionForm>,
-) -> Result<HttpResponse, AppError> {
-    let id = authorize(&staff, &csrf, &form.csrf_token, &public_id)?;
-    let decision = if state.settings.reject_reasons.contains(&form.reason) {
-        Ok(Decision::Reject {
-            reason: form.reason.clone(),
-            note: optional(&form.note),
-        })
-    } else {
-        Err("不採用の理由を一覧から選んでください。".to_owned())
+    let (kind, decision) = match decision.as_str() {
+        "approve" => (
+            ActionKind::Approve,
+            Ok(Decision::Approve {
+                unfounded_reports: form.unfounded == "yes",
+            }),
+        ),
+        "reject" if state.settings.reject_reasons.contains(&form.reason) => (
+            ActionKind::Reject,
+            Ok(Decision::Reject {
+                reason: form.reason.clone(),
+                note: optional(&form.note),
+            }),
+        ),
+        "reject" => (
+            ActionKind::Reject,
+            Err("不採用の理由を一覧から選んでください。".to_owned()),
+        ),
+        "request-changes" => (
+            ActionKind::RequestChanges,
+            match optional(&form.message) {
+                Some(message) if message.chars().count() <= 2000 => {
+                    Ok(Decision::RequestChanges { message })
+                }
+                Some(_) => Err("投稿者へのメッセージは2,000文字以内にしてください。".to_owned()),
+                None => Err("投稿者へのメッセージを書いてください。何をどう直してほしいかが伝わるようにお願いします。".to_owned()),
+            },
+        ),
+        _ => return Err(AppError::NotFound),
     };
-    act(state, staff, csrf, id, ActionKind::Reject, decision).await
-}
-
-async fn request_changes(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
-    public_id: web::Path<String>,
-    form: web::Form<ActionForm>,
-) -> Result<HttpResponse, AppError> {
-    let id = authorize(&staff, &csrf, &form.csrf_token, &public_id)?;
-    let decision = match optional(&form.message) {
-        Some(message) if message.chars().count() <= 2000 => Ok(Decision::RequestChanges { message }),
-        Some(_) => Err("投稿者へのメッセージは2,000文字以内にしてください。".to_owned()),
-        None => Err("投稿者へのメッセージを書いてください。何をどう直してほしいかが伝わるようにお願いします。".to_owned()),
-    };
-    act(state, staff, csrf, id, ActionKind::RequestChanges, decision).await
+    act(state, staff, csrf, id, kind, decision).await
 }
 
 async fn edit(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     public_id: web::Path<String>,
     form: web::Form<EditForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -423,7 +403,7 @@ async fn edit(
                 Notice::Redaction(Box::new((typed, errors))),
             )
             .await?;
-            return panel_page(&page, StatusCode::UNPROCESSABLE_ENTITY);
+            return private_page(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
     let note = optional(&note);
@@ -447,9 +427,7 @@ async fn edit(
 
 /// Takes the story for fifteen minutes, so that no one else decides on it meanwhile.
 async fn claim(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     public_id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {

@@ -4,10 +4,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{PanelNav, panel_meta, panel_page, see_other};
+use super::{Panel, PanelNav, panel_meta, see_other};
 use crate::csrf::{Csrf, TokenForm};
 use crate::error::AppError;
 use crate::models::user::User;
+use crate::routes::private_page;
 use crate::staff::Staff;
 use crate::state::AppState;
 use crate::views::{PageMeta, date_ja, time_ja};
@@ -38,14 +39,10 @@ struct UsersPage {
     users: Vec<UserRow>,
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
-) -> Result<HttpResponse, AppError> {
+async fn list(Panel { state, staff, csrf }: Panel) -> Result<HttpResponse, AppError> {
     staff.require_admin()?;
     let users = state.db(|conn| Ok(User::list(conn)?)).await?;
-    panel_page(
+    private_page(
         &UsersPage {
             meta: panel_meta("スタッフ"),
             nav: PanelNav::new(&staff, &csrf),
@@ -100,9 +97,7 @@ async fn set_disabled(
 }
 
 async fn disable(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     id: web::Path<i32>,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -110,9 +105,7 @@ async fn disable(
 }
 
 async fn enable(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     id: web::Path<i32>,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
