@@ -113,7 +113,7 @@ pub fn xml_chars(xml: String) -> String {
 }
 
 fn story_entry(base: &str, s: &Story, tags: Vec<String>) -> Entry {
-    let facts = story_facts(s.length(), s.how_met(), s.continuing);
+    let facts = story_facts(s.length(), s.how_met, s.continuing);
     let published = s.published_at.unwrap_or(s.submitted_at);
     Entry {
         url: format!("{base}/stories/{}", s.public_id),

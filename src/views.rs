@@ -216,7 +216,7 @@ impl StoryCard {
             href: format!("/stories/{}", s.public_id),
             title: s.title.clone(),
             excerpt: s.excerpt.clone(),
-            facts: story_facts(s.length(), s.how_met(), s.continuing),
+            facts: story_facts(s.length(), s.how_met, s.continuing),
             pen_name: s.pen_name.clone(),
             date: date_ja(published),
             date_iso: date_iso(published),

@@ -35,6 +35,21 @@ macro_rules! text_enum {
 
 pub(crate) use text_enum;
 
+/// Declares how a status stored as text reads back from a row: the app writes only known
+/// values, so an unknown one means the row was changed outside the app, and it reads as the
+/// least public value rather than failing the page.
+macro_rules! read_back_as {
+    ($name:ident, $fallback:expr) => {
+        impl From<String> for $name {
+            fn from(raw: String) -> Self {
+                Self::parse(&raw).unwrap_or($fallback)
+            }
+        }
+    };
+}
+
+pub(crate) use read_back_as;
+
 text_enum!(
     /// Only published guides are public.
     GuideStatus, "公開状態" {
@@ -65,6 +80,9 @@ text_enum!(
         Editor => "editor", "編集者";
     }
 );
+
+read_back_as!(GuideStatus, GuideStatus::Draft);
+read_back_as!(StoryStatus, StoryStatus::Pending);
 
 /// Everything that can happen to a story after it was sent, by whom it is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

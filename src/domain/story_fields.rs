@@ -1,7 +1,7 @@
 //! The structured fields of a story: how long, how they met, whether it continues, their rules.
 
 use super::Invalid;
-use super::status::text_enum;
+use super::status::{read_back_as, text_enum};
 
 text_enum!(
     /// Where the two people met. The values are also the form and URL values.
@@ -13,6 +13,8 @@ text_enum!(
         Other => "other", "その他";
     }
 );
+
+read_back_as!(HowMet, HowMet::Other);
 
 impl HowMet {
     /// The phrase used in a story's card: 「趣味のコミュニティで出会った」.

@@ -20,7 +20,8 @@ pub struct Guide {
     pub body_markdown: String,
     pub body_html: String,
     pub toc_json: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: GuideStatus,
     pub author_id: Option<i32>,
     pub author_name: String,
     pub published_at: Option<NaiveDateTime>,
@@ -67,10 +68,6 @@ pub fn path(slug: &str) -> String {
 }
 
 impl Guide {
-    pub fn status(&self) -> GuideStatus {
-        GuideStatus::parse(&self.status).unwrap_or(GuideStatus::Draft)
-    }
-
     pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Guide> {
         guides::table
             .find(id)

@@ -26,10 +26,12 @@ pub struct Story {
     pub excerpt: String,
     pub pen_name: String,
     pub length_months: i32,
-    pub how_met: String,
+    #[diesel(deserialize_as = String)]
+    pub how_met: HowMet,
     pub continuing: bool,
     pub rules: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: StoryStatus,
     pub submitted_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
@@ -51,7 +53,8 @@ pub struct StoryListItem {
     pub excerpt: String,
     pub pen_name: String,
     pub length_months: i32,
-    pub how_met: String,
+    #[diesel(deserialize_as = String)]
+    pub how_met: HowMet,
     pub continuing: bool,
     pub submitted_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
@@ -66,10 +69,6 @@ macro_rules! structured_fields {
                 RelationshipLength::from_months(self.length_months)
                     .unwrap_or_else(|_| RelationshipLength::from_months(0).expect("0 is valid"))
             }
-
-            pub fn how_met(&self) -> HowMet {
-                HowMet::parse(&self.how_met).unwrap_or(HowMet::Other)
-            }
         }
     };
 }
@@ -79,11 +78,6 @@ structured_fields!(StoryListItem);
 impl Story {
     pub fn rules(&self) -> Rules {
         Rules::from_stored(&self.rules)
-    }
-
-    pub fn status(&self) -> StoryStatus {
-        // The app writes only known values; an unknown one is treated as not public.
-        StoryStatus::parse(&self.status).unwrap_or(StoryStatus::Pending)
     }
 
     pub fn pii_findings(&self) -> Vec<Finding> {
@@ -368,7 +362,7 @@ impl Story {
         diesel::update(stories::table.find(story.id))
             .set(stories::edited_by_staff.eq(true))
             .execute(conn)?;
-        let status = story.status();
+        let status = story.status;
         visibility::story_changed(conn, &story.public_id, Some(status), status, now)
     }
 

@@ -179,7 +179,7 @@ async fn show(
             &format!("/stories/{}", story.public_id),
         )
         .article(),
-        facts: story_facts(story.length(), story.how_met(), story.continuing),
+        facts: story_facts(story.length(), story.how_met, story.continuing),
         duration: story.length().duration_label(),
         rules: story.rules().as_slice().to_vec(),
         title: story.title,

@@ -124,7 +124,7 @@ impl StoryForm {
             },
             length_years: (length.months() / 12).to_string(),
             length_months: (length.months() % 12).to_string(),
-            how_met: story.how_met().as_str().to_owned(),
+            how_met: story.how_met.as_str().to_owned(),
             continuing: if story.continuing { "yes" } else { "no" }.to_owned(),
             rules: story.rules().to_stored(),
             tags: tags.join("、"),

@@ -334,7 +334,7 @@ impl StatusPage {
         story: &Story,
         tags: &[String],
     ) -> Self {
-        let status = story.status();
+        let status = story.status;
         let form = StoryForm::from_story(story, tags);
         StatusPage {
             meta: status_meta(state),

@@ -23,35 +23,39 @@ use crate::models::tag::Tag;
 pub const POLL: Duration = Duration::from_millis(250);
 const BATCH: i64 = 500;
 
-pub fn story_doc(story: &Story, tags: Vec<String>) -> SearchDoc {
-    let mut body = plain_text(&story.body_markdown);
-    for line in story.rules().as_slice().iter().chain(tags.iter()) {
+/// The searchable text of a story or guide: its Markdown as plain text, then one line for each
+/// of `extra` (a story's rules and tags, a guide's tags).
+fn searchable<'a>(markdown: &str, extra: impl Iterator<Item = &'a String>) -> String {
+    let mut body = plain_text(markdown);
+    for line in extra {
         body.push('\n');
         body.push_str(line);
     }
+    body
+}
+
+pub fn story_doc(story: &Story, tags: Vec<String>) -> SearchDoc {
     SearchDoc {
         id: format!("story:{}", story.public_id),
         kind: Kind::Story,
         title: story.title.clone(),
-        body,
+        body: searchable(
+            &story.body_markdown,
+            story.rules().as_slice().iter().chain(tags.iter()),
+        ),
         href: format!("/stories/{}", story.public_id),
-        story: Some((story.length_months, story.how_met(), story.continuing)),
+        story: Some((story.length_months, story.how_met, story.continuing)),
         summary: String::new(),
         tags,
     }
 }
 
 pub fn guide_doc(guide: &Guide, tags: Vec<String>) -> SearchDoc {
-    let mut body = plain_text(&guide.body_markdown);
-    for tag in &tags {
-        body.push('\n');
-        body.push_str(tag);
-    }
     SearchDoc {
         id: format!("guide:{}", guide.slug),
         kind: Kind::Guide,
         title: guide.title.clone(),
-        body,
+        body: searchable(&guide.body_markdown, tags.iter()),
         href: format!("/guides/{}", guide.slug),
         story: None,
         summary: guide.summary.clone(),

@@ -19,7 +19,8 @@ use crate::models::visibility::{self, GuidePlace};
 #[derive(Debug, Clone)]
 pub struct GuideDraft {
     pub title: Title,
-    pub slug: Slug,
+    /// Left empty, one is made from the title when the guide is saved.
+    pub slug: Option<Slug>,
     pub summary: Summary,
     pub body: GuideBody,
     pub tags: Vec<TagName>,
@@ -60,6 +61,20 @@ pub enum EditRefused {
     NotAllowed(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+/// The draft's slug if it is free (else `SlugTaken`), or a free one made from its title.
+fn slug_for(
+    conn: &mut DbConn,
+    d: &GuideDraft,
+    except: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<Slug, EditRefused> {
+    match &d.slug {
+        Some(slug) if slug_free(conn, slug, except)? => Ok(slug.clone()),
+        Some(_) => Err(EditRefused::SlugTaken),
+        None => Ok(suggest_slug(conn, d.title.as_ref(), now)?),
+    }
 }
 
 fn slug_free(conn: &mut DbConn, slug: &Slug, except: Option<i32>) -> QueryResult<bool> {
@@ -183,6 +198,7 @@ struct Placement {
 fn write(
     conn: &mut DbConn,
     id: i32,
+    slug: &Slug,
     d: &GuideDraft,
     p: &Placement,
     now: NaiveDateTime,
@@ -191,7 +207,7 @@ fn write(
     let toc_json = serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".to_owned());
     diesel::update(guides::table.find(id))
         .set((
-            guides::slug.eq(d.slug.as_ref()),
+            guides::slug.eq(slug.as_ref()),
             guides::title.eq(d.title.as_ref()),
             guides::summary.eq(d.summary.as_ref()),
             guides::body_markdown.eq(d.body.as_ref()),
@@ -257,12 +273,10 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<i32, EditRefused> {
     crate::db::write_transaction(conn, |conn| {
-        if !slug_free(conn, &d.slug, None)? {
-            return Err(EditRefused::SlugTaken);
-        }
+        let slug = slug_for(conn, d, None, now)?;
         let (status, scheduled_at) = status_for(intent, GuideStatus::Draft)?;
         let input = GuideInput {
-            slug: d.slug.clone(),
+            slug,
             title: d.title.clone(),
             summary: d.summary.clone(),
             body: d.body.clone(),
@@ -315,18 +329,16 @@ pub fn update(
                 by,
             });
         }
-        if !slug_free(conn, &d.slug, Some(id))? {
-            return Err(EditRefused::SlugTaken);
-        }
-        let before = guide.status();
+        let slug = slug_for(conn, d, Some(id), now)?;
+        let before = guide.status;
         let (status, scheduled_at) = status_for(intent, before)?;
         let scheduled_at = scheduled_at.or(if status == GuideStatus::Scheduled {
             guide.scheduled_at
         } else {
             None
         });
-        if guide.slug != d.slug.as_ref() {
-            diesel::delete(redirects::table.filter(redirects::from_path.eq(path(d.slug.as_ref()))))
+        if guide.slug != slug.as_ref() {
+            diesel::delete(redirects::table.filter(redirects::from_path.eq(path(slug.as_ref()))))
                 .execute(conn)?;
             diesel::insert_into(redirects::table)
                 .values((
@@ -341,7 +353,7 @@ pub fn update(
             published_at: published_at_for(status, guide.published_at, now),
             version: guide.version + 1,
         };
-        write(conn, id, d, &placement, now)?;
+        write(conn, id, &slug, d, &placement, now)?;
         Revision::record(conn, id, Some(by.id), by.name, note, now)?;
         visibility::guide_changed(
             conn,
@@ -351,7 +363,7 @@ pub fn update(
             }),
             GuidePlace {
                 status,
-                slug: d.slug.as_ref(),
+                slug: slug.as_ref(),
             },
             now,
         )?;
@@ -365,7 +377,7 @@ pub fn unpublish(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> Result<(), E
         let guide = Guide::find(conn, id)
             .optional()?
             .ok_or(EditRefused::NotFound)?;
-        let before = guide.status();
+        let before = guide.status;
         if !before.allows(GuideAction::Unpublish) {
             return Err(refused(before, GuideAction::Unpublish));
         }
@@ -456,7 +468,7 @@ pub fn restore(
         let invalid = |e: crate::domain::Invalid| EditRefused::Invalid(e.0);
         let draft = GuideDraft {
             title: Title::parse_line(&rev.title).map_err(invalid)?,
-            slug: Slug::parse(&rev.slug).map_err(invalid)?,
+            slug: Some(Slug::parse(&rev.slug).map_err(invalid)?),
             summary: Summary::parse(&rev.summary).map_err(invalid)?,
             body: GuideBody::parse(&rev.body_markdown).map_err(invalid)?,
             tags: TagName::parse_list(rev.tags.split(',').filter(|t| !t.trim().is_empty()))

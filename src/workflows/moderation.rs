@@ -109,7 +109,7 @@ fn take(
     open_reports: bool,
     now: NaiveDateTime,
 ) -> Result<StoryStatus, Refused> {
-    let was = story.status();
+    let was = story.status;
     if !was.allows(action, open_reports) {
         return Err(refusal(was, action));
     }
@@ -287,7 +287,7 @@ pub fn claim(
     crate::db::write_transaction(conn, |conn| {
         let story = find(conn, public_id)?;
         check_claim(conn, &story, by, now)?;
-        if story.status().allows(StoryAction::Claim, false) {
+        if story.status.allows(StoryAction::Claim, false) {
             diesel::update(stories::table.find(story.id))
                 .set((
                     stories::claimed_by.eq(by.id),
@@ -348,9 +348,9 @@ pub fn decide(
 ) -> Result<(), Refused> {
     crate::db::write_transaction(conn, |conn| {
         let story = find(conn, public_id)?;
-        let action = decision.action(story.status());
+        let action = decision.action(story.status);
         let open_reports = Report::has_open(conn, story.id)?;
-        if story.status().allows(action, open_reports) {
+        if story.status.allows(action, open_reports) {
             check_claim(conn, &story, by, now)?;
         }
         take(conn, &story, action, open_reports, now)?;
@@ -452,7 +452,8 @@ pub struct QueueRow {
     pub public_id: String,
     pub title: String,
     pub length_months: i32,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: StoryStatus,
     pub submitted_at: NaiveDateTime,
     pub pii_flags: String,
     pub claimed_by: Option<i32>,

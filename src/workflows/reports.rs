@@ -36,7 +36,7 @@ pub fn file(
 ) -> QueryResult<Filed> {
     crate::db::write_transaction(conn, |conn| {
         let story = Story::find_public(conn, public_id)?;
-        let was = story.status();
+        let was = story.status;
         if !was.allows(StoryAction::Report, false) {
             return Err(diesel::result::Error::NotFound);
         }

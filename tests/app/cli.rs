@@ -86,19 +86,7 @@ async fn import_rejects_a_file_with_one_bad_line_naming_it_and_imports_nothing()
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 
-    let guides = app.get("/guides").await;
-    assert_eq!(guides.status, 200, "/guides: {}", guides.body);
-    assert_eq!(guides.text("h1"), "ガイド", "/guides is not the guide list");
-    assert_eq!(
-        guides.text("p.empty"),
-        "まだガイドはありません。",
-        "/guides does not say it has no guides"
-    );
-    assert_eq!(
-        guides.card_titles(),
-        Vec::<String>::new(),
-        "/guides lists guides of the refused file"
-    );
+    crate::helpers::assert_no_guides(&app).await;
     let stories = app.get("/stories").await;
     assert_eq!(stories.status, 200, "/stories: {}", stories.body);
     assert_eq!(

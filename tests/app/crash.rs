@@ -174,7 +174,11 @@ async fn no_acknowledged_submission_is_lost_over_repeated_sigkills() {
         let public_id = engawa::domain::PublicId::parse(id).unwrap();
         let story = engawa::models::story::Story::find_by_public_id(&mut conn, &public_id)
             .unwrap_or_else(|e| panic!("approved story {id} was lost: {e}"));
-        assert_eq!(story.status, "approved", "{id}: an acknowledged approval");
+        assert_eq!(
+            story.status,
+            engawa::domain::StoryStatus::Approved,
+            "{id}: an acknowledged approval"
+        );
     }
     // Nothing half-written: every stored story is whole, with its audit row.
     {

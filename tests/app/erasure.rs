@@ -711,7 +711,7 @@ async fn the_scheduler_erases_a_rejected_story_when_its_retention_ends() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let story = app.story_by_code(&code);
-    assert_eq!(story.status, "rejected");
+    assert_eq!(story.status, engawa::domain::StoryStatus::Rejected);
     assert!(story.title.is_empty() && story.rules.is_empty() && story.pen_name.is_empty());
     let rows = app.audit_rows(&public_id);
     assert_eq!(rows[0].kind, "erase", "the newest audit row says why");

@@ -722,6 +722,23 @@ pub async fn results_within(
 
 /// The list at `path` answers 200, shows no card and says it is empty (its `.empty` notice), so
 /// an error page can never pass for an empty list.
+/// The public guide list is the real one and lists nothing (after an import that was refused).
+pub async fn assert_no_guides(app: &TestApp) {
+    let guides = app.get("/guides").await;
+    assert_eq!(guides.status, 200, "/guides: {}", guides.body);
+    assert_eq!(guides.text("h1"), "ガイド", "/guides is not the guide list");
+    assert_eq!(
+        guides.text("p.empty"),
+        "まだガイドはありません。",
+        "/guides does not say it has no guides"
+    );
+    assert!(
+        guides.card_titles().is_empty(),
+        "/guides lists guides of a refused import: {:?}",
+        guides.card_titles()
+    );
+}
+
 pub async fn assert_empty_list(reader: &Browser, path: &str) {
     let page = reader.get(path).await;
     assert_eq!(page.status, 200, "{path}");

@@ -130,7 +130,7 @@ async fn a_state_change_never_lands_without_its_audit_row() {
     );
     assert!(!page.text("h1").is_empty(), "the error page: {}", page.body);
     assert_eq!(
-        app.story_by_code(&code).status(),
+        app.story_by_code(&code).status,
         StoryStatus::Pending,
         "the approval was rolled back"
     );
@@ -207,11 +207,11 @@ async fn claiming_a_story_keeps_other_moderators_off_it_and_opening_it_claims_no
     let blocked = act(&suzuki, &id, "approve", &[]).await;
     assert_eq!(blocked.status, 409);
     assert!(blocked.text(".error-summary").contains("satoさんが"));
-    assert_eq!(app.story_by_code(&code).status(), StoryStatus::Pending);
+    assert_eq!(app.story_by_code(&code).status, StoryStatus::Pending);
 
     let page = act(&sato, &id, "approve", &[]).await;
     assert_eq!(page.status, 303);
-    assert_eq!(app.story_by_code(&code).status(), StoryStatus::Approved);
+    assert_eq!(app.story_by_code(&code).status, StoryStatus::Approved);
 }
 
 /// A claim lasts fifteen minutes: then the story is free again and another moderator may decide.
@@ -260,7 +260,7 @@ async fn a_claim_lapses_after_fifteen_minutes_and_another_moderator_may_decide()
     );
     let approved = act(&suzuki, &id, "approve", &[]).await;
     assert_eq!(approved.status, 303, "{}", approved.body);
-    assert_eq!(app.story_by_code(&code).status(), StoryStatus::Approved);
+    assert_eq!(app.story_by_code(&code).status, StoryStatus::Approved);
 }
 
 #[tokio::test]
@@ -427,7 +427,7 @@ async fn one_reader_cannot_hide_a_story_and_three_readers_do_and_tell_the_modera
         404,
         "hidden at three readers"
     );
-    assert_eq!(app.story_by_code(&code).status(), StoryStatus::Held);
+    assert_eq!(app.story_by_code(&code).status, StoryStatus::Held);
     assert_eq!(app.audit_rows(&id)[0].actor_label, "システム");
 
     let mails = queued_mail(&app, "story_hidden");

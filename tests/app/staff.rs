@@ -97,7 +97,7 @@ async fn every_panel_post_without_a_valid_token_is_forbidden() {
         }
     }
     assert_eq!(
-        app.story_by_code(&code).status(),
+        app.story_by_code(&code).status,
         engawa::domain::StoryStatus::Pending
     );
     assert_eq!(admin.get("/mod").await.status, 200, "still signed in");

@@ -27,7 +27,7 @@ async fn a_submitted_story_is_invisible_until_approved_and_then_public_everywher
         .send_story(&as_refs(&story_fields("読書会で出会った話")))
         .await;
     let story = app.story_by_code(&code);
-    assert_eq!(story.status(), StoryStatus::Pending);
+    assert_eq!(story.status, StoryStatus::Pending);
 
     let tag = "/tags/%E8%AA%AD%E6%9B%B8"; // 読書
     assert_eq!(
@@ -364,7 +364,7 @@ async fn a_change_request_is_answered_with_the_code_and_then_approved() {
         waiting.text(".status-explanation")
     );
     let story = app.story_by_code(&code);
-    assert_eq!(story.status(), StoryStatus::Pending);
+    assert_eq!(story.status, StoryStatus::Pending);
     assert_eq!(story.title, "直した後の題");
     assert_eq!(
         app.get(&format!("/stories/{public_id}")).await.status,
@@ -431,7 +431,7 @@ async fn withdrawing_erases_the_text_at_once_and_removes_the_story_from_public_p
     assert_eq!(app.get(&format!("/stories/{public_id}")).await.status, 404);
     assert_empty_list(&app.reader, "/stories").await;
     let story = app.story_by_code(&code);
-    assert_eq!(story.status(), StoryStatus::Withdrawn);
+    assert_eq!(story.status, StoryStatus::Withdrawn);
     for erased in [
         &story.title,
         &story.body_markdown,

@@ -108,17 +108,5 @@ async fn a_malformed_export_names_the_problem_and_imports_nothing() {
     );
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     assert_eq!(app.get("/guides/futari-no-rules").await.status, 404);
-    let guides = app.get("/guides").await;
-    assert_eq!(guides.status, 200, "/guides: {}", guides.body);
-    assert_eq!(guides.text("h1"), "ガイド", "/guides is not the guide list");
-    assert_eq!(
-        guides.text("p.empty"),
-        "まだガイドはありません。",
-        "/guides does not say it has no guides"
-    );
-    assert!(
-        guides.card_titles().is_empty(),
-        "/guides lists guides of the broken export: {:?}",
-        guides.card_titles()
-    );
+    crate::helpers::assert_no_guides(&app).await;
 }

@@ -1,6 +1,8 @@
 //! The moderation panel under /mod. Every route needs a staff session; every POST a CSRF token.
 
 mod auth;
+mod guide_form;
+mod guide_revisions;
 mod guides;
 mod log;
 mod queue;
@@ -63,6 +65,15 @@ impl FromRequest for Panel {
             })
         })
     }
+}
+
+/// The signed-in staff member as the author of a guide change, if they may edit guides.
+pub fn editor(staff: &Staff) -> Result<crate::workflows::editorial::Editor<'_>, AppError> {
+    staff.require_editor()?;
+    Ok(crate::workflows::editorial::Editor {
+        id: staff.user.id,
+        name: &staff.user.display_name,
+    })
 }
 
 /// The panel's navigation, on every panel page.

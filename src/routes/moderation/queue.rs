@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{Panel, PanelNav, panel_meta, see_other};
 use crate::db::DbConn;
-use crate::domain::{PublicId, RelationshipLength, StoryStatus};
+use crate::domain::{PublicId, RelationshipLength};
 use crate::error::AppError;
 use crate::models::now;
 use crate::models::report::Report;
@@ -50,7 +50,7 @@ fn item(conn: &mut DbConn, row: QueueRow, now: NaiveDateTime) -> Result<QueueIte
     pii.dedup();
     Ok(QueueItem {
         title: row.title,
-        status: StoryStatus::parse(&row.status).map_or("", |s| s.label()),
+        status: row.status.label(),
         age: age_ja(now - row.submitted_at),
         length: RelationshipLength::from_months(row.length_months)
             .map_or_else(|_| String::new(), |l| l.duration_label()),

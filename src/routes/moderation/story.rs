@@ -114,7 +114,7 @@ async fn load_page(
             Ok((story, tags, reports, history, holder))
         })
         .await?;
-    let status = story.status();
+    let status = story.status;
     let mine = holder
         .as_ref()
         .is_some_and(|(user_id, ..)| *user_id == staff.user.id);
@@ -153,7 +153,7 @@ async fn load_page(
         errors,
         meta: panel_meta(&format!("審査：{}", story.title)),
         nav: PanelNav::new(staff, csrf),
-        facts: story_facts(story.length(), story.how_met(), story.continuing),
+        facts: story_facts(story.length(), story.how_met, story.continuing),
         rules: story.rules().as_slice().to_vec(),
         pii: story
             .pii_findings()
