@@ -88,7 +88,9 @@ impl Application {
         let fault_injection = state.settings.fault_injection;
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(middleware::from_fn(crate::panic_guard::middleware))
+                .wrap(middleware::from_fn(
+                    crate::middleware::panic_guard::middleware,
+                ))
                 .wrap(middleware::from_fn(conditional::middleware))
                 .wrap(middleware::from_fn(
                     crate::middleware::page_cache::middleware,
@@ -99,7 +101,9 @@ impl Application {
                 .wrap(middleware::from_fn(csrf::middleware))
                 .wrap(Compress::default())
                 .wrap(middleware::from_fn(conditional::head_as_get))
-                .wrap(middleware::from_fn(crate::request_limits::middleware))
+                .wrap(middleware::from_fn(
+                    crate::middleware::request_limits::middleware,
+                ))
                 .wrap(crate::security_headers::middleware(https))
                 .app_data(state.clone())
                 .configure(routes::config)
@@ -107,7 +111,7 @@ impl Application {
                     if fault_injection {
                         cfg.route(
                             "/__fault/panic",
-                            web::get().to(crate::panic_guard::forced_panic),
+                            web::get().to(crate::middleware::panic_guard::forced_panic),
                         );
                     }
                 })

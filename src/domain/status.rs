@@ -290,6 +290,28 @@ mod tests {
         assert!(StoryStatus::parse("public").is_err());
     }
 
+    #[test]
+    fn a_stored_value_the_app_never_writes_reads_as_the_least_public_one() {
+        assert_eq!(
+            StoryStatus::from("approved".to_owned()),
+            StoryStatus::Approved
+        );
+        assert_eq!(StoryStatus::from("public".to_owned()), StoryStatus::Pending);
+        assert_eq!(
+            GuideStatus::from("published".to_owned()),
+            GuideStatus::Published
+        );
+        assert_eq!(GuideStatus::from("live".to_owned()), GuideStatus::Draft);
+        assert_eq!(
+            crate::domain::HowMet::from("app".to_owned()),
+            crate::domain::HowMet::App
+        );
+        assert_eq!(
+            crate::domain::HowMet::from("bar".to_owned()),
+            crate::domain::HowMet::Other
+        );
+    }
+
     /// The whole table, written out once by hand: a change to the rules shows here as a
     /// changed row, not only as a changed `matches!`.
     #[test]

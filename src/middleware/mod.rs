@@ -3,3 +3,5 @@
 
 pub mod access_log;
 pub mod page_cache;
+pub mod panic_guard;
+pub mod request_limits;

@@ -42,7 +42,7 @@ pub fn form_config(limit: usize) -> web::FormConfig {
                     AppError::PayloadTooLarge.into()
                 }
                 actix_web::error::UrlencodedError::Payload(e)
-                    if crate::request_limits::timed_out(&e) =>
+                    if crate::middleware::request_limits::timed_out(&e) =>
                 {
                     AppError::RequestTimeout.into()
                 }

@@ -15,6 +15,7 @@ use crate::models::report::Report;
 use crate::models::story::{Story, StoryContent, StoryInput};
 use crate::models::to_the_hour;
 use crate::models::user::User;
+use crate::models::visibility::story_is_public;
 use crate::pii::Finding;
 
 /// How long opening a story keeps other moderators off it.
@@ -86,6 +87,10 @@ pub fn refusal(status: StoryStatus, action: StoryAction) -> Refused {
             "この体験談はすでに取り下げられています。".to_owned()
         }
         (_, StoryAction::Resubmit) => "この体験談はいま修正を受け付けていません。".to_owned(),
+        // A second click on 承認 (or two moderators at once): nothing left to do.
+        (_, StoryAction::KeepPublished) if status.is_public() => {
+            "この体験談はすでに公開されています（通報もありません）。".to_owned()
+        }
         (StoryStatus::Withdrawn, StoryAction::Edit) => {
             "取り下げられた体験談は編集できません。".to_owned()
         }
@@ -287,14 +292,15 @@ pub fn claim(
     crate::db::write_transaction(conn, |conn| {
         let story = find(conn, public_id)?;
         check_claim(conn, &story, by, now)?;
-        if story.status.allows(StoryAction::Claim, false) {
-            diesel::update(stories::table.find(story.id))
-                .set((
-                    stories::claimed_by.eq(by.id),
-                    stories::claimed_until.eq(now + Duration::minutes(CLAIM_MINUTES)),
-                ))
-                .execute(conn)?;
+        if !story.status.allows(StoryAction::Claim, false) {
+            return Err(refusal(story.status, StoryAction::Claim));
         }
+        diesel::update(stories::table.find(story.id))
+            .set((
+                stories::claimed_by.eq(by.id),
+                stories::claimed_until.eq(now + Duration::minutes(CLAIM_MINUTES)),
+            ))
+            .execute(conn)?;
         Ok(Story::find_by_public_id(conn, public_id)?)
     })
 }
@@ -467,12 +473,10 @@ pub fn queue(conn: &mut DbConn) -> QueryResult<(Vec<QueueRow>, Vec<QueueRow>)> {
         .order((stories::submitted_at.asc(), stories::id.asc()))
         .select(QueueRow::as_select())
         .load(conn)?;
-    // Stories readers can report, and those their reports hid.
-    let mut reviewed = StoryStatus::allowing(StoryAction::Report, false);
-    reviewed.extend(StoryAction::Hide.leads_to());
-    let reviewed: Vec<&str> = reviewed.into_iter().map(StoryStatus::as_str).collect();
+    // Public stories, and those readers' reports hid.
+    let hidden = StoryAction::Hide.leads_to().unwrap_or(StoryStatus::Held);
     let reported = stories::table
-        .filter(stories::status.eq_any(reviewed))
+        .filter(story_is_public().or(stories::status.eq(hidden.as_str())))
         .filter(
             stories::id.eq_any(
                 reports::table
