@@ -99,6 +99,7 @@ fn main() -> anyhow::Result<()> {
         let decision = Decision::Reject {
             reason: "サイトの趣旨に合わない".to_owned(),
             note: None,
+            tell: false,
         };
         let (_, decided) = time(|| {
             moderation::decide(

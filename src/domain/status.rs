@@ -189,6 +189,15 @@ impl StoryStatus {
             .collect()
     }
 
+    /// Whether the submitter's part is over: the story was published, not taken, or withdrawn.
+    /// The address they left for news is kept until then, and deleted then.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            StoryStatus::Approved | StoryStatus::Rejected | StoryStatus::Withdrawn
+        )
+    }
+
     /// The status readers may see (`models::visibility` turns it into SQL).
     pub const PUBLIC: StoryStatus = StoryStatus::Approved;
 

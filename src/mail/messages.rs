@@ -1,5 +1,6 @@
-//! The text of every mail the site sends. No mail ever quotes a story, so a mail read over
-//! someone's shoulder gives nothing away.
+//! The text of every mail the site sends. No mail quotes a story, so a mail read over someone's
+//! shoulder gives little away; a change request carries the moderator's own message (the panel
+//! says it goes by mail), and a rejection says why only when the moderator chose to.
 
 use super::Mail;
 
@@ -78,16 +79,39 @@ pub fn story_approved(to: &str, public_url: &str) -> Mail {
     )
 }
 
-pub fn story_rejected(to: &str, reason: &str, status_url: &str) -> Mail {
+/// `told`: the reason and the moderator's note, when the moderator chose to tell them by mail
+/// (the status page always shows them).
+pub fn story_rejected(to: &str, told: Option<(&str, Option<&str>)>, status_url: &str) -> Mail {
+    let why = match told {
+        Some((reason, Some(note))) => format!("理由: {reason}\n{note}\n\n"),
+        Some((reason, None)) => format!("理由: {reason}\n\n"),
+        None => String::new(),
+    };
     decision(
         to,
         "【縁側】体験談の審査結果のお知らせ",
         format!(
             "縁側に体験談をお寄せいただき、ありがとうございました。\n\
              審査の結果、今回は公開を見送らせていただきました。\n\n\
-             理由: {reason}\n\n\
-             受付番号をお持ちであれば、{status_url} から内容の取り下げ（削除）ができます。\n\
+             {why}\
+             受付番号をお持ちであれば、{status_url} で詳しい状況の確認や、内容の取り下げ（削除）ができます。\n\
              このメールアドレスは、このお知らせを送ったあと削除しました。\n"
+        ),
+    )
+}
+
+/// The moderator's request for changes, in their words; the address is kept for the decision
+/// that follows.
+pub fn changes_requested(to: &str, message: &str, status_url: &str) -> Mail {
+    decision(
+        to,
+        "【縁側】体験談の修正のお願い",
+        format!(
+            "縁側に体験談をお寄せいただき、ありがとうございました。\n\
+             公開の前に、編集部から修正のお願いがあります。\n\n\
+             {message}\n\n\
+             受付番号を {status_url} に入力すると、内容を直して送り直すことができます。\n\
+             このメールアドレスは、公開か不採用が決まってお知らせを送るまで保管し、その後削除します。\n"
         ),
     )
 }

@@ -324,6 +324,9 @@ pub enum Decision {
     Reject {
         reason: String,
         note: Option<String>,
+        /// Whether the reason and the note go into the mail too (the status page shows them
+        /// whatever this says).
+        tell: bool,
     },
     RequestChanges {
         message: String,
@@ -359,7 +362,8 @@ pub fn decide(
         if story.status.allows(action, open_reports) {
             check_claim(conn, &story, by, now)?;
         }
-        take(conn, &story, action, open_reports, now)?;
+        let was_public = story.status.is_public();
+        let to_status = take(conn, &story, action, open_reports, now)?;
         diesel::update(stories::table.find(story.id))
             .set((
                 stories::claimed_by.eq(None::<i32>),
@@ -376,7 +380,7 @@ pub fn decide(
                 }
                 Report::resolve_all(conn, story.id, *unfounded_reports, now)?;
             }
-            Decision::Reject { reason, note } => {
+            Decision::Reject { reason, note, .. } => {
                 let shown = match note {
                     Some(n) => format!("{reason}\n{n}"),
                     None => reason.clone(),
@@ -393,27 +397,33 @@ pub fn decide(
                     "通報には根拠がないと判断しました（同じ読者からの通報は数えません）",
                 ))
             }
-            Decision::Reject { reason, note } => about.reject(reason).note(note.as_deref()),
+            Decision::Reject { reason, note, .. } => about.reject(reason).note(note.as_deref()),
             Decision::RequestChanges { message } => about.request_changes().note(Some(message)),
         }
         .record(conn, now)?;
 
-        // The address is used once, for the decision, and leaves the story row with it.
+        // The submitter hears of every decision; the address stays only until a final one.
         if let Some(to) = &story.contact_email {
+            let status_url = format!("{}/stories/status", site.base_url);
             let mail = match decision {
+                Decision::Approve { .. } if was_public => None,
                 Decision::Approve { .. } => Some(messages::story_approved(
                     to,
                     &format!("{}/stories/{}", site.base_url, story.public_id),
                 )),
-                Decision::Reject { reason, .. } => Some(messages::story_rejected(
+                Decision::Reject { reason, note, tell } => Some(messages::story_rejected(
                     to,
-                    reason,
-                    &format!("{}/stories/status", site.base_url),
+                    tell.then_some((reason.as_str(), note.as_deref())),
+                    &status_url,
                 )),
-                Decision::RequestChanges { .. } => None,
+                Decision::RequestChanges { message } => {
+                    Some(messages::changes_requested(to, message, &status_url))
+                }
             };
             if let Some(mail) = mail {
                 mail.about_story(&story.public_id).queue(conn, now)?;
+            }
+            if to_status.is_final() {
                 diesel::update(stories::table.find(story.id))
                     .set(stories::contact_email.eq(None::<String>))
                     .execute(conn)?;

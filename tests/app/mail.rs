@@ -200,3 +200,197 @@ async fn without_smtp_mail_is_written_to_the_data_folder() {
         Some("【縁側】審査待ちの体験談が1件あります")
     );
 }
+
+/// The mails a submitter who left an address receives, in order, by subject (moderator alerts
+/// go to the moderators and are left out).
+fn to_submitter(smtp: &SmtpServer, address: &str) -> Vec<crate::smtp::Received> {
+    smtp.received()
+        .into_iter()
+        .filter(|m| m.to == vec![address.to_owned()])
+        .collect()
+}
+
+async fn wait_for_submitter_mail(
+    smtp: &SmtpServer,
+    address: &str,
+    count: usize,
+) -> Vec<crate::smtp::Received> {
+    let started = std::time::Instant::now();
+    loop {
+        let got = to_submitter(smtp, address);
+        if got.len() >= count {
+            return got;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "expected {count} mails to {address}, got {got:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A submitter who left an address hears of every step: the change request with the moderator's
+/// message (the address is kept for what follows), then the rejection with its reason and note
+/// when the moderator chose to tell them (the address is then gone); another hears of the
+/// publication; a third is rejected without being told why by mail (the status page still says).
+#[tokio::test]
+async fn a_submitter_hears_of_every_step_and_the_address_leaves_at_the_final_one() {
+    let port = free_port();
+    let smtp = SmtpServer::start(port);
+    let app = app_with_smtp(port).await;
+    let moderator = app.moderator("sato").await;
+    let reason = app.settings.reject_reasons[1].clone();
+    let submitter = app.browser();
+    let code = submitter
+        .send_story(&as_refs(&fields_with_email(
+            "直してから決まる話",
+            "first@example.jp",
+        )))
+        .await;
+    let id = app.story_by_code(&code).public_id;
+    let panel = format!("/mod/stories/{id}");
+
+    let asked = moderator
+        .submit(
+            &panel,
+            &format!("{panel}/request-changes"),
+            &[("message", "勤務先の名前を消してください。")],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let mails = wait_for_submitter_mail(&smtp, "first@example.jp", 1).await;
+    assert_eq!(mails[0].subject, "【縁側】体験談の修正のお願い");
+    assert!(
+        mails[0].body.contains("勤務先の名前を消してください。"),
+        "{}",
+        mails[0].body
+    );
+    assert!(
+        mails[0]
+            .body
+            .contains("https://engawa.example/stories/status")
+    );
+    assert!(
+        !mails[0].body.contains("直してから決まる話"),
+        "no story text in mail"
+    );
+    assert_eq!(
+        app.story_by_code(&code).contact_email.as_deref(),
+        Some("first@example.jp"),
+        "kept for the decision that follows"
+    );
+
+    let status = submitter
+        .submit(
+            "/stories/status",
+            "/stories/status",
+            &[("code", code.as_str())],
+        )
+        .await;
+    let mut fields = fields_with_email("直した話", "");
+    fields.retain(|(k, _)| *k != "email");
+    fields.push(("code", code.clone()));
+    fields.push(("csrf_token", status.csrf()));
+    let resent = submitter
+        .post("/stories/status/resubmit", &as_refs(&fields))
+        .await;
+    assert_eq!(resent.status, 303, "{}", resent.body);
+
+    let rejected = moderator
+        .submit(
+            &panel,
+            &format!("{panel}/reject"),
+            &[
+                ("reason", reason.as_str()),
+                ("note", "別の形でまた送ってください。"),
+                ("tell", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(rejected.status, 303, "{}", rejected.body);
+    let mails = wait_for_submitter_mail(&smtp, "first@example.jp", 2).await;
+    assert_eq!(mails[1].subject, "【縁側】体験談の審査結果のお知らせ");
+    assert!(
+        mails[1].body.contains(&format!("理由: {reason}")),
+        "{}",
+        mails[1].body
+    );
+    assert!(
+        mails[1].body.contains("別の形でまた送ってください。"),
+        "{}",
+        mails[1].body
+    );
+    assert_eq!(
+        app.story_by_code(&code).contact_email,
+        None,
+        "the address left with the final decision"
+    );
+
+    // Published: the mail says where; the address is gone.
+    let second = app
+        .browser()
+        .send_story(&as_refs(&fields_with_email(
+            "公開される話",
+            "second@example.jp",
+        )))
+        .await;
+    let second_id = app.story_by_code(&second).public_id;
+    moderator.approve(&second_id).await;
+    let mails = wait_for_submitter_mail(&smtp, "second@example.jp", 1).await;
+    assert_eq!(mails[0].subject, "【縁側】体験談を公開しました");
+    assert!(
+        mails[0]
+            .body
+            .contains(&format!("https://engawa.example/stories/{second_id}"))
+    );
+    assert_eq!(app.story_by_code(&second).contact_email, None);
+
+    // Rejected without 理由を伝える: the mail says only the outcome.
+    let third = app
+        .browser()
+        .send_story(&as_refs(&fields_with_email(
+            "理由を書かない話",
+            "third@example.jp",
+        )))
+        .await;
+    let third_id = app.story_by_code(&third).public_id;
+    let third_panel = format!("/mod/stories/{third_id}");
+    let page = moderator.get(&third_panel).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.attr("input#tell", "type").as_deref(),
+        Some("checkbox"),
+        "a submitter who left an address can be told why"
+    );
+    let rejected = moderator
+        .submit(
+            &third_panel,
+            &format!("{third_panel}/reject"),
+            &[("reason", reason.as_str()), ("note", "ここだけの補足")],
+        )
+        .await;
+    assert_eq!(rejected.status, 303, "{}", rejected.body);
+    let mails = wait_for_submitter_mail(&smtp, "third@example.jp", 1).await;
+    assert_eq!(mails[0].subject, "【縁側】体験談の審査結果のお知らせ");
+    assert!(!mails[0].body.contains("理由:"), "{}", mails[0].body);
+    assert!(
+        !mails[0].body.contains("ここだけの補足"),
+        "{}",
+        mails[0].body
+    );
+    assert_eq!(app.story_by_code(&third).contact_email, None);
+    let shown = app
+        .browser()
+        .submit(
+            "/stories/status",
+            "/stories/status",
+            &[("code", third.as_str())],
+        )
+        .await;
+    assert_eq!(shown.status, 200);
+    assert!(
+        shown.text(".moderator-message").contains("ここだけの補足"),
+        "the status page still says why: {}",
+        shown.text(".moderator-message")
+    );
+}

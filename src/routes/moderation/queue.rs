@@ -168,7 +168,11 @@ async fn bulk(
                     "不採用の理由を一覧から選んでください。",
                 ));
             }
-            Decision::Reject { reason, note: None }
+            Decision::Reject {
+                reason,
+                note: None,
+                tell: false,
+            }
         }
         _ => return Err(AppError::bad_request("操作を選んでください。")),
     };

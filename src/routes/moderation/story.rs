@@ -226,6 +226,9 @@ struct ActionForm {
     /// "yes" when a moderator restoring a reported story finds the reports unfounded.
     #[serde(default)]
     unfounded: String,
+    /// "yes" when the rejection mail should say why (理由を伝える).
+    #[serde(default)]
+    tell: String,
 }
 
 /// The redaction form: the story's fields under the names of the submitter's form.
@@ -356,6 +359,7 @@ async fn decide(
             Ok(Decision::Reject {
                 reason: form.reason.clone(),
                 note: optional(&form.note),
+                tell: form.tell == "yes",
             }),
         ),
         "reject" => (
