@@ -201,34 +201,6 @@ async fn without_smtp_mail_is_written_to_the_data_folder() {
     );
 }
 
-/// The mails a submitter who left an address receives, in order, by subject (moderator alerts
-/// go to the moderators and are left out).
-fn to_submitter(smtp: &SmtpServer, address: &str) -> Vec<crate::smtp::Received> {
-    smtp.received()
-        .into_iter()
-        .filter(|m| m.to == vec![address.to_owned()])
-        .collect()
-}
-
-async fn wait_for_submitter_mail(
-    smtp: &SmtpServer,
-    address: &str,
-    count: usize,
-) -> Vec<crate::smtp::Received> {
-    let started = std::time::Instant::now();
-    loop {
-        let got = to_submitter(smtp, address);
-        if got.len() >= count {
-            return got;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "expected {count} mails to {address}, got {got:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// A submitter who left an address hears of every step: the change request with the moderator's
 /// message (the address is kept for what follows), then the rejection with its reason and note
 /// when the moderator chose to tell them (the address is then gone); another hears of the
@@ -258,7 +230,7 @@ async fn a_submitter_hears_of_every_step_and_the_address_leaves_at_the_final_one
         )
         .await;
     assert_eq!(asked.status, 303, "{}", asked.body);
-    let mails = wait_for_submitter_mail(&smtp, "first@example.jp", 1).await;
+    let mails = smtp.wait_for_mail_to("first@example.jp", 1).await;
     assert_eq!(mails[0].subject, "【縁側】体験談の修正のお願い");
     assert!(
         mails[0].body.contains("勤務先の名前を消してください。"),
@@ -308,7 +280,7 @@ async fn a_submitter_hears_of_every_step_and_the_address_leaves_at_the_final_one
         )
         .await;
     assert_eq!(rejected.status, 303, "{}", rejected.body);
-    let mails = wait_for_submitter_mail(&smtp, "first@example.jp", 2).await;
+    let mails = smtp.wait_for_mail_to("first@example.jp", 2).await;
     assert_eq!(mails[1].subject, "【縁側】体験談の審査結果のお知らせ");
     assert!(
         mails[1].body.contains(&format!("理由: {reason}")),
@@ -336,7 +308,7 @@ async fn a_submitter_hears_of_every_step_and_the_address_leaves_at_the_final_one
         .await;
     let second_id = app.story_by_code(&second).public_id;
     moderator.approve(&second_id).await;
-    let mails = wait_for_submitter_mail(&smtp, "second@example.jp", 1).await;
+    let mails = smtp.wait_for_mail_to("second@example.jp", 1).await;
     assert_eq!(mails[0].subject, "【縁側】体験談を公開しました");
     assert!(
         mails[0]
@@ -370,7 +342,7 @@ async fn a_submitter_hears_of_every_step_and_the_address_leaves_at_the_final_one
         )
         .await;
     assert_eq!(rejected.status, 303, "{}", rejected.body);
-    let mails = wait_for_submitter_mail(&smtp, "third@example.jp", 1).await;
+    let mails = smtp.wait_for_mail_to("third@example.jp", 1).await;
     assert_eq!(mails[0].subject, "【縁側】体験談の審査結果のお知らせ");
     assert!(!mails[0].body.contains("理由:"), "{}", mails[0].body);
     assert!(

@@ -114,9 +114,22 @@ impl SmtpServer {
 
     /// Waits until `count` mails have arrived, and returns them.
     pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        self.wait_for_mail(count, |_| true).await
+    }
+
+    /// Waits until `count` mails to `address` alone have arrived, and returns those.
+    pub async fn wait_for_mail_to(&self, address: &str, count: usize) -> Vec<Received> {
+        self.wait_for_mail(count, |m| m.to == [address]).await
+    }
+
+    async fn wait_for_mail(
+        &self,
+        count: usize,
+        which: impl Fn(&Received) -> bool,
+    ) -> Vec<Received> {
         let started = Instant::now();
         loop {
-            let got = self.received();
+            let got: Vec<Received> = self.received().into_iter().filter(|m| which(m)).collect();
             if got.len() >= count {
                 return got;
             }
