@@ -167,6 +167,33 @@ impl Page {
     }
 
     /// The CSRF token of the page's first form.
+    /// What the form posting to `action` would send as shown: its inputs (radio buttons and
+    /// checkboxes only when checked) and textareas, by name.
+    pub fn form_fields(&self, action: &str) -> Vec<(String, String)> {
+        let doc = Html::parse_document(&self.body);
+        let form = Selector::parse(&format!("form[action=\"{action}\"]")).expect("selector");
+        let controls = Selector::parse("input[name], textarea[name]").expect("selector");
+        let form = doc
+            .select(&form)
+            .next()
+            .unwrap_or_else(|| panic!("no form posting to {action}:\n{}", self.body));
+        form.select(&controls)
+            .filter(|c| {
+                let kind = c.value().attr("type").unwrap_or_default();
+                !matches!(kind, "radio" | "checkbox") || c.value().attr("checked").is_some()
+            })
+            .map(|c| {
+                let name = c.value().attr("name").unwrap_or_default().to_owned();
+                let value = if c.value().name() == "textarea" {
+                    c.text().collect::<String>()
+                } else {
+                    c.value().attr("value").unwrap_or_default().to_owned()
+                };
+                (name, value)
+            })
+            .collect()
+    }
+
     pub fn csrf(&self) -> String {
         self.attr("input[name=csrf_token]", "value")
             .unwrap_or_else(|| panic!("no CSRF token in:\n{}", self.body))
@@ -327,30 +354,14 @@ impl Browser {
     pub async fn redact(&self, public_id: &str, changes: &[(&str, &str)]) -> Page {
         let path = format!("/mod/stories/{public_id}");
         let page = self.get(&path).await;
-        let mut fields: Vec<(String, String)> = {
-            let doc = Html::parse_document(&page.body);
-            let form = Selector::parse(&format!("form[action=\"{path}/edit\"]")).expect("selector");
-            let controls = Selector::parse("input[name], textarea[name]").expect("selector");
-            let form = doc
-                .select(&form)
-                .next()
-                .unwrap_or_else(|| panic!("no edit form on {path}:\n{}", page.body));
-            form.select(&controls)
-                .filter(|c| {
-                    let kind = c.value().attr("type").unwrap_or_default();
-                    !matches!(kind, "radio" | "checkbox") || c.value().attr("checked").is_some()
-                })
-                .map(|c| {
-                    let name = c.value().attr("name").unwrap_or_default().to_owned();
-                    let value = if c.value().name() == "textarea" {
-                        c.text().collect::<String>()
-                    } else {
-                        c.value().attr("value").unwrap_or_default().to_owned()
-                    };
-                    (name, value)
-                })
-                .collect()
-        };
+        self.post_form(&page, &format!("{path}/edit"), changes)
+            .await
+    }
+
+    /// Posts the form of `page` whose action is `action` as a browser would, every control as
+    /// shown, with `changes` typed over it.
+    pub async fn post_form(&self, page: &Page, action: &str, changes: &[(&str, &str)]) -> Page {
+        let mut fields = page.form_fields(action);
         for (name, value) in changes {
             match fields.iter_mut().find(|(n, _)| n == name) {
                 Some(field) => field.1 = (*value).to_owned(),
@@ -361,7 +372,7 @@ impl Browser {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        self.post(&format!("{path}/edit"), &refs).await
+        self.post(action, &refs).await
     }
 
     /// Sends a story through the public form and returns its receipt code.

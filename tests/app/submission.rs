@@ -537,3 +537,87 @@ async fn a_filled_honeypot_or_a_missing_token_saves_nothing() {
             .contains(&"審査待ちの体験談はありません。".to_owned())
     );
 }
+
+/// Answering a change request, the submitter finds every field as they wrote it, changes only the
+/// title, and sends the form as shown: everything else comes back as it was, tags included.
+#[tokio::test]
+async fn resubmitting_keeps_every_field_the_submitter_did_not_change() {
+    let app = spawn_app().await;
+    let moderator = app.moderator("sato").await;
+    let submitter = app.browser();
+    let written = story_fields("直す前の題");
+    let code = submitter.send_story(&as_refs(&written)).await;
+    let before = app.story_by_code(&code);
+    let tags_of = |id: i32| {
+        let mut tags = engawa::models::tag::Tag::of_stories(&mut app.conn(), &[id])
+            .unwrap()
+            .remove(&id)
+            .unwrap_or_default();
+        tags.sort();
+        tags
+    };
+    let before_tags = tags_of(before.id);
+    assert_eq!(before_tags.len(), 2, "{before_tags:?}");
+    let panel = format!("/mod/stories/{}", before.public_id);
+    let asked = moderator
+        .submit(
+            &panel,
+            &format!("{panel}/request-changes"),
+            &[("message", "題名だけ直してください。")],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+
+    let status = submitter
+        .submit(
+            "/stories/status",
+            "/stories/status",
+            &[("code", code.as_str())],
+        )
+        .await;
+    assert_eq!(status.status, 200, "{}", status.body);
+    let shown = status.form_fields("/stories/status/resubmit");
+    let value = |name: &str| {
+        shown
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {name} in the resubmit form: {shown:?}"))
+    };
+    for (name, typed) in written
+        .iter()
+        .filter(|(n, _)| !matches!(*n, "email" | "tags"))
+    {
+        assert_eq!(
+            value(name).replace("\r\n", "\n").trim(),
+            typed.trim(),
+            "{name} as written"
+        );
+    }
+    let mut shown_tags: Vec<String> = value("tags").split('、').map(str::to_owned).collect();
+    shown_tags.sort();
+    assert_eq!(shown_tags, before_tags, "the tags as written");
+
+    let done = submitter
+        .post_form(
+            &status,
+            "/stories/status/resubmit",
+            &[("title", "直した後の題")],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = app.story_by_code(&code);
+    assert_eq!(after.status, StoryStatus::Pending);
+    assert_eq!(after.title, "直した後の題");
+    assert_eq!(after.body_markdown, before.body_markdown);
+    assert_eq!(after.pen_name, before.pen_name);
+    assert_eq!(after.length_months, before.length_months);
+    assert_eq!(after.how_met, before.how_met);
+    assert_eq!(after.continuing, before.continuing);
+    assert_eq!(after.rules, before.rules);
+    assert_eq!(
+        tags_of(after.id),
+        before_tags,
+        "the tags survive the resubmission"
+    );
+}
