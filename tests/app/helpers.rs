@@ -349,6 +349,33 @@ impl Browser {
         page
     }
 
+    /// Asks the submitter for changes from the story's moderation page, as a signed-in moderator.
+    pub async fn request_changes(&self, public_id: &str, message: &str) -> Page {
+        let panel = format!("/mod/stories/{public_id}");
+        let page = self
+            .submit(
+                &panel,
+                &format!("{panel}/request-changes"),
+                &[("message", message)],
+            )
+            .await;
+        assert_eq!(page.status, 303, "change request refused: {}", page.body);
+        page
+    }
+
+    /// The submitter's status page, as shown after typing the receipt code.
+    pub async fn status_page(&self, code: &str) -> Page {
+        let page = self
+            .submit("/stories/status", "/stories/status", &[("code", code)])
+            .await;
+        assert_eq!(
+            page.status, 200,
+            "status page for a known code: {}",
+            page.body
+        );
+        page
+    }
+
     /// Redacts a story as a moderator does in the panel: the edit form as loaded (every field
     /// the submitter wrote), with `changes` typed over it.
     pub async fn redact(&self, public_id: &str, changes: &[(&str, &str)]) -> Page {

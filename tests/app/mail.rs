@@ -222,14 +222,9 @@ async fn a_submitter_hears_of_every_step_and_the_address_leaves_at_the_final_one
     let id = app.story_by_code(&code).public_id;
     let panel = format!("/mod/stories/{id}");
 
-    let asked = moderator
-        .submit(
-            &panel,
-            &format!("{panel}/request-changes"),
-            &[("message", "勤務先の名前を消してください。")],
-        )
+    moderator
+        .request_changes(&id, "勤務先の名前を消してください。")
         .await;
-    assert_eq!(asked.status, 303, "{}", asked.body);
     let mails = smtp.wait_for_mail_to("first@example.jp", 1).await;
     assert_eq!(mails[0].subject, "【縁側】体験談の修正のお願い");
     assert!(
@@ -252,13 +247,7 @@ async fn a_submitter_hears_of_every_step_and_the_address_leaves_at_the_final_one
         "kept for the decision that follows"
     );
 
-    let status = submitter
-        .submit(
-            "/stories/status",
-            "/stories/status",
-            &[("code", code.as_str())],
-        )
-        .await;
+    let status = submitter.status_page(&code).await;
     let mut fields = fields_with_email("直した話", "");
     fields.retain(|(k, _)| *k != "email");
     fields.push(("code", code.clone()));
@@ -351,15 +340,7 @@ async fn a_submitter_hears_of_every_step_and_the_address_leaves_at_the_final_one
         mails[0].body
     );
     assert_eq!(app.story_by_code(&third).contact_email, None);
-    let shown = app
-        .browser()
-        .submit(
-            "/stories/status",
-            "/stories/status",
-            &[("code", third.as_str())],
-        )
-        .await;
-    assert_eq!(shown.status, 200);
+    let shown = app.browser().status_page(&third).await;
     assert!(
         shown.text(".moderator-message").contains("ここだけの補足"),
         "the status page still says why: {}",

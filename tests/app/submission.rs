@@ -558,24 +558,10 @@ async fn resubmitting_keeps_every_field_the_submitter_did_not_change() {
     };
     let before_tags = tags_of(before.id);
     assert_eq!(before_tags.len(), 2, "{before_tags:?}");
-    let panel = format!("/mod/stories/{}", before.public_id);
-    let asked = moderator
-        .submit(
-            &panel,
-            &format!("{panel}/request-changes"),
-            &[("message", "題名だけ直してください。")],
-        )
+    moderator
+        .request_changes(&before.public_id, "題名だけ直してください。")
         .await;
-    assert_eq!(asked.status, 303, "{}", asked.body);
-
-    let status = submitter
-        .submit(
-            "/stories/status",
-            "/stories/status",
-            &[("code", code.as_str())],
-        )
-        .await;
-    assert_eq!(status.status, 200, "{}", status.body);
+    let status = submitter.status_page(&code).await;
     let shown = status.form_fields("/stories/status/resubmit");
     let value = |name: &str| {
         shown

@@ -92,15 +92,6 @@ fn has_form(page: &Page, action: &str) -> bool {
         .is_empty()
 }
 
-/// The submitter's status page, as shown after typing the receipt code.
-async fn status_page(submitter: &Browser, code: &str) -> Page {
-    let page = submitter
-        .submit("/stories/status", "/stories/status", &[("code", code)])
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    page
-}
-
 /// Does `action` on the story the way its actor does, over HTTP where there is a page for it;
 /// returns whether the server accepted it.
 async fn act(
@@ -246,7 +237,7 @@ async fn every_story_status_and_action_agree_between_the_rules_the_pages_and_the
                 ),
                 "{case}: the panel's approve form"
             );
-            let mine = status_page(&person(&app, n), &s.code).await;
+            let mine = person(&app, n).status_page(&s.code).await;
             assert_eq!(
                 has_form(&mine, "/stories/status/resubmit"),
                 allows(StoryAction::Resubmit),
