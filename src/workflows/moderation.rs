@@ -476,11 +476,25 @@ pub struct QueueRow {
     pub claimed_until: Option<NaiveDateTime>,
 }
 
-/// Stories waiting for a decision, oldest first, then public or held stories with open reports.
-pub fn queue(conn: &mut DbConn) -> QueryResult<(Vec<QueueRow>, Vec<QueueRow>)> {
+/// The moderators' three lists.
+pub struct Queue {
+    /// Waiting for a decision, oldest first.
+    pub waiting: Vec<QueueRow>,
+    /// Waiting for the submitter's answer to a change request, the longest-waiting first.
+    pub answering: Vec<QueueRow>,
+    /// Public stories, or stories reports hid, with open reports.
+    pub reported: Vec<QueueRow>,
+}
+
+pub fn queue(conn: &mut DbConn) -> QueryResult<Queue> {
     let waiting = stories::table
         .filter(stories::status.eq(StoryStatus::Pending.as_str()))
         .order((stories::submitted_at.asc(), stories::id.asc()))
+        .select(QueueRow::as_select())
+        .load(conn)?;
+    let answering = stories::table
+        .filter(stories::status.eq(StoryStatus::ChangesRequested.as_str()))
+        .order((stories::updated_at.asc(), stories::id.asc()))
         .select(QueueRow::as_select())
         .load(conn)?;
     // Public stories, and those readers' reports hid.
@@ -497,5 +511,9 @@ pub fn queue(conn: &mut DbConn) -> QueryResult<(Vec<QueueRow>, Vec<QueueRow>)> {
         .order((stories::status.desc(), stories::submitted_at.asc()))
         .select(QueueRow::as_select())
         .load(conn)?;
-    Ok((waiting, reported))
+    Ok(Queue {
+        waiting,
+        answering,
+        reported,
+    })
 }

@@ -603,3 +603,59 @@ async fn the_log_filters_and_the_transparency_page_shows_counts_only() {
         assert!(!public.body.contains(hidden), "{hidden} on the public page");
     }
 }
+
+/// The queue has three lists with their counts: waiting for a decision, waiting for the
+/// submitter's answer to a change request (which used to drop out of every list), and reported.
+#[tokio::test]
+async fn the_queue_shows_waiting_answering_and_reported_lists_with_counts() {
+    let app = spawn_app().await;
+    let moderator = app.moderator("sato").await;
+    submitted(&app, "決まるのを待つ話").await;
+    let (code, asked) = submitted(&app, "返事を待つ話").await;
+    moderator
+        .request_changes(&asked, "題名を変えてください。")
+        .await;
+
+    let queue = moderator.get("/mod").await;
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert_eq!(
+        queue.texts(".queue-views a"),
+        vec!["審査待ち 1件", "返答待ち 1件", "通報あり 0件"]
+    );
+    let list = |section: &str| {
+        queue.texts(&format!(
+            "section[aria-labelledby={section}-heading] a.story-title"
+        ))
+    };
+    assert_eq!(list("waiting"), vec!["決まるのを待つ話"]);
+    assert_eq!(list("answering"), vec!["返事を待つ話"]);
+    assert!(list("reported").is_empty());
+    assert_eq!(
+        queue.attrs(
+            "section[aria-labelledby=answering-heading] a.story-title",
+            "href"
+        ),
+        vec![format!("/mod/stories/{asked}")]
+    );
+
+    // The answer moves it back to the stories waiting for a decision.
+    let submitter = app.browser();
+    let status = submitter.status_page(&code).await;
+    let resent = submitter
+        .post_form(
+            &status,
+            "/stories/status/resubmit",
+            &[("title", "直して戻った話")],
+        )
+        .await;
+    assert_eq!(resent.status, 303, "{}", resent.body);
+    let queue = moderator.get("/mod").await;
+    assert_eq!(
+        queue.texts(".queue-views a"),
+        vec!["審査待ち 2件", "返答待ち 0件", "通報あり 0件"]
+    );
+    assert_eq!(
+        queue.text("section[aria-labelledby=answering-heading] p.empty"),
+        "投稿者の返答を待っている体験談はありません。"
+    );
+}

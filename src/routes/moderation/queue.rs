@@ -1,4 +1,5 @@
-//! The queue: stories waiting for a decision, oldest first, and reported stories; bulk decisions.
+//! The queue: stories waiting for a decision (oldest first), waiting for their submitter's answer,
+//! and reported; bulk decisions.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -68,6 +69,7 @@ struct QueuePage {
     meta: PageMeta,
     nav: PanelNav,
     waiting: Vec<QueueItem>,
+    answering: Vec<QueueItem>,
     reported: Vec<QueueItem>,
     reject_reasons: Vec<String>,
     notice: Option<String>,
@@ -106,19 +108,20 @@ async fn queue(
         return Ok(see_other("/mod/guides"));
     }
     staff.require_moderator()?;
-    let (waiting, reported) = state
+    let (waiting, answering, reported) = state
         .db(|conn| {
             let now = now();
-            let (waiting, reported) = moderation::queue(conn)?;
-            let waiting = waiting
-                .into_iter()
-                .map(|r| item(conn, r, now))
-                .collect::<Result<Vec<_>, _>>()?;
-            let reported = reported
-                .into_iter()
-                .map(|r| item(conn, r, now))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((waiting, reported))
+            let lists = moderation::queue(conn)?;
+            let mut items = |rows: Vec<QueueRow>| {
+                rows.into_iter()
+                    .map(|r| item(conn, r, now))
+                    .collect::<Result<Vec<_>, AppError>>()
+            };
+            Ok((
+                items(lists.waiting)?,
+                items(lists.answering)?,
+                items(lists.reported)?,
+            ))
         })
         .await?;
     private_page(
@@ -126,6 +129,7 @@ async fn queue(
             meta: panel_meta("審査キュー"),
             nav: PanelNav::new(&staff, &csrf),
             waiting,
+            answering,
             reported,
             reject_reasons: state.settings.reject_reasons.clone(),
             notice: notice(&query),
