@@ -7,6 +7,8 @@
 //! BENCH_LOAD_SECONDS the length of the load phase, default 20). Prints Markdown tables for
 //! docs/BENCHMARKS.md; a row at or over 50 ms is marked ✗ and makes the run fail.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use engawa::routes::story_form::StoryForm;
@@ -20,10 +22,7 @@ const STORY_CHARS: usize = 20_000;
 const GUIDE_CHARS: usize = 60_000;
 
 fn runs() -> usize {
-    std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5)
+    common::setting("BENCH_RUNS", 5)
 }
 
 /// The median of `runs()` runs of `f`, after one to warm up.
@@ -357,11 +356,7 @@ fn markdown(t: &mut Table) {
 
 fn search(t: &mut Table) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = dir
-        .path()
-        .join("bench.sqlite3")
-        .to_string_lossy()
-        .into_owned();
+    let url = common::database_url(dir.path());
     let pool = engawa::db::connect(&url)?;
     let stories = 20_000;
     let mut conn = pool.get()?;
@@ -558,10 +553,7 @@ async fn under_attack(t: &mut Table) -> anyhow::Result<()> {
         );
     }
 
-    let seconds: u64 = std::env::var("BENCH_LOAD_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let seconds: u64 = common::setting("BENCH_LOAD_SECONDS", 20);
     let until = Instant::now() + Duration::from_secs(seconds);
     let mut attackers = Vec::new();
     for n in 0..4 {

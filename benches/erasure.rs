@@ -9,6 +9,8 @@
 //! Run: `cargo bench --bench erasure` (BENCH_STORIES=5000 for a quick look; BENCH_DATABASE_URL=
 //! postgres://… to measure PostgreSQL, on a database of its own that the run fills).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -28,18 +30,10 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::var("BENCH_STORIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let n: usize = common::setting("BENCH_STORIES", 100_000);
     let dir = tempfile::tempdir()?;
-    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| {
-        dir.path()
-            .join("engawa.sqlite3")
-            .to_string_lossy()
-            .into_owned()
-    });
-    let pool = db::connect(&url)?;
+    let url = common::database_url(dir.path());
+    let pool = engawa::db::connect(&url)?;
     let mut conn = pool.get()?;
     let ((), generated) = time(|| {
         engawa::demo::synthetic::generate(&mut conn, n, 42, engawa::models::now(), &|_| {})

@@ -4,12 +4,14 @@
 //!
 //! Run: `cargo bench --bench search` (BENCH_STORIES=5000 for a quick look).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{Integer, Text};
-use engawa::db::{self, DbConn};
+use engawa::db::DbConn;
 use engawa::search::{SearchIndex, SearchRequest, indexer};
 
 const QUERIES: [&str; 50] = [
@@ -135,21 +137,11 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 }
 
 fn main() -> anyhow::Result<()> {
-    let stories: usize = std::env::var("BENCH_STORIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let stories: usize = common::setting("BENCH_STORIES", 100_000);
+    let runs: usize = common::setting("BENCH_RUNS", 20);
     let dir = tempfile::tempdir()?;
-    let url = dir
-        .path()
-        .join("bench.sqlite3")
-        .to_string_lossy()
-        .into_owned();
-    let pool = db::connect(&url)?;
+    let url = common::database_url(dir.path());
+    let pool = engawa::db::connect(&url)?;
     let mut conn = pool.get()?;
 
     let (_, generated) = time(|| {

@@ -33,7 +33,7 @@ fn remove_mail_files(dir: &Path, public_ids: &[&str]) -> anyhow::Result<usize> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let named = |id: &str| name.contains(&format!("story-{id}-"));
-        let linked = |id: &str, text: &str| text.contains(&format!("/stories/{id}"));
+        let linked = |id: &str, text: &str| text.contains(&crate::paths::story(id));
         let text = String::from_utf8_lossy(&std::fs::read(&path)?).into_owned();
         if public_ids.iter().any(|id| named(id) || linked(id, &text)) {
             std::fs::remove_file(&path)?;

@@ -12,7 +12,6 @@ use crate::models::tag::Tag;
 use crate::models::visibility::{
     cooled_stories, guide_is_public, published_guides, story_has_cooled,
 };
-use crate::views::story_facts;
 
 /// Which feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,10 +112,10 @@ pub fn xml_chars(xml: String) -> String {
 }
 
 fn story_entry(base: &str, s: &Story, tags: Vec<String>) -> Entry {
-    let facts = story_facts(s.length(), s.how_met, s.continuing);
+    let facts = s.relationship.facts();
     let published = s.published_at.unwrap_or(s.submitted_at);
     Entry {
-        url: format!("{base}/stories/{}", s.public_id),
+        url: format!("{base}{}", crate::paths::story(&s.public_id)),
         title: s.title.clone(),
         // The facts line is plain text in a paragraph of our own; the body was sanitized at write time.
         html: format!(
@@ -134,7 +133,7 @@ fn story_entry(base: &str, s: &Story, tags: Vec<String>) -> Entry {
 fn guide_entry(base: &str, g: &Guide, tags: Vec<String>) -> Entry {
     let published = g.published_at.unwrap_or(g.updated_at);
     Entry {
-        url: format!("{base}/guides/{}", g.slug),
+        url: format!("{base}{}", crate::paths::guide(&g.slug)),
         title: g.title.clone(),
         html: g.body_html.clone(),
         summary: g.summary.clone(),

@@ -22,6 +22,7 @@ pub mod middleware;
 pub mod models;
 pub mod page_cache;
 pub mod passwords;
+pub mod paths;
 pub mod pii;
 pub mod rate_limit;
 pub mod routes;

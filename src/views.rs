@@ -4,7 +4,6 @@
 use chrono::{FixedOffset, NaiveDateTime};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::domain::{HowMet, RelationshipLength};
 use crate::markdown::TocEntry;
 use crate::models::guide::GuideListItem;
 use crate::models::story::StoryListItem;
@@ -163,20 +162,6 @@ impl TagLink {
     }
 }
 
-/// 「交際4年目・趣味のコミュニティで出会った・継続中」
-pub fn story_facts(length: RelationshipLength, how_met: HowMet, continuing: bool) -> String {
-    format!(
-        "{}・{}・{}",
-        length.nth_year_label(),
-        how_met.card_phrase(),
-        if continuing {
-            "継続中"
-        } else {
-            "現在は終了"
-        }
-    )
-}
-
 pub struct GuideCard {
     pub href: String,
     pub title: String,
@@ -189,7 +174,7 @@ impl From<&GuideListItem> for GuideCard {
     fn from(g: &GuideListItem) -> Self {
         let published = g.published_at.unwrap_or(g.updated_at);
         GuideCard {
-            href: format!("/guides/{}", g.slug),
+            href: crate::paths::guide(&g.slug),
             title: g.title.clone(),
             summary: g.summary.clone(),
             date: date_ja(published),
@@ -213,10 +198,10 @@ impl StoryCard {
     pub fn new(s: &StoryListItem, tags: &[String]) -> Self {
         let published = s.published_at.unwrap_or(s.submitted_at);
         StoryCard {
-            href: format!("/stories/{}", s.public_id),
+            href: crate::paths::story(&s.public_id),
             title: s.title.clone(),
             excerpt: s.excerpt.clone(),
-            facts: story_facts(s.length(), s.how_met, s.continuing),
+            facts: s.relationship.facts(),
             pen_name: s.pen_name.clone(),
             date: date_ja(published),
             date_iso: date_iso(published),
@@ -335,15 +320,5 @@ mod tests {
             shape,
             vec![("a".into(), 0), ("b".into(), 2), ("f".into(), 0)]
         );
-    }
-
-    #[test]
-    fn facts_read_as_one_line() {
-        let facts = story_facts(
-            RelationshipLength::from_months(40).unwrap(),
-            HowMet::Hobby,
-            true,
-        );
-        assert_eq!(facts, "交際4年目・趣味のコミュニティで出会った・継続中");
     }
 }

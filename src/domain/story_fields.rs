@@ -29,9 +29,41 @@ impl HowMet {
     }
 }
 
+/// What a story tells of the relationship, shown as one line under its title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relationship {
+    pub length: RelationshipLength,
+    pub how_met: HowMet,
+    pub continuing: bool,
+}
+
+impl Relationship {
+    /// 「交際4年目・趣味のコミュニティで出会った・継続中」
+    pub fn facts(&self) -> String {
+        format!(
+            "{}・{}・{}",
+            self.length.nth_year_label(),
+            self.how_met.card_phrase(),
+            if self.continuing {
+                "継続中"
+            } else {
+                "現在は終了"
+            }
+        )
+    }
+}
+
 /// How long the relationship has lasted, in whole months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RelationshipLength(i32);
+
+/// Months read back from a row or the search index. The database checks the range, so a value
+/// outside it means the row was changed outside the app; it reads as zero rather than failing.
+impl From<i32> for RelationshipLength {
+    fn from(months: i32) -> Self {
+        Self::from_months(months).unwrap_or(RelationshipLength(0))
+    }
+}
 
 impl RelationshipLength {
     pub const MAX_YEARS: i32 = 60;
@@ -187,6 +219,31 @@ impl Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn facts_read_as_one_line() {
+        let r = Relationship {
+            length: RelationshipLength::from_months(40).unwrap(),
+            how_met: HowMet::Hobby,
+            continuing: true,
+        };
+        assert_eq!(r.facts(), "交際4年目・趣味のコミュニティで出会った・継続中");
+        let ended = Relationship {
+            continuing: false,
+            ..r
+        };
+        assert_eq!(
+            ended.facts(),
+            "交際4年目・趣味のコミュニティで出会った・現在は終了"
+        );
+    }
+
+    #[test]
+    fn a_length_out_of_range_reads_back_as_zero() {
+        assert_eq!(RelationshipLength::from(-1).months(), 0);
+        assert_eq!(RelationshipLength::from(100_000).months(), 0);
+        assert_eq!(RelationshipLength::from(25).months(), 25);
+    }
 
     #[test]
     fn lengths_read_naturally() {

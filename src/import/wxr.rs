@@ -355,7 +355,7 @@ pub fn import(
             };
             let id = editorial::add(conn, &input, super::FIRST_REVISION, now)?;
             if let Some(old) =
-                path_of(&item.link).filter(|p| *p != format!("/guides/{}", slug.as_ref()))
+                path_of(&item.link).filter(|p| *p != crate::paths::guide(slug.as_ref()))
             {
                 // The multi-backend connection has no ON CONFLICT: look first, in the same transaction.
                 let taken = redirects::table

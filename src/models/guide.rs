@@ -62,11 +62,6 @@ pub struct GuideInput {
     pub tags: Vec<TagName>,
 }
 
-/// A guide's public address.
-pub fn path(slug: &str) -> String {
-    format!("/guides/{slug}")
-}
-
 impl Guide {
     pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Guide> {
         guides::table
@@ -203,7 +198,7 @@ impl Guide {
             .select(guides::slug)
             .first::<String>(conn)
             .optional()
-            .map(|s| s.map(|slug| path(&slug)))
+            .map(|s| s.map(|slug| crate::paths::guide(&slug)))
     }
 
     /// Public stories featured on a guide, in order.

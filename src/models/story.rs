@@ -4,8 +4,8 @@ use diesel::prelude::*;
 use crate::db::schema::stories;
 use crate::db::{Backend, DbConn};
 use crate::domain::{
-    Email, HowMet, LengthBucket, PenName, PublicId, ReceiptCode, RelationshipLength, Rules,
-    StoryBody, StoryStatus, TagName, Title,
+    Email, HowMet, LengthBucket, PenName, PublicId, ReceiptCode, Relationship, RelationshipLength,
+    Rules, StoryBody, StoryStatus, TagName, Title,
 };
 use crate::markdown;
 use crate::models::similarity;
@@ -13,6 +13,8 @@ use crate::models::tag::Tag;
 use crate::models::visibility::{self, public_stories};
 use crate::pii::Finding;
 use crate::similar::Signature;
+use diesel::deserialize::FromStaticSqlRow;
+use diesel::sql_types::{Bool, Integer, Text};
 
 /// A story as stored.
 #[derive(Debug, Queryable, Selectable)]
@@ -25,10 +27,8 @@ pub struct Story {
     pub body_html: String,
     pub excerpt: String,
     pub pen_name: String,
-    pub length_months: i32,
-    #[diesel(deserialize_as = String)]
-    pub how_met: HowMet,
-    pub continuing: bool,
+    #[diesel(embed)]
+    pub relationship: Relationship,
     pub rules: String,
     #[diesel(deserialize_as = String)]
     pub status: StoryStatus,
@@ -52,28 +52,44 @@ pub struct StoryListItem {
     pub title: String,
     pub excerpt: String,
     pub pen_name: String,
-    pub length_months: i32,
-    #[diesel(deserialize_as = String)]
-    pub how_met: HowMet,
-    pub continuing: bool,
+    #[diesel(embed)]
+    pub relationship: Relationship,
     pub submitted_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
 }
 
-/// The structured fields, read back from the row. The database checks both values, so a
-/// failure here means the row was changed outside the app; show the safest reading.
-macro_rules! structured_fields {
-    ($t:ty) => {
-        impl $t {
-            pub fn length(&self) -> RelationshipLength {
-                RelationshipLength::from_months(self.length_months)
-                    .unwrap_or_else(|_| RelationshipLength::from_months(0).expect("0 is valid"))
-            }
-        }
-    };
+/// The relationship's three columns, read into the domain type wherever a story is selected.
+impl<DB: diesel::backend::Backend> Selectable<DB> for Relationship {
+    type SelectExpression = (
+        stories::length_months,
+        stories::how_met,
+        stories::continuing,
+    );
+
+    fn construct_selection() -> Self::SelectExpression {
+        (
+            stories::length_months,
+            stories::how_met,
+            stories::continuing,
+        )
+    }
 }
-structured_fields!(Story);
-structured_fields!(StoryListItem);
+
+impl<DB> Queryable<(Integer, Text, Bool), DB> for Relationship
+where
+    DB: diesel::backend::Backend,
+    (i32, String, bool): FromStaticSqlRow<(Integer, Text, Bool), DB>,
+{
+    type Row = (i32, String, bool);
+
+    fn build((months, how_met, continuing): Self::Row) -> diesel::deserialize::Result<Self> {
+        Ok(Relationship {
+            length: months.into(),
+            how_met: how_met.into(),
+            continuing,
+        })
+    }
+}
 
 impl Story {
     pub fn rules(&self) -> Rules {

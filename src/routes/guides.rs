@@ -84,7 +84,7 @@ async fn show(
         .db(move |conn| {
             let Some(guide) = Guide::find_published(conn, &slug).optional()? else {
                 // A renamed guide keeps its old address.
-                let moved = Guide::redirect_for(conn, &format!("/guides/{}", slug.as_ref()))?;
+                let moved = Guide::redirect_for(conn, &crate::paths::guide(slug.as_ref()))?;
                 return Ok(Err(moved.ok_or(AppError::NotFound)?));
             };
             let tags = Tag::of_guide(conn, guide.id)?;
@@ -120,7 +120,7 @@ async fn show(
             } else {
                 &guide.summary
             },
-            &format!("/guides/{}", guide.slug),
+            &crate::paths::guide(&guide.slug),
         )
         .article()
         .with_json_ld(&serde_json::json!({
@@ -133,7 +133,7 @@ async fn show(
             "dateModified": guide.updated_at.and_utc().to_rfc3339(),
             "author": { "@type": "Organization", "name": guide.author_name },
             "publisher": { "@type": "Organization", "name": crate::views::SITE_NAME },
-            "mainEntityOfPage": format!("{}/guides/{}", state.settings.base_url, guide.slug),
+            "mainEntityOfPage": format!("{}{}", state.settings.base_url, crate::paths::guide(&guide.slug)),
         })),
         // A table of contents of one heading helps nobody.
         toc: if toc.len() >= 2 {

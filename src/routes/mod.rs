@@ -14,6 +14,7 @@ mod submit;
 mod subscribe;
 mod tags;
 mod transparency;
+mod visitor;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};

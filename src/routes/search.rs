@@ -15,7 +15,7 @@ use crate::rate_limit::Action;
 use crate::search::snippet::Segment;
 use crate::search::{Hit, Kind, SearchRequest};
 use crate::state::AppState;
-use crate::views::{PageMeta, Pagination, TagLink, encode, story_facts};
+use crate::views::{PageMeta, Pagination, TagLink, encode};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/search", web::get().to(search));
@@ -38,11 +38,7 @@ impl From<Hit> for HitView {
     fn from(h: Hit) -> Self {
         HitView {
             kind: h.kind.label(),
-            facts: h.story.and_then(|(months, how_met, continuing)| {
-                crate::domain::RelationshipLength::from_months(months)
-                    .ok()
-                    .map(|l| story_facts(l, how_met, continuing))
-            }),
+            facts: h.story.map(|r| r.facts()),
             title: h.title,
             href: h.href,
             snippet: h.snippet,

@@ -17,10 +17,9 @@ use crate::rate_limit::Action;
 use crate::routes::listing::ListingQuery;
 use crate::routes::page;
 use crate::routes::search::{HitView, related};
+use crate::routes::visitor::Visitor;
 use crate::state::AppState;
-use crate::views::{
-    PageMeta, Pagination, SelectOption, StoryCard, TagLink, date_iso, date_ja, story_facts,
-};
+use crate::views::{PageMeta, Pagination, SelectOption, StoryCard, TagLink, date_iso, date_ja};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/stories", web::get().to(index))
@@ -176,11 +175,11 @@ async fn show(
             &state.settings.base_url,
             &story.title,
             &story.excerpt,
-            &format!("/stories/{}", story.public_id),
+            &crate::paths::story(&story.public_id),
         )
         .article(),
-        facts: story_facts(story.length(), story.how_met, story.continuing),
-        duration: story.length().duration_label(),
+        facts: story.relationship.facts(),
+        duration: story.relationship.length.duration_label(),
         rules: story.rules().as_slice().to_vec(),
         title: story.title,
         pen_name: story.pen_name,
@@ -218,7 +217,7 @@ async fn report_form(
         &state.settings.base_url,
         "体験談を通報する",
         "体験談の通報。",
-        &format!("/stories/{}/report", story.public_id),
+        &format!("{}/report", crate::paths::story(&story.public_id)),
     )
     .unlisted();
     page(&ReportPage {
@@ -248,22 +247,15 @@ struct ReportForm {
 const REPORTS_PER_HOUR: usize = 10;
 
 async fn report(
-    state: web::Data<AppState>,
-    req: HttpRequest,
+    visitor: Visitor,
     public_id: web::Path<String>,
-    csrf: Csrf,
     form: web::Form<ReportForm>,
 ) -> Result<HttpResponse, AppError> {
+    let Visitor { state, csrf, .. } = &visitor;
     csrf.verify(&form.csrf_token)?;
     let public_id = PublicId::parse(&public_id).map_err(|_| AppError::NotFound)?;
     let reason = ReportReason::parse(&form.reason).map_err(|e| AppError::bad_request(e.0))?;
-    let addr = state.settings.trusted_proxies.client(&req);
-    if !state.limiter.allow(
-        Action::Report,
-        addr,
-        REPORTS_PER_HOUR,
-        Duration::from_secs(3600),
-    ) {
+    if !visitor.allowed(Action::Report, REPORTS_PER_HOUR, Duration::from_secs(3600)) {
         return Err(AppError::TooManyRequests(
             "短い時間に多くの通報が送られました。しばらくたってから、もう一度お試しください。"
                 .to_owned(),
@@ -272,7 +264,10 @@ async fn report(
     let at = now();
     // IPv6 readers count per /48 at most: a home line often has a /56 or a /48, and one person
     // with 256 networks must not be 256 readers.
-    let network = crate::client::network(addr, state.settings.rate_limit_ipv6_prefix.min(48));
+    let network = crate::client::network(
+        visitor.client(),
+        state.settings.rate_limit_ipv6_prefix.min(48),
+    );
     let st = state.clone();
     // Counted or not, the reader is told the same.
     state

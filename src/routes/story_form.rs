@@ -113,7 +113,7 @@ fn take<T>(result: Result<T, crate::domain::Invalid>, slot: &mut Option<String>)
 impl StoryForm {
     /// The form filled with a story's current content, for a change request.
     pub fn from_story(story: &Story, tags: &[String]) -> Self {
-        let length = story.length();
+        let length = story.relationship.length;
         StoryForm {
             title: story.title.clone(),
             body: story.body_markdown.clone(),
@@ -124,8 +124,13 @@ impl StoryForm {
             },
             length_years: (length.months() / 12).to_string(),
             length_months: (length.months() % 12).to_string(),
-            how_met: story.how_met.as_str().to_owned(),
-            continuing: if story.continuing { "yes" } else { "no" }.to_owned(),
+            how_met: story.relationship.how_met.as_str().to_owned(),
+            continuing: if story.relationship.continuing {
+                "yes"
+            } else {
+                "no"
+            }
+            .to_owned(),
             rules: story.rules().to_stored(),
             tags: tags.join("、"),
             ..Default::default()

@@ -19,6 +19,7 @@ use crate::models::tag::Tag;
 use crate::rate_limit::Action;
 use crate::routes::private_page;
 use crate::routes::story_form::{FieldErrors, FindingViews, Parsed, SEND_AGAIN, StoryForm};
+use crate::routes::visitor::Visitor;
 use crate::state::AppState;
 use crate::views::{PageMeta, SelectOption, date_ja};
 use crate::workflows::moderation::{self, Refused, Site};
@@ -116,30 +117,24 @@ const ATTEMPTS_PER_SUBMISSION: usize = 6;
 
 const SUBMIT_LIMIT_MESSAGE: &str = "短い時間に多くの体験談が送られたため、いまは受け付けられません。入力した内容はこのページに残っています。1時間ほどたってから、もう一度送信してください。";
 
-async fn create(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    csrf: Csrf,
-    payload: web::Payload,
-) -> Result<HttpResponse, AppError> {
+async fn create(visitor: Visitor, payload: web::Payload) -> Result<HttpResponse, AppError> {
+    let Visitor { state, req, csrf } = &visitor;
     // Counted before anything is parsed: a client that is never accepted (every post refused or
     // sent back) is bounded too, and what it sends costs no more than reading it.
-    let addr = state.settings.trusted_proxies.client(&req);
     let window = Duration::from_secs(3600);
-    let attempt_allowed = state.limiter.allow(
+    let attempt_allowed = visitor.allowed(
         Action::SubmitAttempt,
-        addr,
         state
             .settings
             .submissions_per_hour
             .saturating_mul(ATTEMPTS_PER_SUBMISSION),
         window,
     );
-    let form = web::Form::<StoryForm>::from_request(&req, &mut payload.into_inner()).await;
+    let form = web::Form::<StoryForm>::from_request(req, &mut payload.into_inner()).await;
     let limited = |form: StoryForm| {
         let mut page = NewStoryPage::new(
-            &state,
-            &csrf,
+            state,
+            csrf,
             form,
             FieldErrors::default(),
             FindingViews::default(),
@@ -172,7 +167,7 @@ async fn create(
             ..Default::default()
         };
         return private_page(
-            &NewStoryPage::new(&state, &csrf, form, errors, FindingViews::default()),
+            &NewStoryPage::new(state, csrf, form, errors, FindingViews::default()),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
@@ -186,17 +181,12 @@ async fn create(
         Parsed::Again { errors, pii } => {
             let views = form.finding_views(&pii);
             return private_page(
-                &NewStoryPage::new(&state, &csrf, form, errors, views),
+                &NewStoryPage::new(state, csrf, form, errors, views),
                 StatusCode::UNPROCESSABLE_ENTITY,
             );
         }
     };
-    if !state.limiter.allow(
-        Action::Submit,
-        addr,
-        state.settings.submissions_per_hour,
-        window,
-    ) {
+    if !visitor.allowed(Action::Submit, state.settings.submissions_per_hour, window) {
         return limited(form);
     }
 
@@ -347,7 +337,7 @@ impl StatusPage {
             moderator_message: story.moderator_message.clone(),
             public_href: status
                 .is_public()
-                .then(|| format!("/stories/{}", story.public_id)),
+                .then(|| crate::paths::story(&story.public_id)),
             can_resubmit: status.allows(StoryAction::Resubmit, false),
             can_withdraw: status.allows(StoryAction::Withdraw, false),
             how_met_options: form.how_met_options(),
@@ -369,16 +359,8 @@ struct CodeForm {
 }
 
 /// Checks the rate limit for receipt codes and parses the code.
-fn code_attempt(
-    state: &AppState,
-    req: &HttpRequest,
-    raw: &str,
-) -> Result<Result<ReceiptCode, String>, AppError> {
-    let addr = state.settings.trusted_proxies.client(req);
-    if !state
-        .limiter
-        .allow(Action::ReceiptLookup, addr, CODE_ATTEMPTS, CODE_WINDOW)
-    {
+fn code_attempt(visitor: &Visitor, raw: &str) -> Result<Result<ReceiptCode, String>, AppError> {
+    if !visitor.allowed(Action::ReceiptLookup, CODE_ATTEMPTS, CODE_WINDOW) {
         return Err(AppError::TooManyRequests(
             "受付番号の確認が短い時間に何度も行われました。15分ほどたってから、もう一度お試しください。".to_owned(),
         ));
@@ -412,18 +394,16 @@ fn unknown_code(state: &AppState, csrf: &Csrf, message: String) -> Result<HttpRe
 /// rate limit, a code that cannot be one answered like an unknown one, and every answer held to
 /// the time floor.
 async fn by_code(
-    state: &AppState,
-    req: &HttpRequest,
-    csrf: &Csrf,
+    visitor: &Visitor,
     (token, raw): (&str, &str),
     work: impl AsyncFnOnce(ReceiptCode) -> Result<HttpResponse, AppError>,
 ) -> Result<HttpResponse, AppError> {
     let started = Instant::now();
     let response = async {
-        csrf.verify(token)?;
-        match code_attempt(state, req, raw)? {
+        visitor.csrf.verify(token)?;
+        match code_attempt(visitor, raw)? {
             Ok(code) => work(code).await,
-            Err(message) => unknown_code(state, csrf, message),
+            Err(message) => unknown_code(&visitor.state, &visitor.csrf, message),
         }
     }
     .await;
@@ -439,39 +419,29 @@ fn no_story(state: &AppState, csrf: &Csrf) -> Result<HttpResponse, AppError> {
     )
 }
 
-async fn status(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    csrf: Csrf,
-    form: web::Form<CodeForm>,
-) -> Result<HttpResponse, AppError> {
-    by_code(
-        &state,
-        &req,
-        &csrf,
-        (&form.csrf_token, &form.code),
-        async |code| {
-            let lookup = code.clone();
-            match state
-                .db(move |conn| {
-                    let Some(story) = Story::find_by_receipt(conn, &lookup)? else {
-                        return Ok(None);
-                    };
-                    let tags = Tag::of_stories(conn, &[story.id])?
-                        .remove(&story.id)
-                        .unwrap_or_default();
-                    Ok(Some((story, tags)))
-                })
-                .await?
-            {
-                Some((story, tags)) => private_page(
-                    &StatusPage::new(&state, &csrf, &code, &story, &tags),
-                    StatusCode::OK,
-                ),
-                None => no_story(&state, &csrf),
-            }
-        },
-    )
+async fn status(visitor: Visitor, form: web::Form<CodeForm>) -> Result<HttpResponse, AppError> {
+    let Visitor { state, csrf, .. } = &visitor;
+    by_code(&visitor, (&form.csrf_token, &form.code), async |code| {
+        let lookup = code.clone();
+        match state
+            .db(move |conn| {
+                let Some(story) = Story::find_by_receipt(conn, &lookup)? else {
+                    return Ok(None);
+                };
+                let tags = Tag::of_stories(conn, &[story.id])?
+                    .remove(&story.id)
+                    .unwrap_or_default();
+                Ok(Some((story, tags)))
+            })
+            .await?
+        {
+            Some((story, tags)) => private_page(
+                &StatusPage::new(state, csrf, &code, &story, &tags),
+                StatusCode::OK,
+            ),
+            None => no_story(state, csrf),
+        }
+    })
     .await
 }
 
@@ -488,15 +458,11 @@ fn done_redirect(what: &str) -> HttpResponse {
     response.finish()
 }
 
-async fn resubmit(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    csrf: Csrf,
-    form: web::Form<StoryForm>,
-) -> Result<HttpResponse, AppError> {
+async fn resubmit(visitor: Visitor, form: web::Form<StoryForm>) -> Result<HttpResponse, AppError> {
+    let Visitor { state, csrf, .. } = &visitor;
     let form = form.into_inner();
     let key = (form.csrf_token.clone(), form.code.clone());
-    by_code(&state, &req, &csrf, (&key.0, &key.1), async |code| {
+    by_code(&visitor, (&key.0, &key.1), async |code| {
         let (form, parsed) = form.parse_off_worker(false).await?;
         match parsed {
             Parsed::Ready { content, pii, .. } => {
@@ -506,7 +472,7 @@ async fn resubmit(
                     .await?;
                 match result {
                     Ok(()) => Ok(done_redirect("resubmitted")),
-                    Err(Refused::NotFound) => no_story(&state, &csrf),
+                    Err(Refused::NotFound) => no_story(state, csrf),
                     Err(other) => Err(other.into()),
                 }
             }
@@ -516,9 +482,9 @@ async fn resubmit(
                     .db(move |conn| Ok(Story::find_by_receipt(conn, &lookup)?))
                     .await?
                 else {
-                    return no_story(&state, &csrf);
+                    return no_story(state, csrf);
                 };
-                let mut page = StatusPage::new(&state, &csrf, &code, &story, &[]);
+                let mut page = StatusPage::new(state, csrf, &code, &story, &[]);
                 page.pii = form.finding_views(&pii);
                 page.how_met_options = form.how_met_options();
                 page.form = form;
@@ -530,13 +496,9 @@ async fn resubmit(
     .await
 }
 
-async fn withdraw(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    csrf: Csrf,
-    form: web::Form<CodeForm>,
-) -> Result<HttpResponse, AppError> {
-    by_code(&state, &req, &csrf, (&form.csrf_token, &form.code), async |code| {
+async fn withdraw(visitor: Visitor, form: web::Form<CodeForm>) -> Result<HttpResponse, AppError> {
+    let Visitor { state, csrf, .. } = &visitor;
+    by_code(&visitor, (&form.csrf_token, &form.code), async |code| {
         if form.confirm != "yes" {
             return Err(AppError::bad_request(
                 "取り下げるには「内容が削除されることを理解しました」にチェックを入れてください。",
@@ -547,7 +509,7 @@ async fn withdraw(
             .await?
         {
             Ok(()) => Ok(done_redirect("withdrawn")),
-            Err(Refused::NotFound) => no_story(&state, &csrf),
+            Err(Refused::NotFound) => no_story(state, csrf),
             Err(other) => Err(other.into()),
         }
     })

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -14,6 +14,7 @@ use crate::models::now;
 use crate::models::subscription::{self, Subscription, Topics};
 use crate::rate_limit::Action;
 use crate::routes::moderation::see_other;
+use crate::routes::visitor::Visitor;
 use crate::secrets::SecretKey;
 use crate::state::AppState;
 use crate::views::PageMeta;
@@ -76,15 +77,14 @@ struct SubscribeForm {
 const SUBSCRIBE_ATTEMPTS: usize = 5;
 
 async fn request(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    csrf: Csrf,
+    visitor: Visitor,
     form: web::Form<SubscribeForm>,
 ) -> Result<HttpResponse, AppError> {
+    let Visitor { state, csrf, .. } = &visitor;
     csrf.verify(&form.csrf_token)?;
     let again = |error: String, status: StatusCode| -> Result<HttpResponse, AppError> {
         let page = FormPage {
-            meta: meta(&state, "メールで新着を受け取る", "/subscribe"),
+            meta: meta(state, "メールで新着を受け取る", "/subscribe"),
             csrf: csrf.token().to_owned(),
             email: form.email.clone(),
             guides: form.guides == "yes",
@@ -118,9 +118,8 @@ async fn request(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    if !state.limiter.allow(
+    if !visitor.allowed(
         Action::Subscribe,
-        state.settings.trusted_proxies.client(&req),
         SUBSCRIBE_ATTEMPTS,
         Duration::from_secs(3600),
     ) {
@@ -158,29 +157,30 @@ struct MessagePage {
     csrf: String,
 }
 
-fn message(
-    state: &AppState,
-    csrf: &Csrf,
+/// A page that says one thing, and offers a button when `action` is set.
+fn say(
+    visitor: &Visitor,
     heading: &'static str,
     message: &'static str,
-) -> MessagePage {
-    MessagePage {
-        meta: meta(state, heading, "/subscribe/message"),
+    action: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    crate::routes::page(&MessagePage {
+        meta: meta(&visitor.state, heading, "/subscribe/message"),
         heading,
         message,
-        action: None,
-        button: "",
-        csrf: csrf.token().to_owned(),
-    }
+        button: if action.is_some() { heading } else { "" },
+        action,
+        csrf: visitor.csrf.token().to_owned(),
+    })
 }
 
-async fn sent(state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
-    crate::routes::page(&message(
-        &state,
-        &csrf,
+async fn sent(visitor: Visitor) -> Result<HttpResponse, AppError> {
+    say(
+        &visitor,
         "確認メールを送りました",
         "メールに書かれたリンクを開いて、登録を確定してください。確定するまで、新着のお知らせは送りません。",
-    ))
+        None,
+    )
 }
 
 /// A link from a mail: the subscription and the signature that makes it authoritative.
@@ -190,14 +190,56 @@ struct Signed {
     sig: String,
 }
 
+/// What a signed link in a mail does: confirm a subscription, or end it.
+#[derive(Clone, Copy)]
+enum LinkAction {
+    Confirm,
+    Unsubscribe,
+}
+
+impl LinkAction {
+    fn signed_by(self) -> fn(&SecretKey, i32, &str) -> bool {
+        match self {
+            LinkAction::Confirm => subscription::confirm_signature_ok,
+            LinkAction::Unsubscribe => subscription::unsubscribe_signature_ok,
+        }
+    }
+
+    /// The button's page: its address, heading (also the button) and text.
+    fn asks(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            LinkAction::Confirm => (
+                "/subscribe/confirm",
+                "登録を確定する",
+                "下のボタンを押すと、メールでのお知らせが始まります。",
+            ),
+            LinkAction::Unsubscribe => (
+                "/unsubscribe",
+                "配信を停止する",
+                "下のボタンを押すと配信を停止し、メールアドレスを削除します。",
+            ),
+        }
+    }
+
+    /// The page after the button: heading and text.
+    fn done(self) -> (&'static str, &'static str) {
+        match self {
+            LinkAction::Confirm => (
+                "登録しました",
+                "新着のお知らせをまとめて、定期的にお送りします。どのメールからも、ワンクリックで配信を停止できます。",
+            ),
+            LinkAction::Unsubscribe => (
+                "配信を停止しました",
+                "メールアドレスは削除しました。これ以上お知らせは届きません。",
+            ),
+        }
+    }
+}
+
 impl Signed {
-    /// A link whose signature `signed_by` does not accept leads nowhere.
-    fn check(
-        &self,
-        state: &AppState,
-        signed_by: fn(&SecretKey, i32, &str) -> bool,
-    ) -> Result<(), AppError> {
-        if signed_by(&state.secret, self.id, &self.sig) {
+    /// A link whose signature the action does not accept leads nowhere.
+    fn check(&self, state: &AppState, action: LinkAction) -> Result<(), AppError> {
+        if action.signed_by()(&state.secret, self.id, &self.sig) {
             Ok(())
         } else {
             Err(AppError::NotFound)
@@ -205,97 +247,72 @@ impl Signed {
     }
 }
 
-async fn confirm_page(
-    state: web::Data<AppState>,
-    csrf: Csrf,
-    q: web::Query<Signed>,
+/// What a signed link in a mail opens: one button that posts back to the same address. A
+/// button rather than the link itself: mail scanners open links, and must not act on them.
+fn button_page(
+    visitor: &Visitor,
+    link: &Signed,
+    action: LinkAction,
 ) -> Result<HttpResponse, AppError> {
-    button_page(
-        &state,
-        &csrf,
-        &q,
-        subscription::confirm_signature_ok,
-        "/subscribe/confirm",
-        "登録を確定する",
-        "下のボタンを押すと、メールでのお知らせが始まります。",
+    link.check(&visitor.state, action)?;
+    let (path, heading, text) = action.asks();
+    say(
+        visitor,
+        heading,
+        text,
+        Some(format!("{path}?id={}&sig={}", link.id, link.sig)),
     )
 }
 
-/// What a signed link in a mail opens, if `signed_by` accepts its signature: one button that
-/// posts back to the same address. A button rather than the link itself: mail scanners open
-/// links, and must not act on them.
-fn button_page(
-    state: &AppState,
-    csrf: &Csrf,
+/// Does what the link says once its signature holds; an unknown subscription is not found.
+async fn act(
+    visitor: &Visitor,
     link: &Signed,
-    signed_by: fn(&SecretKey, i32, &str) -> bool,
-    path: &str,
-    heading: &'static str,
-    text: &'static str,
+    action: LinkAction,
 ) -> Result<HttpResponse, AppError> {
-    link.check(state, signed_by)?;
-    crate::routes::page(&MessagePage {
-        action: Some(format!("{path}?id={}&sig={}", link.id, link.sig)),
-        button: heading,
-        ..message(state, csrf, heading, text)
-    })
+    link.check(&visitor.state, action)?;
+    let id = link.id;
+    let found = visitor
+        .state
+        .db(move |conn| {
+            Ok(match action {
+                LinkAction::Confirm => Subscription::confirm(conn, id, now())?,
+                LinkAction::Unsubscribe => {
+                    Subscription::unsubscribe(conn, id)?;
+                    true
+                }
+            })
+        })
+        .await?;
+    if !found {
+        return Err(AppError::NotFound);
+    }
+    let (heading, text) = action.done();
+    say(visitor, heading, text, None)
+}
+
+async fn confirm_page(visitor: Visitor, q: web::Query<Signed>) -> Result<HttpResponse, AppError> {
+    button_page(&visitor, &q, LinkAction::Confirm)
 }
 
 async fn confirm(
-    state: web::Data<AppState>,
-    csrf: Csrf,
+    visitor: Visitor,
     q: web::Query<Signed>,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    csrf.verify(&form.csrf_token)?;
-    q.check(&state, subscription::confirm_signature_ok)?;
-    let id = q.id;
-    if !state
-        .db(move |conn| Ok(Subscription::confirm(conn, id, now())?))
-        .await?
-    {
-        return Err(AppError::NotFound);
-    }
-    crate::routes::page(&message(
-        &state,
-        &csrf,
-        "登録しました",
-        "新着のお知らせをまとめて、定期的にお送りします。どのメールからも、ワンクリックで配信を停止できます。",
-    ))
+    visitor.csrf.verify(&form.csrf_token)?;
+    act(&visitor, &q, LinkAction::Confirm).await
 }
 
 async fn unsubscribe_page(
-    state: web::Data<AppState>,
-    csrf: Csrf,
+    visitor: Visitor,
     q: web::Query<Signed>,
 ) -> Result<HttpResponse, AppError> {
-    button_page(
-        &state,
-        &csrf,
-        &q,
-        subscription::unsubscribe_signature_ok,
-        "/unsubscribe",
-        "配信を停止する",
-        "下のボタンを押すと配信を停止し、メールアドレスを削除します。",
-    )
+    button_page(&visitor, &q, LinkAction::Unsubscribe)
 }
 
 /// One-click unsubscribe (RFC 8058): mail programs post here without a page or a CSRF token;
 /// the signature in the address is the authority.
-async fn unsubscribe(
-    state: web::Data<AppState>,
-    csrf: Csrf,
-    q: web::Query<Signed>,
-) -> Result<HttpResponse, AppError> {
-    q.check(&state, subscription::unsubscribe_signature_ok)?;
-    let id = q.id;
-    state
-        .db(move |conn| Ok(Subscription::unsubscribe(conn, id)?))
-        .await?;
-    crate::routes::page(&message(
-        &state,
-        &csrf,
-        "配信を停止しました",
-        "メールアドレスは削除しました。これ以上お知らせは届きません。",
-    ))
+async fn unsubscribe(visitor: Visitor, q: web::Query<Signed>) -> Result<HttpResponse, AppError> {
+    act(&visitor, &q, LinkAction::Unsubscribe).await
 }

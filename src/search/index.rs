@@ -24,7 +24,7 @@ use tantivy::{
 use super::analyzer::{JaTokenizer, TOKENIZER, query_tokens};
 use super::facets::{FacetCache, FacetCollector, Filters};
 use super::snippet::{Segment, snippet};
-use crate::domain::{HowMet, LengthBucket};
+use crate::domain::{HowMet, LengthBucket, Relationship};
 
 /// What kind of page a result is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub struct SearchDoc {
     pub tags: Vec<String>,
     pub href: String,
     /// Story facts: months, way of meeting, whether it continues.
-    pub story: Option<(i32, HowMet, bool)>,
+    pub story: Option<Relationship>,
     pub summary: String,
 }
 
@@ -251,10 +251,13 @@ impl SearchIndex {
         }
         d.add_text(f.href, &doc.href);
         d.add_text(f.summary, &doc.summary);
-        if let Some((months, how_met, continuing)) = doc.story {
-            d.add_u64(f.length_months, u64::try_from(months).unwrap_or(0));
-            d.add_text(f.how_met, how_met.as_str());
-            d.add_u64(f.continuing, u64::from(continuing));
+        if let Some(r) = doc.story {
+            d.add_u64(
+                f.length_months,
+                u64::try_from(r.length.months()).unwrap_or(0),
+            );
+            d.add_text(f.how_met, r.how_met.as_str());
+            d.add_u64(f.continuing, u64::from(r.continuing));
         }
         writer.add_document(d)?;
         Ok(())
@@ -391,7 +394,7 @@ pub struct Hit {
     pub title: String,
     pub href: String,
     pub snippet: Vec<Segment>,
-    pub story: Option<(i32, HowMet, bool)>,
+    pub story: Option<Relationship>,
     pub tags: Vec<String>,
 }
 
@@ -595,9 +598,11 @@ impl SearchIndex {
             HowMet::parse(&text(f.how_met)).ok(),
             doc.get_first(f.continuing).and_then(|v| v.as_u64()),
         ) {
-            (Some(months), Some(how_met), Some(continuing)) => {
-                Some((i32::try_from(months).unwrap_or(0), how_met, continuing == 1))
-            }
+            (Some(months), Some(how_met), Some(continuing)) => Some(Relationship {
+                length: i32::try_from(months).unwrap_or(0).into(),
+                how_met,
+                continuing: continuing == 1,
+            }),
             _ => None,
         };
         let body = text(f.body);

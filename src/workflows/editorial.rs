@@ -9,7 +9,7 @@ use crate::db::DbConn;
 use crate::db::schema::{featured_stories, guide_revisions, guide_tags, guides, redirects};
 use crate::domain::{GuideAction, GuideBody, GuideStatus, PublicId, Slug, Summary, TagName, Title};
 use crate::markdown;
-use crate::models::guide::{Guide, GuideInput, path};
+use crate::models::guide::{Guide, GuideInput};
 use crate::models::revision::Revision;
 use crate::models::story::Story;
 use crate::models::tag::Tag;
@@ -248,8 +248,10 @@ pub fn add(
     now: NaiveDateTime,
 ) -> QueryResult<i32> {
     // A new guide at an address that used to redirect elsewhere takes the address back.
-    diesel::delete(redirects::table.filter(redirects::from_path.eq(path(input.slug.as_ref()))))
-        .execute(conn)?;
+    diesel::delete(
+        redirects::table.filter(redirects::from_path.eq(crate::paths::guide(input.slug.as_ref()))),
+    )
+    .execute(conn)?;
     let id = Guide::insert(conn, input, now)?;
     Revision::record(conn, id, input.author_id, &input.author_name, note, now)?;
     visibility::guide_changed(
@@ -338,11 +340,14 @@ pub fn update(
             None
         });
         if guide.slug != slug.as_ref() {
-            diesel::delete(redirects::table.filter(redirects::from_path.eq(path(slug.as_ref()))))
-                .execute(conn)?;
+            diesel::delete(
+                redirects::table
+                    .filter(redirects::from_path.eq(crate::paths::guide(slug.as_ref()))),
+            )
+            .execute(conn)?;
             diesel::insert_into(redirects::table)
                 .values((
-                    redirects::from_path.eq(path(&guide.slug)),
+                    redirects::from_path.eq(crate::paths::guide(&guide.slug)),
                     redirects::guide_id.eq(id),
                 ))
                 .execute(conn)?;

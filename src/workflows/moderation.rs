@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{reports, stories, users};
-use crate::domain::{PublicId, ReceiptCode, StoryAction, StoryStatus};
+use crate::domain::{PublicId, ReceiptCode, RelationshipLength, StoryAction, StoryStatus};
 use crate::mail::messages;
 use crate::models::erasure::{ErasureQueue, Held};
 use crate::models::mod_action::{Actor, ModAction};
@@ -409,7 +409,7 @@ pub fn decide(
                 Decision::Approve { .. } if was_public => None,
                 Decision::Approve { .. } => Some(messages::story_approved(
                     to,
-                    &format!("{}/stories/{}", site.base_url, story.public_id),
+                    &format!("{}{}", site.base_url, crate::paths::story(&story.public_id)),
                 )),
                 Decision::Reject { reason, note, tell } => Some(messages::story_rejected(
                     to,
@@ -467,7 +467,8 @@ pub struct QueueRow {
     pub id: i32,
     pub public_id: String,
     pub title: String,
-    pub length_months: i32,
+    #[diesel(column_name = length_months, deserialize_as = i32)]
+    pub length: RelationshipLength,
     #[diesel(deserialize_as = String)]
     pub status: StoryStatus,
     pub submitted_at: NaiveDateTime,

@@ -87,8 +87,7 @@ async fn import_rejects_a_file_with_one_bad_line_naming_it_and_imports_nothing()
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     crate::helpers::assert_no_guides(&app).await;
-    let stories = app.get("/stories").await;
-    assert_eq!(stories.status, 200, "/stories: {}", stories.body);
+    let stories = app.shown("/stories").await;
     assert_eq!(
         stories.text(".result-count"),
         "0件の体験談",

@@ -256,14 +256,7 @@ async fn no_acknowledged_submission_is_lost_over_repeated_sigkills() {
     let expected = format!("：{public}件");
     let search = format!("{}/search?q=%E5%86%8D%E8%B5%B7%E5%8B%95", server.address);
     let found = loop {
-        let page = client
-            .get(&search)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = crate::helpers::body_of(client.get(&search)).await;
         let count = crate::helpers::Page::parse(page).text(".result-count");
         if count.ends_with(&expected) || started.elapsed() > Duration::from_secs(60) {
             break count;

@@ -495,22 +495,11 @@ async fn forbidden_characters_are_refused_at_the_form_and_never_reach_a_feed() {
         "新しい行の話",
         "approved",
     )]);
-    for path in [
-        "/feed.atom",
-        "/feed.xml",
-        "/stories/feed.atom",
-        "/stories/feed.xml",
-        "/guides/feed.atom",
-        "/sitemap.xml",
-    ] {
-        let response = app
-            .client
-            .get(format!("{}{path}", app.address))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{path}");
-        let body = response.text().await.unwrap();
+    for path in crate::helpers::SITE_FEEDS
+        .into_iter()
+        .chain(["/sitemap.xml"])
+    {
+        let body = app.shown(path).await.body;
         let bad = body.chars().find(|&c| {
             !(matches!(c, '\t' | '\n' | '\r')
                 || matches!(u32::from(c), 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF))

@@ -262,6 +262,13 @@ impl Browser {
         Self::page(response).await
     }
 
+    /// A page that must answer 200; the body is in the message when it does not.
+    pub async fn shown(&self, path: &str) -> Page {
+        let page = self.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        page
+    }
+
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         let response = self
             .client
@@ -532,6 +539,10 @@ pub async fn spawn_configured(
 impl TestApp {
     pub async fn get(&self, path: &str) -> Page {
         self.reader.get(path).await
+    }
+
+    pub async fn shown(&self, path: &str) -> Page {
+        self.reader.shown(path).await
     }
 
     /// Waits, as a load balancer would, until the node says it is ready (its search index built
@@ -808,6 +819,27 @@ pub fn urlencode(q: &str) -> String {
 
 /// A client that keeps no cookies and follows no redirects, for tests that set and read cookies
 /// by hand (a real browser would not send Secure cookies over the tests' plain HTTP).
+/// Every site-wide feed, in both formats.
+pub const SITE_FEEDS: [&str; 6] = [
+    "/feed.atom",
+    "/feed.xml",
+    "/stories/feed.atom",
+    "/stories/feed.xml",
+    "/guides/feed.atom",
+    "/guides/feed.xml",
+];
+
+/// The body of the answer to `request`, whatever its status.
+pub async fn body_of(request: reqwest::RequestBuilder) -> String {
+    request
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body")
+}
+
 pub fn client_by_hand() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

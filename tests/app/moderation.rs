@@ -33,6 +33,22 @@ async fn act(
         .await
 }
 
+/// A story approved by moderator sato: sato's browser, the receipt code and the public id.
+async fn published(app: &TestApp, title: &str) -> (Browser, String, String) {
+    let sato = app.moderator("sato").await;
+    let (code, id) = submitted(app, title).await;
+    act(&sato, &id, "approve", &[]).await;
+    (sato, code, id)
+}
+
+/// A site with two moderators signed in: sato and suzuki.
+async fn two_moderators() -> (TestApp, Browser, Browser) {
+    let app = spawn_app().await;
+    let sato = app.moderator("sato").await;
+    let suzuki = app.moderator("suzuki").await;
+    (app, sato, suzuki)
+}
+
 #[tokio::test]
 async fn each_action_leaves_exactly_one_audit_row() {
     let app = spawn_app().await;
@@ -158,9 +174,7 @@ struct OutboxId {
 
 #[tokio::test]
 async fn claiming_a_story_keeps_other_moderators_off_it_and_opening_it_claims_nothing() {
-    let app = spawn_app().await;
-    let sato = app.moderator("sato").await;
-    let suzuki = app.moderator("suzuki").await;
+    let (app, sato, suzuki) = two_moderators().await;
     let (code, id) = submitted(&app, "取り合いになる話").await;
     let path = format!("/mod/stories/{id}");
 
@@ -219,9 +233,7 @@ async fn claiming_a_story_keeps_other_moderators_off_it_and_opening_it_claims_no
 async fn a_claim_lapses_after_fifteen_minutes_and_another_moderator_may_decide() {
     use diesel::prelude::*;
     use engawa::db::schema::stories;
-    let app = spawn_app().await;
-    let sato = app.moderator("sato").await;
-    let suzuki = app.moderator("suzuki").await;
+    let (app, sato, suzuki) = two_moderators().await;
     let (code, id) = submitted(&app, "手放される話").await;
     let path = format!("/mod/stories/{id}");
     let before = chrono::Utc::now().naive_utc();
@@ -398,9 +410,7 @@ async fn report(who: &Browser, id: &str, reason: &str) {
 #[tokio::test]
 async fn one_reader_cannot_hide_a_story_and_three_readers_do_and_tell_the_moderators() {
     let app = spawn_configured(TestDatabase::new(), false, |s| s.report_threshold = 3).await;
-    let moderator = app.moderator("sato").await;
-    let (code, id) = submitted(&app, "通報される話").await;
-    act(&moderator, &id, "approve", &[]).await;
+    let (moderator, code, id) = published(&app, "通報される話").await;
 
     let first = reader(&app, 2);
     for reason in ["personal_info", "harmful", "spam", "personal_info"] {
@@ -483,13 +493,8 @@ async fn one_reader_cannot_hide_a_story_and_three_readers_do_and_tell_the_modera
         200,
         "the same readers no longer count"
     );
-    assert!(
-        moderator
-            .get("/mod")
-            .await
-            .text("#reported-heading")
-            .contains("0件")
-    );
+    let queue = moderator.get("/mod").await;
+    assert_eq!(queue.text("#reported-heading"), "通報のあった体験談（0件）");
     // For a while after that, new readers' reports are listed for the moderators but hide
     // nothing by themselves (tomorrow the same readers would look new).
     for n in [5, 6, 7] {
@@ -506,13 +511,8 @@ async fn one_reader_cannot_hide_a_story_and_three_readers_do_and_tell_the_modera
 
     // A decision closes them.
     act(&moderator, &id, "approve", &[]).await;
-    assert!(
-        moderator
-            .get("/mod")
-            .await
-            .text("#reported-heading")
-            .contains("0件")
-    );
+    let queue = moderator.get("/mod").await;
+    assert_eq!(queue.text("#reported-heading"), "通報のあった体験談（0件）");
 }
 
 /// One client may send ten reports an hour: the eleventh is refused with a message, and it
@@ -520,9 +520,7 @@ async fn one_reader_cannot_hide_a_story_and_three_readers_do_and_tell_the_modera
 #[tokio::test]
 async fn one_client_may_send_ten_reports_an_hour() {
     let app = spawn_configured(TestDatabase::new(), false, |s| s.report_threshold = 2).await;
-    let moderator = app.moderator("sato").await;
-    let (_, id) = submitted(&app, "何度も通報される話").await;
-    act(&moderator, &id, "approve", &[]).await;
+    let (_, _, id) = published(&app, "何度も通報される話").await;
     let first = reader(&app, 2);
     for _ in 0..10 {
         report(&first, &id, "spam").await;
@@ -562,9 +560,7 @@ async fn the_networks_of_one_ipv6_line_are_one_reader() {
         s.trusted_proxies = engawa::client::TrustedProxies::parse("127.0.0.1").unwrap();
     })
     .await;
-    let moderator = app.moderator("sato").await;
-    let (_, id) = submitted(&app, "一つの回線から通報される話").await;
-    act(&moderator, &id, "approve", &[]).await;
+    let (_, _, id) = published(&app, "一つの回線から通報される話").await;
     for address in ["2001:db8:1:1::1", "2001:db8:1:2::1", "2001:db8:1:ff00::1"] {
         report(&crate::limits::behind_proxy(&app, address), &id, "spam").await;
     }
@@ -577,9 +573,7 @@ async fn the_networks_of_one_ipv6_line_are_one_reader() {
 
 #[tokio::test]
 async fn the_log_filters_and_the_transparency_page_shows_counts_only() {
-    let app = spawn_app().await;
-    let sato = app.moderator("sato").await;
-    let suzuki = app.moderator("suzuki").await;
+    let (app, sato, suzuki) = two_moderators().await;
     let (_, a) = submitted(&app, "透明性の話A").await;
     let (_, b) = submitted(&app, "透明性の話B").await;
     act(&sato, &a, "approve", &[]).await;

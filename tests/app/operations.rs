@@ -167,12 +167,9 @@ async fn a_backup_taken_under_write_load_holds_every_row_committed_before_it() {
         &["serve"],
         &[("DATABASE_URL", dest.to_str().unwrap())],
     );
-    let page = reqwest::get(format!("{}/stories", server.address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page =
+        crate::helpers::body_of(reqwest::Client::new().get(format!("{}/stories", server.address)))
+            .await;
     assert!(
         page.contains(&format!("{in_backup}件の体験談")),
         "the restored site shows every story"
@@ -286,16 +283,12 @@ async fn metrics_need_the_token_and_name_routes_not_pages() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 404);
-    let body = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .bearer_auth("a-long-metrics-token")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = crate::helpers::body_of(
+        app.client
+            .get(format!("{}/metrics", app.address))
+            .bearer_auth("a-long-metrics-token"),
+    )
+    .await;
     assert!(
         body.contains(
             "engawa_http_requests_total{route=\"/stories/{public_id}\",status=\"200\"} 1"

@@ -95,8 +95,7 @@ async fn a_story_page_shows_its_facts_above_the_text() {
         "published_at": "2026-11-26T10:00:00+09:00",
     })]);
 
-    let page = app.get("/stories/abcdefghjkmn").await;
-    assert_eq!(page.status, 200);
+    let page = app.shown("/stories/abcdefghjkmn").await;
     assert_eq!(page.text("h1"), "職場で出会って四年目");
     assert_eq!(
         page.text(".story-facts .facts"),
@@ -288,12 +287,7 @@ async fn listings_paginate_and_keep_their_filters() {
         hobby.attr("a[rel=next]", "href").is_none(),
         "20 fit on one page"
     );
-    let friends = app.get("/stories?how_met=friends").await;
-    assert_eq!(
-        friends.status, 200,
-        "/stories?how_met=friends: {}",
-        friends.body
-    );
+    let friends = app.shown("/stories?how_met=friends").await;
     assert_eq!(friends.text(".result-count"), "5件の体験談");
 }
 

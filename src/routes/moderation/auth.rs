@@ -16,8 +16,8 @@ use crate::models::session::{KnownDevice, LoginKeys, LoginThrottle, Session};
 use crate::models::user::User;
 use crate::passwords;
 use crate::routes::private_page;
+use crate::routes::visitor::Visitor;
 use crate::staff::{Staff, safe_next};
-use crate::state::AppState;
 use crate::views::PageMeta;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -98,12 +98,8 @@ fn wait_message(until: NaiveDateTime, now: NaiveDateTime) -> (String, i64) {
     )
 }
 
-async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    csrf: Csrf,
-    form: web::Form<LoginForm>,
-) -> Result<HttpResponse, AppError> {
+async fn login(visitor: Visitor, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+    let Visitor { state, req, csrf } = &visitor;
     csrf.verify(&form.csrf_token)?;
     let form = form.into_inner();
     let again = |status: StatusCode, message: &str| {
@@ -118,15 +114,12 @@ async fn login(
             status,
         )
     };
-    let network = crate::client::network(
-        state.settings.trusted_proxies.client(&req),
-        state.settings.rate_limit_ipv6_prefix,
-    );
+    let network = crate::client::network(visitor.client(), state.settings.rate_limit_ipv6_prefix);
     let https = state.settings.is_https();
     let known_device = KnownDevice::holds(
         &state.secret,
         &form.email,
-        Jar::KnownDevice.read(&req, https).as_deref(),
+        Jar::KnownDevice.read(req, https).as_deref(),
     );
     let started = now();
     // Unknown and known addresses go through the same steps, so neither answer nor timing tells them apart.
@@ -158,7 +151,7 @@ async fn login(
         .await?;
     match attempt {
         Attempt::SignedIn(token) => {
-            crate::csrf::renew(&req);
+            crate::csrf::renew(req);
             let mut response = see_other(safe_next(&form.next));
             response
                 .add_cookie(&Jar::Session.cookie(token, https))
@@ -183,10 +176,8 @@ async fn login(
 }
 
 async fn logout(
-    state: web::Data<AppState>,
+    Panel { state, staff, csrf }: Panel,
     req: HttpRequest,
-    staff: Staff,
-    csrf: Csrf,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf_token)?;

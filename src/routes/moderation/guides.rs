@@ -93,7 +93,7 @@ async fn list(
             },
             status: g.status.label(),
             updated: format!("{} {}", date_ja(g.updated_at), time_ja(g.updated_at)),
-            public_href: g.status.is_public().then(|| format!("/guides/{}", g.slug)),
+            public_href: g.status.is_public().then(|| crate::paths::guide(&g.slug)),
             id: g.id,
             title: g.title,
         })

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{Panel, PanelNav, panel_meta, see_other};
 use crate::db::DbConn;
-use crate::domain::{PublicId, RelationshipLength};
+use crate::domain::PublicId;
 use crate::error::AppError;
 use crate::models::now;
 use crate::models::report::Report;
@@ -53,8 +53,7 @@ fn item(conn: &mut DbConn, row: QueueRow, now: NaiveDateTime) -> Result<QueueIte
         title: row.title,
         status: row.status.label(),
         age: age_ja(now - row.submitted_at),
-        length: RelationshipLength::from_months(row.length_months)
-            .map_or_else(|_| String::new(), |l| l.duration_label()),
+        length: row.length.duration_label(),
         pii,
         reports,
         claimed_by,

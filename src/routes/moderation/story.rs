@@ -18,7 +18,7 @@ use crate::routes::private_page;
 use crate::routes::story_form::{FieldErrors, Parsed, StoryForm};
 use crate::staff::Staff;
 use crate::state::AppState;
-use crate::views::{PageMeta, date_ja, story_facts};
+use crate::views::{PageMeta, date_ja};
 use crate::workflows::moderation::{self, Decision, Moderator, Refused, Site};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -153,7 +153,7 @@ async fn load_page(
         errors,
         meta: panel_meta(&format!("審査：{}", story.title)),
         nav: PanelNav::new(staff, csrf),
-        facts: story_facts(story.length(), story.how_met, story.continuing),
+        facts: story.relationship.facts(),
         rules: story.rules().as_slice().to_vec(),
         pii: story
             .pii_findings()

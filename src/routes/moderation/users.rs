@@ -5,12 +5,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{Panel, PanelNav, panel_meta, see_other};
-use crate::csrf::{Csrf, TokenForm};
+use crate::csrf::TokenForm;
 use crate::error::AppError;
 use crate::models::user::User;
 use crate::routes::private_page;
-use crate::staff::Staff;
-use crate::state::AppState;
 use crate::views::{PageMeta, date_ja, time_ja};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -73,9 +71,7 @@ async fn list(Panel { state, staff, csrf }: Panel) -> Result<HttpResponse, AppEr
 }
 
 async fn set_disabled(
-    state: web::Data<AppState>,
-    staff: Staff,
-    csrf: Csrf,
+    Panel { state, staff, csrf }: Panel,
     id: i32,
     form: web::Form<TokenForm>,
     disabled: bool,
@@ -97,17 +93,17 @@ async fn set_disabled(
 }
 
 async fn disable(
-    Panel { state, staff, csrf }: Panel,
+    panel: Panel,
     id: web::Path<i32>,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(state, staff, csrf, id.into_inner(), form, true).await
+    set_disabled(panel, id.into_inner(), form, true).await
 }
 
 async fn enable(
-    Panel { state, staff, csrf }: Panel,
+    panel: Panel,
     id: web::Path<i32>,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(state, staff, csrf, id.into_inner(), form, false).await
+    set_disabled(panel, id.into_inner(), form, false).await
 }
