@@ -140,6 +140,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         note -> Nullable<Text>,
         created_at -> Timestamp,
+        field -> Nullable<Text>,
     }
 }
 

@@ -16,6 +16,21 @@ text_enum!(
 
 read_back_as!(HowMet, HowMet::Other);
 
+text_enum!(
+    /// A field of a story that its submitter wrote and the editors may change, named as the
+    /// form names it.
+    StoryField, "欄" {
+        Title => "title", "タイトル";
+        Body => "body", "本文";
+        PenName => "pen_name", "ペンネーム";
+        Length => "length", "交際期間";
+        HowMet => "how_met", "出会いのきっかけ";
+        Continuing => "continuing", "関係が続いているか";
+        Rules => "rules", "ふたりで決めたルール";
+        Tags => "tags", "タグ";
+    }
+);
+
 impl HowMet {
     /// The phrase used in a story's card: 「趣味のコミュニティで出会った」.
     pub fn card_phrase(self) -> &'static str {

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::mod_actions;
 use crate::db::{Backend, DbConn};
+use crate::domain::StoryField;
 use crate::domain::status::text_enum;
 
 text_enum!(
@@ -50,6 +51,8 @@ pub struct ModAction {
     pub reason: Option<String>,
     pub note: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The field an editors' change changed (its name, never its text).
+    pub field: Option<String>,
 }
 
 /// Which log rows to show.
@@ -70,6 +73,7 @@ pub struct Entry<'a> {
     actor: Actor<'a>,
     reason: Option<&'a str>,
     note: Option<&'a str>,
+    field: Option<StoryField>,
 }
 
 /// The story an audit row is about, before what happened is named.
@@ -92,6 +96,7 @@ impl<'a> About<'a> {
             actor: self.actor,
             reason: None,
             note: None,
+            field: None,
         }
     }
 
@@ -116,8 +121,12 @@ impl<'a> About<'a> {
     pub fn request_changes(self) -> Entry<'a> {
         self.entry(ActionKind::RequestChanges)
     }
-    pub fn edit(self) -> Entry<'a> {
-        self.entry(ActionKind::Edit)
+    /// The editors changed one field; a change of several fields is one row each.
+    pub fn edit(self, field: StoryField) -> Entry<'a> {
+        Entry {
+            field: Some(field),
+            ..self.entry(ActionKind::Edit)
+        }
     }
     pub fn hide(self) -> Entry<'a> {
         self.entry(ActionKind::Hide)
@@ -145,6 +154,7 @@ impl<'a> Entry<'a> {
                 mod_actions::reason.eq(self.reason),
                 mod_actions::note.eq(self.note),
                 mod_actions::created_at.eq(now),
+                mod_actions::field.eq(self.field.map(StoryField::as_str)),
             ))
             .execute(conn)
             .map(|_| ())
@@ -173,6 +183,21 @@ impl ModAction {
             q = q.filter(mod_actions::story_public_id.eq(id.clone()));
         }
         q
+    }
+
+    /// The fields of a story the editors have changed, in the form's order.
+    pub fn edited_fields(conn: &mut DbConn, story_id: i32) -> QueryResult<Vec<StoryField>> {
+        let names: Vec<Option<String>> = mod_actions::table
+            .filter(mod_actions::story_id.eq(story_id))
+            .filter(mod_actions::kind.eq(ActionKind::Edit.as_str()))
+            .select(mod_actions::field)
+            .distinct()
+            .load(conn)?;
+        Ok(StoryField::ALL
+            .iter()
+            .copied()
+            .filter(|f| names.iter().flatten().any(|n| n == f.as_str()))
+            .collect())
     }
 
     /// Newest first, one page, and the number of matching rows.

@@ -5,7 +5,7 @@ use crate::db::schema::stories;
 use crate::db::{Backend, DbConn};
 use crate::domain::{
     Email, HowMet, LengthBucket, PenName, PublicId, ReceiptCode, Relationship, RelationshipLength,
-    Rules, StoryBody, StoryStatus, TagName, Title,
+    Rules, StoryBody, StoryField, StoryStatus, TagName, Title,
 };
 use crate::markdown;
 use crate::models::similarity;
@@ -112,6 +112,31 @@ pub struct StoryContent {
     pub continuing: bool,
     pub rules: Rules,
     pub tags: Vec<TagName>,
+}
+
+impl StoryContent {
+    /// The fields in which this content differs from `story` as stored with its `tags`.
+    pub fn changed_from(&self, story: &Story, tags: &[String]) -> Vec<StoryField> {
+        let mut old_tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+        let mut new_tags: Vec<&str> = self.tags.iter().map(AsRef::as_ref).collect();
+        old_tags.sort_unstable();
+        new_tags.sort_unstable();
+        let was = story.relationship;
+        StoryField::ALL
+            .iter()
+            .copied()
+            .filter(|field| match field {
+                StoryField::Title => self.title.as_ref() != story.title,
+                StoryField::Body => self.body.as_ref() != story.body_markdown,
+                StoryField::PenName => self.pen_name.as_ref() != story.pen_name,
+                StoryField::Length => self.length != was.length,
+                StoryField::HowMet => self.how_met != was.how_met,
+                StoryField::Continuing => self.continuing != was.continuing,
+                StoryField::Rules => self.rules.to_stored() != story.rules,
+                StoryField::Tags => old_tags != new_tags,
+            })
+            .collect()
+    }
 }
 
 /// A new story: its content and where it stands.

@@ -11,8 +11,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::csrf::Csrf;
-use crate::domain::{PublicId, ReceiptCode, StoryAction, StoryStatus};
+use crate::db::DbConn;
+use crate::domain::{PublicId, ReceiptCode, StoryAction, StoryField, StoryStatus};
 use crate::error::AppError;
+use crate::models::mod_action::ModAction;
 use crate::models::now;
 use crate::models::story::{Story, StoryInput};
 use crate::models::tag::Tag;
@@ -23,6 +25,7 @@ use crate::routes::visitor::Visitor;
 use crate::state::AppState;
 use crate::views::{PageMeta, SelectOption, date_ja};
 use crate::workflows::moderation::{self, Refused, Site};
+use diesel::QueryResult;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/stories/new", web::get().to(new_form))
@@ -292,6 +295,8 @@ struct StatusPage {
     title: String,
     submitted: String,
     moderator_message: Option<String>,
+    /// The fields the editors changed, by the form's names.
+    edited: Vec<&'static str>,
     public_href: Option<String>,
     can_resubmit: bool,
     can_withdraw: bool,
@@ -316,16 +321,35 @@ fn explanation(status: StoryStatus) -> &'static str {
     }
 }
 
+/// A story as its submitter's status page shows it.
+struct Submitted {
+    story: Story,
+    tags: Vec<String>,
+    edited: Vec<StoryField>,
+}
+
+impl Submitted {
+    fn find(conn: &mut DbConn, code: &ReceiptCode) -> QueryResult<Option<Submitted>> {
+        let Some(story) = Story::find_by_receipt(conn, code)? else {
+            return Ok(None);
+        };
+        let tags = Tag::of_stories(conn, &[story.id])?
+            .remove(&story.id)
+            .unwrap_or_default();
+        let edited = ModAction::edited_fields(conn, story.id)?;
+        Ok(Some(Submitted {
+            story,
+            tags,
+            edited,
+        }))
+    }
+}
+
 impl StatusPage {
-    fn new(
-        state: &AppState,
-        csrf: &Csrf,
-        code: &ReceiptCode,
-        story: &Story,
-        tags: &[String],
-    ) -> Self {
+    fn new(state: &AppState, csrf: &Csrf, code: &ReceiptCode, found: &Submitted) -> Self {
+        let story = &found.story;
         let status = story.status;
-        let form = StoryForm::from_story(story, tags);
+        let form = StoryForm::from_story(story, &found.tags);
         StatusPage {
             meta: status_meta(state),
             csrf: csrf.token().to_owned(),
@@ -335,6 +359,7 @@ impl StatusPage {
             title: story.title.clone(),
             submitted: date_ja(story.submitted_at),
             moderator_message: story.moderator_message.clone(),
+            edited: found.edited.iter().map(|f| f.label()).collect(),
             public_href: status
                 .is_public()
                 .then(|| crate::paths::story(&story.public_id)),
@@ -424,21 +449,12 @@ async fn status(visitor: Visitor, form: web::Form<CodeForm>) -> Result<HttpRespo
     by_code(&visitor, (&form.csrf_token, &form.code), async |code| {
         let lookup = code.clone();
         match state
-            .db(move |conn| {
-                let Some(story) = Story::find_by_receipt(conn, &lookup)? else {
-                    return Ok(None);
-                };
-                let tags = Tag::of_stories(conn, &[story.id])?
-                    .remove(&story.id)
-                    .unwrap_or_default();
-                Ok(Some((story, tags)))
-            })
+            .db(move |conn| Ok(Submitted::find(conn, &lookup)?))
             .await?
         {
-            Some((story, tags)) => private_page(
-                &StatusPage::new(state, csrf, &code, &story, &tags),
-                StatusCode::OK,
-            ),
+            Some(found) => {
+                private_page(&StatusPage::new(state, csrf, &code, &found), StatusCode::OK)
+            }
             None => no_story(state, csrf),
         }
     })
@@ -478,13 +494,13 @@ async fn resubmit(visitor: Visitor, form: web::Form<StoryForm>) -> Result<HttpRe
             }
             Parsed::Again { errors, pii } => {
                 let lookup = code.clone();
-                let Some(story) = state
-                    .db(move |conn| Ok(Story::find_by_receipt(conn, &lookup)?))
+                let Some(found) = state
+                    .db(move |conn| Ok(Submitted::find(conn, &lookup)?))
                     .await?
                 else {
                     return no_story(state, csrf);
                 };
-                let mut page = StatusPage::new(state, csrf, &code, &story, &[]);
+                let mut page = StatusPage::new(state, csrf, &code, &found);
                 page.pii = form.finding_views(&pii);
                 page.how_met_options = form.how_met_options();
                 page.form = form;

@@ -13,6 +13,7 @@ use crate::models::mod_action::{Actor, ModAction};
 use crate::models::outbox::Outbox;
 use crate::models::report::Report;
 use crate::models::story::{Story, StoryContent, StoryInput};
+use crate::models::tag::Tag;
 use crate::models::to_the_hour;
 use crate::models::user::User;
 use crate::models::visibility::story_is_public;
@@ -433,9 +434,10 @@ pub fn decide(
     })
 }
 
-/// Replaces what the submitter wrote (every field) as a moderator removing identifying details;
-/// the public page then says so. The personal-information flags are those of what remains, and
-/// what was removed is kept nowhere (its physical clean-up is queued).
+/// Replaces what the submitter wrote (any of its fields) as a moderator removing identifying
+/// details; the public page then says so, and the submitter's status page names the fields.
+/// Each changed field is one audit row. The personal-information flags are those of what
+/// remains, and what was removed is kept nowhere (its physical clean-up is queued).
 pub fn redact(
     conn: &mut DbConn,
     public_id: &PublicId,
@@ -449,13 +451,24 @@ pub fn redact(
         let story = find(conn, public_id)?;
         take(conn, &story, StoryAction::Edit, false, now)?;
         check_claim(conn, &story, by, now)?;
+        let tags = Tag::of_stories(conn, &[story.id])?
+            .remove(&story.id)
+            .unwrap_or_default();
+        let changed = content.changed_from(&story, &tags);
+        if changed.is_empty() {
+            return Err(Refused::NotAllowed(
+                "どの欄も変わっていません。修正する欄を書き換えてから保存してください。".to_owned(),
+            ));
+        }
         Story::redact(conn, &story, content, pii, now)?;
         ErasureQueue::request(conn, Held::Story, None)?;
-        ModAction::about(story.id, &story.public_id)
-            .by(by.actor())
-            .edit()
-            .note(note)
-            .record(conn, now)?;
+        for field in changed {
+            ModAction::about(story.id, &story.public_id)
+                .by(by.actor())
+                .edit(field)
+                .note(note)
+                .record(conn, now)?;
+        }
         Ok(())
     })
 }

@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod csrf;
 mod docs;
+mod editing;
 mod editorial;
 mod erasure;
 mod feeds;

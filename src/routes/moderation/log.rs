@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Panel, PanelNav, panel_meta};
+use crate::domain::StoryField;
 use crate::error::AppError;
 use crate::models::mod_action::{ActionKind, LogFilter, ModAction};
 use crate::models::user::User;
@@ -19,7 +20,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 
 pub struct LogRow {
     pub when: String,
-    pub what: &'static str,
+    pub what: String,
     pub who: String,
     pub story: String,
     pub reason: String,
@@ -107,7 +108,7 @@ async fn log(
                 .into_iter()
                 .map(|a| LogRow {
                     when: format!("{} {}", date_ja(a.created_at), time_ja(a.created_at)),
-                    what: ActionKind::parse(&a.kind).map_or("", |k| k.label()),
+                    what: what_happened(&a),
                     who: a.actor_label,
                     story: a.story_public_id,
                     reason: a.reason.unwrap_or_default(),
@@ -136,4 +137,13 @@ async fn log(
         },
         StatusCode::OK,
     )
+}
+
+/// The kind of action, with the field for an editors' change: 「編集部による修正（タイトル）」.
+fn what_happened(a: &ModAction) -> String {
+    let kind = ActionKind::parse(&a.kind).map_or("", |k| k.label());
+    match a.field.as_deref().and_then(|f| StoryField::parse(f).ok()) {
+        Some(field) => format!("{kind}（{}）", field.label()),
+        None => kind.to_owned(),
+    }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE mod_actions DROP COLUMN field;
