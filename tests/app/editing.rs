@@ -170,42 +170,36 @@ async fn each_field_the_editors_change_shows_on_the_page_in_the_feed_and_search_
     named_to_the_submitter("ペンネーム").await;
 
     // Length, how they met, whether it continues: the facts line everywhere.
-    edit(
-        &app,
-        &moderator,
-        &id,
-        "length",
-        &[("length_years", "2"), ("length_months", "0")],
-    )
-    .await;
-    let facts = "交際3年目・趣味のコミュニティで出会った・継続中";
-    assert_eq!(
-        public(&reader, &id).await.text(".story-facts .facts"),
-        facts
-    );
-    assert!(feed_entry(&app, &id).await.1.contains(facts));
-    search_shows_facts(&reader, "ある集まり", facts).await;
-    named_to_the_submitter("交際期間").await;
-
-    edit(&app, &moderator, &id, "how_met", &[("how_met", "other")]).await;
-    let facts = "交際3年目・その他のきっかけで出会った・継続中";
-    assert_eq!(
-        public(&reader, &id).await.text(".story-facts .facts"),
-        facts
-    );
-    assert!(feed_entry(&app, &id).await.1.contains(facts));
-    search_shows_facts(&reader, "ある集まり", facts).await;
-    named_to_the_submitter("出会いのきっかけ").await;
-
-    edit(&app, &moderator, &id, "continuing", &[("continuing", "no")]).await;
-    let facts = "交際3年目・その他のきっかけで出会った・現在は終了";
-    assert_eq!(
-        public(&reader, &id).await.text(".story-facts .facts"),
-        facts
-    );
-    assert!(feed_entry(&app, &id).await.1.contains(facts));
-    search_shows_facts(&reader, "ある集まり", facts).await;
-    named_to_the_submitter("関係が続いているか").await;
+    let steps: [(&str, &[(&str, &str)], &str, &str); 3] = [
+        (
+            "length",
+            &[("length_years", "2"), ("length_months", "0")],
+            "交際3年目・趣味のコミュニティで出会った・継続中",
+            "交際期間",
+        ),
+        (
+            "how_met",
+            &[("how_met", "other")],
+            "交際3年目・その他のきっかけで出会った・継続中",
+            "出会いのきっかけ",
+        ),
+        (
+            "continuing",
+            &[("continuing", "no")],
+            "交際3年目・その他のきっかけで出会った・現在は終了",
+            "関係が続いているか",
+        ),
+    ];
+    for (field, changes, facts, label) in steps {
+        edit(&app, &moderator, &id, field, changes).await;
+        assert_eq!(
+            public(&reader, &id).await.text(".story-facts .facts"),
+            facts
+        );
+        assert!(feed_entry(&app, &id).await.1.contains(facts), "{field}");
+        search_shows_facts(&reader, "ある集まり", facts).await;
+        named_to_the_submitter(label).await;
+    }
 
     // Rules.
     edit(
