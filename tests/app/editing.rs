@@ -10,6 +10,8 @@ use crate::helpers::{
 
 const WAIT: Duration = Duration::from_secs(15);
 
+type FactsStep<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a str);
+
 /// The story's entry in the stories' Atom feed, as a feed reader reads it: title, content, tags.
 async fn feed_entry(app: &TestApp, public_id: &str) -> (String, String, Vec<String>) {
     let feed = app.shown("/stories/feed.atom").await;
@@ -170,7 +172,8 @@ async fn each_field_the_editors_change_shows_on_the_page_in_the_feed_and_search_
     named_to_the_submitter("ペンネーム").await;
 
     // Length, how they met, whether it continues: the facts line everywhere.
-    let steps: [(&str, &[(&str, &str)], &str, &str); 3] = [
+    // The field, what is typed, the facts line after it, the field's name on the status page.
+    let steps: [FactsStep; 3] = [
         (
             "length",
             &[("length_years", "2"), ("length_months", "0")],
