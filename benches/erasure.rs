@@ -71,7 +71,6 @@ fn main() -> anyhow::Result<()> {
     })?;
     let site = Site {
         base_url: &settings.base_url,
-        moderator_alert_interval: settings.moderator_alert_interval,
     };
     let approved: Vec<String> = stories::table
         .filter(stories::status.eq(StoryStatus::Approved.as_str()))

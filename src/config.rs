@@ -25,8 +25,11 @@ pub struct Settings {
     /// `smtp://user:pass@host:587` or `smtps://…`; without it mail is written to `data/outbox/`.
     pub smtp_url: Option<String>,
     pub mail_from: String,
-    /// At most one "new stories are waiting" mail to moderators per this interval.
+    /// At most one "new stories are waiting" mail to moderators per this interval; every
+    /// interval in which items entered the queue sends one.
     pub moderator_alert_interval: Duration,
+    /// An item waiting longer than this brings a reminder (at most one per this time).
+    pub moderator_reminder: Duration,
     /// First retry delay of a mail that could not be sent; it doubles up to an hour.
     pub mail_retry: Duration,
     /// Open reports that hide a published story until a moderator decides.
@@ -78,6 +81,7 @@ const KEYS: &[&str] = &[
     "smtp_url",
     "mail_from",
     "moderator_alert_minutes",
+    "moderator_reminder_hours",
     "mail_retry_seconds",
     "report_threshold",
     "submissions_per_hour",
@@ -206,6 +210,9 @@ impl Settings {
                 .unwrap_or_else(|| "縁側 <no-reply@engawa.invalid>".to_owned()),
             moderator_alert_interval: Duration::from_secs(
                 60 * src.number("moderator_alert_minutes", 30u64)?,
+            ),
+            moderator_reminder: Duration::from_secs(
+                3600 * src.number("moderator_reminder_hours", 24u64)?.max(1),
             ),
             mail_retry: Duration::from_secs(src.number("mail_retry_seconds", 60u64)?.max(1)),
             mail_lease: Duration::from_secs(src.number("mail_lease_seconds", 120u64)?.max(1)),

@@ -40,6 +40,11 @@ pub fn spawn(
                     s.feed_delay,
                     now(),
                 )?;
+                let times = moderation::AlertTimes {
+                    interval: s.moderator_alert_interval,
+                    remind_after: s.moderator_reminder,
+                };
+                moderation::alert_moderators(&mut conn, &s.base_url, &times, now())?;
                 subscription::Subscription::forget_unconfirmed(&mut conn, now())?;
                 crate::models::report::Report::forget_readers(&mut conn, now())?;
                 crate::models::session::LoginThrottle::forget_old(&mut conn, now())?;

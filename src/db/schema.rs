@@ -130,6 +130,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    moderator_alerts (id) {
+        id -> Integer,
+        arrivals -> Integer,
+        alerted_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     mod_actions (id) {
         id -> Integer,
         kind -> Text,
@@ -244,4 +253,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     erasures,
     story_bands,
     daily_keys,
+    moderator_alerts,
 );

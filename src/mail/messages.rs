@@ -7,18 +7,50 @@ use super::Mail;
 pub const MODERATOR_ALERT: &str = "moderator_alert";
 pub const DECISION: &str = "decision";
 
-pub fn moderator_alert(to: Vec<String>, waiting: i64, base_url: &str) -> Mail {
+/// What a moderators' alert says: the queue's state, never a story.
+pub struct Alert {
+    /// Items that entered the queue (new, sent again, hidden by reports) since the last alert.
+    pub arrivals: i32,
+    /// Items waiting for a moderator now.
+    pub waiting: usize,
+    /// How long the oldest has waited: 「3時間前」.
+    pub oldest: Option<String>,
+    /// Whether an item has waited longer than the reminder time.
+    pub reminder: bool,
+}
+
+pub fn moderator_alert(to: Vec<String>, alert: &Alert, base_url: &str) -> Mail {
+    let Alert {
+        arrivals, waiting, ..
+    } = alert;
+    let mut body = String::new();
+    if alert.reminder {
+        body.push_str("長く審査を待っている体験談があります。\n");
+    }
+    if *arrivals > 0 {
+        body.push_str(&format!(
+            "前回のお知らせのあと、{arrivals}件が審査キューに入りました（新しい投稿・修正版・通報による非公開）。\n"
+        ));
+    }
+    body.push_str(&format!("現在、審査待ちは{waiting}件です。"));
+    if let Some(oldest) = &alert.oldest {
+        body.push_str(&format!("いちばん古いものは{oldest}から待っています。"));
+    }
+    body.push_str(&format!(
+        "\n\n審査キュー: {base_url}/mod\n\n\
+         このお知らせは、一定の間隔で最大1通にまとめて送っています。\n"
+    ));
     Mail {
         kind: MODERATOR_ALERT.to_owned(),
         to,
         unsubscribe: None,
         story: None,
-        subject: format!("【縁側】審査待ちの体験談が{waiting}件あります"),
-        body: format!(
-            "新しい体験談が届いています。現在、審査待ちは{waiting}件です。\n\n\
-             審査キュー: {base_url}/mod\n\n\
-             このお知らせは、一定の間隔で最大1通にまとめて送っています。\n"
-        ),
+        subject: if alert.reminder {
+            format!("【縁側】長く待っている体験談があります（審査待ち{waiting}件）")
+        } else {
+            format!("【縁側】審査待ちの体験談が{waiting}件あります")
+        },
+        body,
     }
 }
 

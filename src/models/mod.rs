@@ -5,6 +5,7 @@ pub mod daily_key;
 pub mod erasure;
 pub mod guide;
 pub mod mod_action;
+pub mod moderator_alert;
 pub mod outbox;
 pub mod report;
 pub mod revision;

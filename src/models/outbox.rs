@@ -219,22 +219,6 @@ impl Outbox {
             .map(|_| ())
     }
 
-    /// Whether a mail of `kind` was queued after `since`; used to batch moderator alerts.
-    pub fn mail_kind_queued_since(
-        conn: &mut DbConn,
-        kind: &str,
-        since: NaiveDateTime,
-    ) -> QueryResult<bool> {
-        let pattern = format!("%\"kind\":\"{kind}\"%");
-        diesel::select(diesel::dsl::exists(
-            outbox::table
-                .filter(outbox::topic.eq(MAIL))
-                .filter(outbox::created_at.gt(since))
-                .filter(outbox::payload.like(pattern)),
-        ))
-        .get_result(conn)
-    }
-
     pub fn undelivered_mail_count(conn: &mut DbConn) -> QueryResult<i64> {
         outbox::table
             .filter(outbox::topic.eq(MAIL))

@@ -24,7 +24,7 @@ use crate::routes::story_form::{FieldErrors, FindingViews, Parsed, SEND_AGAIN, S
 use crate::routes::visitor::Visitor;
 use crate::state::AppState;
 use crate::views::{PageMeta, SelectOption, date_ja};
-use crate::workflows::moderation::{self, Refused, Site};
+use crate::workflows::moderation::{self, Refused};
 use diesel::QueryResult;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -204,14 +204,9 @@ async fn create(visitor: Visitor, payload: web::Payload) -> Result<HttpResponse,
         contact_email: email,
         pii,
     };
-    let st = state.clone();
     state
         .db(move |conn| {
-            let site = Site {
-                base_url: &st.settings.base_url,
-                moderator_alert_interval: st.settings.moderator_alert_interval,
-            };
-            moderation::submit(conn, &input, &site, now())?;
+            moderation::submit(conn, &input, now())?;
             Ok(())
         })
         .await?;

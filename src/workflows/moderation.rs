@@ -10,6 +10,7 @@ use crate::domain::{PublicId, ReceiptCode, RelationshipLength, StoryAction, Stor
 use crate::mail::messages;
 use crate::models::erasure::{ErasureQueue, Held};
 use crate::models::mod_action::{Actor, ModAction};
+use crate::models::moderator_alert;
 use crate::models::outbox::Outbox;
 use crate::models::report::Report;
 use crate::models::story::{Story, StoryContent, StoryInput};
@@ -48,7 +49,6 @@ impl From<Refused> for crate::error::AppError {
 /// What the site needs to know to write mails.
 pub struct Site<'a> {
     pub base_url: &'a str,
-    pub moderator_alert_interval: std::time::Duration,
 }
 
 /// A staff member acting on a story.
@@ -140,13 +140,8 @@ fn set_message(conn: &mut DbConn, id: i32, message: Option<&str>) -> QueryResult
 
 // ---- The submitter's side: times kept to the hour, so they cannot be matched to anyone ----
 
-/// Saves a new submission as pending, and tells moderators unless they were told recently.
-pub fn submit(
-    conn: &mut DbConn,
-    input: &StoryInput,
-    site: &Site,
-    now: NaiveDateTime,
-) -> QueryResult<i32> {
+/// Saves a new submission as pending; the moderators' next alert counts it.
+pub fn submit(conn: &mut DbConn, input: &StoryInput, now: NaiveDateTime) -> QueryResult<i32> {
     let stamp = to_the_hour(now);
     crate::db::write_transaction(conn, |conn| {
         let id = Story::insert(conn, input, stamp)?;
@@ -154,17 +149,67 @@ pub fn submit(
             .by(Actor::Submitter)
             .submit()
             .record(conn, stamp)?;
-        // The alert's own time stays exact: it spaces alerts, and names no story.
-        let interval = Duration::from_std(site.moderator_alert_interval).unwrap_or_default();
-        if !Outbox::mail_kind_queued_since(conn, messages::MODERATOR_ALERT, now - interval)? {
-            let to = User::moderator_emails(conn)?;
-            if !to.is_empty() {
-                let waiting = Story::count_with_status(conn, StoryStatus::Pending)?;
-                messages::moderator_alert(to, waiting, site.base_url).queue(conn, now)?;
-            }
-        }
+        moderator_alert::arrived(conn)?;
         Ok(id)
     })
+}
+
+/// How often the moderators hear of the queue, and when an old item calls for a reminder.
+pub struct AlertTimes {
+    pub interval: std::time::Duration,
+    pub remind_after: std::time::Duration,
+}
+
+/// Queues the moderators' alert if one is due: at most one per interval, in every interval in
+/// which items entered the queue, with how many wait and for how long the oldest has; and a
+/// reminder (at most once per `remind_after`) while an item has waited longer than that.
+/// Each node's scheduler calls it; one of them sends.
+pub fn alert_moderators(
+    conn: &mut DbConn,
+    base_url: &str,
+    times: &AlertTimes,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let remind_after = Duration::from_std(times.remind_after).unwrap_or(Duration::MAX);
+    let interval = Duration::from_std(times.interval).unwrap_or_default();
+    crate::db::write_transaction(conn, |conn| {
+        let waiting = waiting_since(conn)?;
+        let oldest = waiting.iter().min().copied();
+        let too_long = oldest.is_some_and(|t| now - t > remind_after);
+        let Some(due) = moderator_alert::take_due(conn, now, interval, too_long, remind_after)?
+        else {
+            return Ok(false);
+        };
+        let to = User::moderator_emails(conn)?;
+        if to.is_empty() {
+            return Ok(false);
+        }
+        let alert = messages::Alert {
+            arrivals: due.arrivals,
+            waiting: waiting.len(),
+            oldest: oldest.map(|t| crate::views::age_ja(now - t)),
+            reminder: due.reminder,
+        };
+        messages::moderator_alert(to, &alert, base_url).queue(conn, now)?;
+        Ok(true)
+    })
+}
+
+/// Since when each item waiting for a moderator has waited: pending stories since they were
+/// sent (or sent again), stories reports hid since they were hidden.
+fn waiting_since(conn: &mut DbConn) -> QueryResult<Vec<NaiveDateTime>> {
+    let hidden = StoryAction::Hide.leads_to().unwrap_or(StoryStatus::Held);
+    let mut since: Vec<NaiveDateTime> = stories::table
+        .filter(stories::status.eq(StoryStatus::Pending.as_str()))
+        .select(stories::submitted_at)
+        .load(conn)?;
+    since.extend(
+        stories::table
+            .filter(stories::status.eq(hidden.as_str()))
+            .select(stories::updated_at)
+            .load::<NaiveDateTime>(conn)?,
+    );
+    Ok(since)
 }
 
 /// The submitter's answer to a change request: new content, back to the queue.
@@ -185,6 +230,7 @@ pub fn resubmit(
             .by(Actor::Submitter)
             .resubmit()
             .record(conn, now)?;
+        moderator_alert::arrived(conn)?;
         Ok(())
     })
 }

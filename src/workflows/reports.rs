@@ -64,6 +64,7 @@ pub fn file(
                 "{WINDOW_HOURS}時間以内に{readers}人の読者から通報がありました"
             )))
             .record(conn, now)?;
+        crate::models::moderator_alert::arrived(conn)?;
         let to = User::moderator_emails(conn)?;
         if !to.is_empty() {
             let reasons = Report::open_reasons(conn, story.id)?;

@@ -185,7 +185,6 @@ async fn bulk(
         .db(move |conn| {
             let site = Site {
                 base_url: &st.settings.base_url,
-                moderator_alert_interval: st.settings.moderator_alert_interval,
             };
             let by = Moderator::from(&user);
             let (mut done, mut skipped) = (0, 0);

@@ -277,7 +277,6 @@ async fn act(
         .db(move |conn| {
             let site = Site {
                 base_url: &st.settings.base_url,
-                moderator_alert_interval: st.settings.moderator_alert_interval,
             };
             Ok(moderation::decide(
                 conn,
