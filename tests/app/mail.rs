@@ -74,10 +74,7 @@ async fn alerts_batch_one_per_interval_while_stories_keep_arriving() {
     let interval = Duration::from_secs(2);
     let port = free_port();
     let smtp = SmtpServer::start(port);
-    let app = spawn_configured(TestDatabase::new(), false, |s| {
-        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
-        s.mail_retry = Duration::from_secs(1);
-        s.base_url = "https://engawa.example".to_owned();
+    let app = app_with_smtp_and(port, |s| {
         s.moderator_alert_interval = interval;
         s.submissions_per_hour = 100;
     })
@@ -148,10 +145,7 @@ async fn alerts_batch_one_per_interval_while_stories_keep_arriving() {
 async fn an_item_waiting_longer_than_the_reminder_time_brings_one_reminder() {
     let port = free_port();
     let smtp = SmtpServer::start(port);
-    let app = spawn_configured(TestDatabase::new(), false, |s| {
-        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
-        s.mail_retry = Duration::from_secs(1);
-        s.base_url = "https://engawa.example".to_owned();
+    let app = app_with_smtp_and(port, |s| {
         s.moderator_alert_interval = Duration::from_secs(1);
         s.moderator_reminder = Duration::from_secs(3600);
     })
@@ -192,10 +186,16 @@ async fn an_item_waiting_longer_than_the_reminder_time_brings_one_reminder() {
 }
 
 async fn app_with_smtp(port: u16) -> TestApp {
+    app_with_smtp_and(port, |_| {}).await
+}
+
+/// A site that sends mail to the SMTP server on `port`, with `more` settings.
+async fn app_with_smtp_and(port: u16, more: impl FnOnce(&mut engawa::config::Settings)) -> TestApp {
     spawn_configured(TestDatabase::new(), false, |s| {
         s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
         s.mail_retry = Duration::from_secs(1);
         s.base_url = "https://engawa.example".to_owned();
+        more(s);
     })
     .await
 }
