@@ -25,6 +25,9 @@ pub enum AppError {
     Forbidden,
     #[error("too many requests: {0}")]
     TooManyRequests(String),
+    /// A one-time link that is unknown, used or expired (which one is not said).
+    #[error("gone: {0}")]
+    Gone(String),
     /// A request body over its route's limit.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -96,6 +99,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::UriTooLong => StatusCode::URI_TOO_LONG,
@@ -123,6 +127,7 @@ impl ResponseError for AppError {
                 "フォームの有効期限が切れたか、この操作をする権限がありません。前のページを再読み込みしてから、もう一度お試しください。".to_owned(),
             ),
             AppError::TooManyRequests(message) => ("しばらく時間をおいてください", message.clone()),
+            AppError::Gone(message) => ("このリンクは使えません", message.clone()),
             AppError::PayloadTooLarge => (
                 "送信された内容が大きすぎます",
                 "一度に送れる量を超えています。文章を短くしてから、もう一度お試しください。".to_owned(),

@@ -21,6 +21,14 @@ pub fn check_strength(password: &str) -> Result<(), Invalid> {
     }
 }
 
+/// A new password typed twice: the same both times, and strong enough.
+pub fn check_new(password: &str, confirm: &str) -> Result<(), Invalid> {
+    if password != confirm {
+        return Err(Invalid::new("新しいパスワードが確認用と一致しません。"));
+    }
+    check_strength(password)
+}
+
 pub fn hash(password: &str) -> anyhow::Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes())

@@ -105,12 +105,19 @@ pub fn date_iso(utc: NaiveDateTime) -> String {
 
 /// 「3時間前」: how long ago, roughly, for the moderation queue.
 pub fn age_ja(elapsed: chrono::Duration) -> String {
-    let minutes = elapsed.num_minutes().max(0);
+    if elapsed.num_minutes() < 1 {
+        return "たった今".to_owned();
+    }
+    format!("{}前", span_ja(elapsed))
+}
+
+/// A length of time in its largest whole unit: 「0分」「45分」「3時間」「2日」.
+pub fn span_ja(span: chrono::Duration) -> String {
+    let minutes = span.num_minutes().max(0);
     match minutes {
-        0 => "たった今".to_owned(),
-        1..=59 => format!("{minutes}分前"),
-        60..=1439 => format!("{}時間前", minutes / 60),
-        _ => format!("{}日前", minutes / 1440),
+        0..=59 => format!("{minutes}分"),
+        60..=1439 => format!("{}時間", minutes / 60),
+        _ => format!("{}日", minutes / 1440),
     }
 }
 
@@ -286,6 +293,8 @@ mod tests {
         assert_eq!(age_ja(chrono::Duration::minutes(5)), "5分前");
         assert_eq!(age_ja(chrono::Duration::hours(3)), "3時間前");
         assert_eq!(age_ja(chrono::Duration::days(2)), "2日前");
+        assert_eq!(span_ja(chrono::Duration::seconds(20)), "0分");
+        assert_eq!(span_ja(chrono::Duration::minutes(90)), "1時間");
     }
 
     #[test]

@@ -150,6 +150,23 @@ diesel::table! {
         note -> Nullable<Text>,
         created_at -> Timestamp,
         field -> Nullable<Text>,
+        subject -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    staff_links (id) {
+        id -> Integer,
+        token_hash -> Text,
+        purpose -> Text,
+        user_id -> Nullable<Integer>,
+        email -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        role -> Nullable<Text>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -254,4 +271,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     story_bands,
     daily_keys,
     moderator_alerts,
+    staff_links,
 );

@@ -17,7 +17,7 @@ pub use slug::Slug;
 pub use status::{GuideAction, GuideStatus, Role, StoryAction, StoryStatus};
 pub use story_fields::{HowMet, LengthBucket, Relationship, RelationshipLength, Rules, StoryField};
 pub use tag::TagName;
-pub use text::{GuideBody, PenName, StoryBody, Summary, Title, forbidden_character};
+pub use text::{Byline, GuideBody, PenName, StoryBody, Summary, Title, forbidden_character};
 
 /// Why a value was refused, in Japanese, ready to show beside the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

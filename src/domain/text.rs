@@ -110,15 +110,39 @@ impl PenName {
     pub const MAX_CHARS: usize = 30;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let name = bounded(raw, "ペンネーム", 0, Self::MAX_CHARS)?;
-        if name.contains('\n') {
-            return Err(Invalid::new("ペンネームは1行で入力してください。"));
-        }
-        Ok(PenName(if name.is_empty() {
-            Self::ANONYMOUS.to_owned()
-        } else {
-            name
-        }))
+        one_line_name(raw, "ペンネーム", Self::MAX_CHARS, Self::ANONYMOUS).map(PenName)
+    }
+}
+
+/// A name on one line, at most `max` characters; empty means `default`.
+fn one_line_name(raw: &str, what: &str, max: usize, default: &str) -> Result<String, Invalid> {
+    let name = bounded(raw, what, 0, max)?;
+    if name.contains('\n') {
+        return Err(Invalid::new(format!("{what}は1行で入力してください。")));
+    }
+    Ok(if name.is_empty() {
+        default.to_owned()
+    } else {
+        name
+    })
+}
+
+/// The name a guide is signed with on the public site: 編集部 unless its editors choose another.
+/// Never taken from a staff account, whose name may be a real person's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Byline(String);
+
+impl Byline {
+    pub const EDITORS: &'static str = "編集部";
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        one_line_name(raw, "署名", PenName::MAX_CHARS, Self::EDITORS).map(Byline)
+    }
+}
+
+impl AsRef<str> for Byline {
+    fn as_ref(&self) -> &str {
+        &self.0
     }
 }
 

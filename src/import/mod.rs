@@ -224,7 +224,7 @@ pub fn import_str(conn: &mut DbConn, text: &str) -> Result<Imported, ImportError
                         });
                         continue;
                     }
-                    editorial::add(conn, g, FIRST_REVISION, now)?;
+                    editorial::add(conn, g, (&g.author_name, FIRST_REVISION), now)?;
                     summary.guides += 1;
                 }
                 Item::Story(s) => {

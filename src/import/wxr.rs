@@ -353,7 +353,12 @@ pub fn import(
                 featured_on_home: false,
                 tags: tags_of(&item),
             };
-            let id = editorial::add(conn, &input, super::FIRST_REVISION, now)?;
+            let id = editorial::add(
+                conn,
+                &input,
+                (&input.author_name, super::FIRST_REVISION),
+                now,
+            )?;
             if let Some(old) =
                 path_of(&item.link).filter(|p| *p != crate::paths::guide(slug.as_ref()))
             {

@@ -192,3 +192,45 @@ pub fn digest(to: &str, items: &[DigestItem], unsubscribe_url: &str) -> Mail {
         ),
     }
 }
+
+pub const STAFF_LINK: &str = "staff_link";
+
+fn staff_link(to: &str, subject: &str, body: String) -> Mail {
+    Mail {
+        kind: STAFF_LINK.to_owned(),
+        to: vec![to.to_owned()],
+        unsubscribe: None,
+        story: None,
+        subject: subject.to_owned(),
+        body,
+    }
+}
+
+/// An invitation to the panel, with its one-time link.
+pub fn staff_invite(to: &str, name: &str, role: &str, link: &str, valid_days: i64) -> Mail {
+    staff_link(
+        to,
+        "【縁側】管理画面への招待",
+        format!(
+            "{name}さん\n\n\
+             縁側の管理画面に{role}として招待されました。\n\
+             次のリンクを開いてパスワードを決めると、アカウントができます。\n\n\
+             {link}\n\n\
+             このリンクは一度だけ、{valid_days}日間使えます。心当たりがない場合は、このメールを破棄してください。\n"
+        ),
+    )
+}
+
+/// A one-time link to set a new password.
+pub fn staff_reset(to: &str, link: &str, valid_hours: i64) -> Mail {
+    staff_link(
+        to,
+        "【縁側】パスワードの再設定",
+        format!(
+            "縁側の管理画面のパスワードを再設定するためのリンクです。\n\n\
+             {link}\n\n\
+             このリンクは一度だけ、{valid_hours}時間使えます。新しいパスワードを決めると、\
+             このアカウントのすべてのログインが終了します。心当たりがない場合は、管理者に知らせてください。\n"
+        ),
+    )
+}

@@ -11,6 +11,8 @@ pub mod report;
 pub mod revision;
 pub mod session;
 pub mod similarity;
+pub mod staff_link;
+pub mod stats;
 pub mod story;
 pub mod subscription;
 pub mod tag;

@@ -7,8 +7,9 @@ use crate::domain::StoryField;
 use crate::domain::status::text_enum;
 
 text_enum!(
-    /// What happened to a story. Submitter and system events are logged beside staff ones so
-    /// that a story's whole history reads in one place.
+    /// What happened: to a story (submitter and system events are logged beside staff ones so
+    /// that a story's whole history reads in one place), to a staff account, or to a guide's
+    /// place on the public site.
     ActionKind, "操作の種類" {
         Submit => "submit", "投稿";
         Resubmit => "resubmit", "再投稿";
@@ -19,8 +20,49 @@ text_enum!(
         Edit => "edit", "編集部による修正";
         Hide => "hide", "通報による非公開";
         Erase => "erase", "保存期間の終了による消去";
+        Invite => "invite", "スタッフの招待";
+        Join => "join", "招待による登録";
+        ChangeRole => "change_role", "役割の変更";
+        Disable => "disable", "アカウントの無効化";
+        Enable => "enable", "アカウントの有効化";
+        IssueReset => "issue_reset", "パスワード再設定リンクの発行";
+        ResetPassword => "reset_password", "パスワードの再設定";
+        ChangePassword => "change_password", "パスワードの変更";
+        PublishGuide => "publish_guide", "ガイドの公開";
+        ScheduleGuide => "schedule_guide", "ガイドの予約公開";
+        UnpublishGuide => "unpublish_guide", "ガイドの非公開";
     }
 );
+
+/// What a row that is not about a story is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A staff account, by id.
+    Staff(i32),
+    /// A guide, by its address's slug when it happened.
+    Guide(String),
+    /// An invitation, before its account exists (the note says to whom).
+    Invitation,
+}
+
+impl Subject {
+    fn stored(&self) -> String {
+        match self {
+            Subject::Staff(id) => format!("staff:{id}"),
+            Subject::Guide(slug) => format!("guide:{slug}"),
+            Subject::Invitation => "invitation:".to_owned(),
+        }
+    }
+
+    pub fn read(stored: &str) -> Option<Subject> {
+        match stored.split_once(':')? {
+            ("staff", id) => id.parse().ok().map(Subject::Staff),
+            ("guide", slug) => Some(Subject::Guide(slug.to_owned())),
+            ("invitation", _) => Some(Subject::Invitation),
+            _ => None,
+        }
+    }
+}
 
 /// Who did it, as the log shows it.
 pub enum Actor<'a> {
@@ -53,6 +95,8 @@ pub struct ModAction {
     pub created_at: NaiveDateTime,
     /// The field an editors' change changed (its name, never its text).
     pub field: Option<String>,
+    /// For a row about a staff account or a guide: `staff:<id>`, `guide:<slug>`.
+    pub subject: Option<String>,
 }
 
 /// Which log rows to show.
@@ -68,8 +112,9 @@ pub struct LogFilter {
 #[must_use = "an audit row is written only by `record`"]
 pub struct Entry<'a> {
     kind: ActionKind,
-    story_id: i32,
+    story_id: Option<i32>,
     public_id: &'a str,
+    subject: Option<Subject>,
     actor: Actor<'a>,
     reason: Option<&'a str>,
     note: Option<&'a str>,
@@ -78,8 +123,9 @@ pub struct Entry<'a> {
 
 /// The story an audit row is about, before what happened is named.
 pub struct About<'a> {
-    story_id: i32,
+    story_id: Option<i32>,
     public_id: &'a str,
+    subject: Option<Subject>,
     actor: Actor<'a>,
 }
 
@@ -93,6 +139,7 @@ impl<'a> About<'a> {
             kind,
             story_id: self.story_id,
             public_id: self.public_id,
+            subject: self.subject,
             actor: self.actor,
             reason: None,
             note: None,
@@ -134,6 +181,38 @@ impl<'a> About<'a> {
     pub fn erase(self) -> Entry<'a> {
         self.entry(ActionKind::Erase)
     }
+    pub fn invite(self) -> Entry<'a> {
+        self.entry(ActionKind::Invite)
+    }
+    pub fn join(self) -> Entry<'a> {
+        self.entry(ActionKind::Join)
+    }
+    /// `change` reads 「編集者 → モデレーター」.
+    pub fn change_role(self, change: &'a str) -> Entry<'a> {
+        Entry {
+            reason: Some(change),
+            ..self.entry(ActionKind::ChangeRole)
+        }
+    }
+    pub fn disable(self) -> Entry<'a> {
+        self.entry(ActionKind::Disable)
+    }
+    pub fn enable(self) -> Entry<'a> {
+        self.entry(ActionKind::Enable)
+    }
+    pub fn issue_reset(self) -> Entry<'a> {
+        self.entry(ActionKind::IssueReset)
+    }
+    pub fn reset_password(self) -> Entry<'a> {
+        self.entry(ActionKind::ResetPassword)
+    }
+    pub fn change_password(self) -> Entry<'a> {
+        self.entry(ActionKind::ChangePassword)
+    }
+    /// A guide's place on the public site changed: published, scheduled or taken off.
+    pub fn guide(self, kind: ActionKind) -> Entry<'a> {
+        self.entry(kind)
+    }
 }
 
 impl<'a> Entry<'a> {
@@ -155,6 +234,7 @@ impl<'a> Entry<'a> {
                 mod_actions::note.eq(self.note),
                 mod_actions::created_at.eq(now),
                 mod_actions::field.eq(self.field.map(StoryField::as_str)),
+                mod_actions::subject.eq(self.subject.as_ref().map(Subject::stored)),
             ))
             .execute(conn)
             .map(|_| ())
@@ -165,8 +245,19 @@ impl ModAction {
     /// Starts an audit row about a story; the actor is the system unless `by` names another.
     pub fn about(story_id: i32, public_id: &str) -> About<'_> {
         About {
-            story_id,
+            story_id: Some(story_id),
             public_id,
+            subject: None,
+            actor: Actor::System,
+        }
+    }
+
+    /// Starts an audit row about a staff account or a guide.
+    pub fn about_other<'a>(subject: Subject) -> About<'a> {
+        About {
+            story_id: None,
+            public_id: "",
+            subject: Some(subject),
             actor: Actor::System,
         }
     }

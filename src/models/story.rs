@@ -5,7 +5,7 @@ use crate::db::schema::stories;
 use crate::db::{Backend, DbConn};
 use crate::domain::{
     Email, HowMet, LengthBucket, PenName, PublicId, ReceiptCode, Relationship, RelationshipLength,
-    Rules, StoryBody, StoryField, StoryStatus, TagName, Title,
+    Rules, StoryAction, StoryBody, StoryField, StoryStatus, TagName, Title,
 };
 use crate::markdown;
 use crate::models::similarity;
@@ -443,6 +443,23 @@ impl Story {
             .select(Story::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// Since when each item waiting for a moderator has waited: pending stories since they were
+    /// sent (or sent again), stories reports hid since they were hidden.
+    pub fn waiting_since(conn: &mut DbConn) -> QueryResult<Vec<NaiveDateTime>> {
+        let hidden = StoryAction::Hide.leads_to().unwrap_or(StoryStatus::Held);
+        let mut since: Vec<NaiveDateTime> = stories::table
+            .filter(stories::status.eq(StoryStatus::Pending.as_str()))
+            .select(stories::submitted_at)
+            .load(conn)?;
+        since.extend(
+            stories::table
+                .filter(stories::status.eq(hidden.as_str()))
+                .select(stories::updated_at)
+                .load::<NaiveDateTime>(conn)?,
+        );
+        Ok(since)
     }
 
     pub fn count_with_status(conn: &mut DbConn, status: StoryStatus) -> QueryResult<i64> {

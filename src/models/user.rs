@@ -81,6 +81,13 @@ impl User {
         })
     }
 
+    pub fn set_role(conn: &mut DbConn, id: i32, role: Role) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::role.eq(role.as_str()))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     /// Replaces the password and ends every session of the account.
     pub fn set_password(conn: &mut DbConn, id: i32, password_hash: &str) -> QueryResult<()> {
         crate::db::write_transaction(conn, |conn| {

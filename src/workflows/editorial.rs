@@ -7,9 +7,12 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{featured_stories, guide_revisions, guide_tags, guides, redirects};
-use crate::domain::{GuideAction, GuideBody, GuideStatus, PublicId, Slug, Summary, TagName, Title};
+use crate::domain::{
+    Byline, GuideAction, GuideBody, GuideStatus, PublicId, Slug, Summary, TagName, Title,
+};
 use crate::markdown;
 use crate::models::guide::{Guide, GuideInput};
+use crate::models::mod_action::{ActionKind, Actor, ModAction, Subject};
 use crate::models::revision::Revision;
 use crate::models::story::Story;
 use crate::models::tag::Tag;
@@ -27,6 +30,8 @@ pub struct GuideDraft {
     pub category: String,
     pub featured: Vec<PublicId>,
     pub on_home: bool,
+    /// The name readers see as the guide's author: 編集部 unless the editors choose another.
+    pub byline: Byline,
 }
 
 /// What the save should do to the guide's status.
@@ -40,9 +45,31 @@ pub enum Intent {
 }
 
 /// Who is editing.
-pub struct Editor<'a> {
-    pub id: i32,
-    pub name: &'a str,
+pub type Editor<'a> = super::StaffMember<'a>;
+
+/// The audit row for a change of a guide's place on the public site, if it changed: published,
+/// scheduled, or taken off (to a draft or unpublished).
+fn log_place(
+    conn: &mut DbConn,
+    slug: &str,
+    before: Option<GuideStatus>,
+    after: GuideStatus,
+    by: Actor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let kind = match after {
+        _ if before == Some(after) => return Ok(()),
+        GuideStatus::Published => ActionKind::PublishGuide,
+        GuideStatus::Scheduled => ActionKind::ScheduleGuide,
+        GuideStatus::Draft | GuideStatus::Unpublished => match before {
+            Some(GuideStatus::Published | GuideStatus::Scheduled) => ActionKind::UnpublishGuide,
+            _ => return Ok(()),
+        },
+    };
+    ModAction::about_other(Subject::Guide(slug.to_owned()))
+        .by(by)
+        .guide(kind)
+        .record(conn, now)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -218,6 +245,7 @@ fn write(
             guides::published_at.eq(p.published_at),
             guides::category.eq(&d.category),
             guides::featured_on_home.eq(d.on_home),
+            guides::author_name.eq(d.byline.as_ref()),
             guides::version.eq(p.version),
             guides::updated_at.eq(now),
         ))
@@ -239,12 +267,13 @@ fn published_at_for(
     }
 }
 
-/// Adds a guide with its tags, its first revision and, when it is public, its announcement: the
-/// one way a guide comes into being (an editor's draft, an import, the demo content).
+/// Adds a guide with its tags, its first revision (recorded as by `by`) and, when it is public,
+/// its announcement: the one way a guide comes into being (an editor's draft, an import, the
+/// demo content).
 pub fn add(
     conn: &mut DbConn,
     input: &GuideInput,
-    note: &str,
+    (by, note): (&str, &str),
     now: NaiveDateTime,
 ) -> QueryResult<i32> {
     // A new guide at an address that used to redirect elsewhere takes the address back.
@@ -253,7 +282,7 @@ pub fn add(
     )
     .execute(conn)?;
     let id = Guide::insert(conn, input, now)?;
-    Revision::record(conn, id, input.author_id, &input.author_name, note, now)?;
+    Revision::record(conn, id, input.author_id, by, note, now)?;
     visibility::guide_changed(
         conn,
         None,
@@ -284,14 +313,15 @@ pub fn create(
             body: d.body.clone(),
             status,
             author_id: Some(by.id),
-            author_name: by.name.to_owned(),
+            author_name: d.byline.as_ref().to_owned(),
             published_at: None,
             scheduled_at,
             category: d.category.clone(),
             featured_on_home: d.on_home,
             tags: d.tags.clone(),
         };
-        let id = add(conn, &input, "作成", now)?;
+        let id = add(conn, &input, (by.name, "作成"), now)?;
+        log_place(conn, input.slug.as_ref(), None, status, by.actor(), now)?;
         set_featured(conn, id, &d.featured)?;
         Ok(id)
     })
@@ -360,6 +390,7 @@ pub fn update(
         };
         write(conn, id, &slug, d, &placement, now)?;
         Revision::record(conn, id, Some(by.id), by.name, note, now)?;
+        log_place(conn, slug.as_ref(), Some(before), status, by.actor(), now)?;
         visibility::guide_changed(
             conn,
             Some(GuidePlace {
@@ -377,7 +408,12 @@ pub fn update(
 }
 
 /// Takes a guide off the public site (it keeps its text and revisions).
-pub fn unpublish(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> Result<(), EditRefused> {
+pub fn unpublish(
+    conn: &mut DbConn,
+    id: i32,
+    by: &Editor,
+    now: NaiveDateTime,
+) -> Result<(), EditRefused> {
     crate::db::write_transaction(conn, |conn| {
         let guide = Guide::find(conn, id)
             .optional()?
@@ -400,6 +436,7 @@ pub fn unpublish(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> Result<(), E
             slug: &guide.slug,
         };
         visibility::guide_changed(conn, Some(place(before)), place(after), now)?;
+        log_place(conn, &guide.slug, Some(before), after, by.actor(), now)?;
         Ok(())
     })
 }
@@ -445,6 +482,7 @@ pub fn publish_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<Str
                     slug: &slug,
                 };
                 visibility::guide_changed(conn, Some(place(was)), place(after), now)?;
+                log_place(conn, &slug, Some(was), after, Actor::System, now)?;
             }
             QueryResult::Ok(n == 1)
         })?;
@@ -484,6 +522,8 @@ pub fn restore(
                 .filter_map(|p| PublicId::parse(p).ok())
                 .collect(),
             on_home: guide.featured_on_home,
+            // The byline is the guide's now: a restore brings back text, not the signature.
+            byline: Byline::parse(&guide.author_name).map_err(invalid)?,
         };
         let note = format!("版{}から復元", rev.version);
         let change = Change {

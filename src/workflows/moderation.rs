@@ -52,28 +52,7 @@ pub struct Site<'a> {
 }
 
 /// A staff member acting on a story.
-pub struct Moderator<'a> {
-    pub id: i32,
-    pub name: &'a str,
-}
-
-impl<'a> From<&'a User> for Moderator<'a> {
-    fn from(u: &'a User) -> Self {
-        Moderator {
-            id: u.id,
-            name: &u.display_name,
-        }
-    }
-}
-
-impl Moderator<'_> {
-    pub fn actor(&self) -> Actor<'_> {
-        Actor::Staff {
-            id: self.id,
-            name: self.name,
-        }
-    }
-}
+pub type Moderator<'a> = super::StaffMember<'a>;
 
 fn find(conn: &mut DbConn, public_id: &PublicId) -> Result<Story, Refused> {
     Story::find_by_public_id(conn, public_id)
@@ -173,7 +152,7 @@ pub fn alert_moderators(
     let remind_after = Duration::from_std(times.remind_after).unwrap_or(Duration::MAX);
     let interval = Duration::from_std(times.interval).unwrap_or_default();
     crate::db::write_transaction(conn, |conn| {
-        let waiting = waiting_since(conn)?;
+        let waiting = Story::waiting_since(conn)?;
         let oldest = waiting.iter().min().copied();
         let too_long = oldest.is_some_and(|t| now - t > remind_after);
         let Some(due) = moderator_alert::take_due(conn, now, interval, too_long, remind_after)?
@@ -193,23 +172,6 @@ pub fn alert_moderators(
         messages::moderator_alert(to, &alert, base_url).queue(conn, now)?;
         Ok(true)
     })
-}
-
-/// Since when each item waiting for a moderator has waited: pending stories since they were
-/// sent (or sent again), stories reports hid since they were hidden.
-fn waiting_since(conn: &mut DbConn) -> QueryResult<Vec<NaiveDateTime>> {
-    let hidden = StoryAction::Hide.leads_to().unwrap_or(StoryStatus::Held);
-    let mut since: Vec<NaiveDateTime> = stories::table
-        .filter(stories::status.eq(StoryStatus::Pending.as_str()))
-        .select(stories::submitted_at)
-        .load(conn)?;
-    since.extend(
-        stories::table
-            .filter(stories::status.eq(hidden.as_str()))
-            .select(stories::updated_at)
-            .load::<NaiveDateTime>(conn)?,
-    );
-    Ok(since)
 }
 
 /// The submitter's answer to a change request: new content, back to the queue.

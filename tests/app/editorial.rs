@@ -199,7 +199,89 @@ async fn a_guide_goes_from_preview_to_draft_to_scheduled_to_published_to_unpubli
         )
         .await;
     assert_eq!(again.status, 303);
-    assert_eq!(app.get("/guides/lasting-rules").await.status, 200);
+    let page = app.get("/guides/lasting-rules").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text(".byline").starts_with("編集部 ・"),
+        "signed 編集部, never with the editor's account name: {}",
+        page.text(".byline")
+    );
+
+    // Every change of the guide's place on the site is in the audit log, by whom.
+    let rows: Vec<(String, String)> = app
+        .audit_rows("")
+        .into_iter()
+        .rev()
+        .filter(|r| r.subject.as_deref() == Some("guide:lasting-rules"))
+        .map(|r| (r.kind, r.actor_label))
+        .collect();
+    let row = |k: &str, who: &str| (k.to_owned(), who.to_owned());
+    assert_eq!(
+        rows,
+        vec![
+            row("schedule_guide", "kato"),
+            row("publish_guide", "システム"),
+            row("unpublish_guide", "kato"),
+            row("publish_guide", "kato"),
+        ]
+    );
+    let log = app
+        .signed_in("sato", Role::Admin)
+        .await
+        .get("/mod/log")
+        .await;
+    assert!(
+        log.texts("td.subject")
+            .contains(&"ガイド：/guides/lasting-rules".to_owned())
+    );
+}
+
+/// A guide's byline is chosen in the editor: 編集部 by default, or a name the editors choose,
+/// one line of at most 30 characters.
+#[tokio::test]
+async fn a_guides_byline_is_chosen_by_its_editors() {
+    let app = spawn_app().await;
+    let ed = editor(&app, "yamada.hanako").await;
+    let form = ed.get("/mod/guides/new").await;
+    assert_eq!(form.attr("#byline", "value").as_deref(), Some("編集部"));
+    let mut signed = fields("署名のあるガイド", "signed", "本文です。", "publish");
+    signed.push(("byline", "ふたりの編集室"));
+    let saved = ed
+        .submit_guide("/mod/guides/new", "/mod/guides/new", &signed)
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = app.get("/guides/signed").await;
+    assert!(
+        page.text(".byline").starts_with("ふたりの編集室 ・"),
+        "{}",
+        page.text(".byline")
+    );
+    assert!(
+        !page.body.contains("yamada"),
+        "the account's name is never shown"
+    );
+
+    let id = app.guide_id("signed");
+    let edit = format!("/mod/guides/{id}/edit");
+    let too_long = "長".repeat(31);
+    let mut bad = fields("署名のあるガイド", "signed", "本文です。", "save");
+    bad.push(("byline", &too_long));
+    let page = ed.submit_guide(&edit, &edit, &bad).await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.text("#byline-error").contains("署名"),
+        "{}",
+        page.text("#byline-error")
+    );
+    let mut cleared = fields("署名のあるガイド", "signed", "本文です。", "save");
+    cleared.push(("byline", ""));
+    assert_eq!(ed.submit_guide(&edit, &edit, &cleared).await.status, 303);
+    assert!(
+        app.get("/guides/signed")
+            .await
+            .text(".byline")
+            .starts_with("編集部 ・")
+    );
 }
 
 #[tokio::test]

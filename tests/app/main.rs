@@ -30,6 +30,7 @@ mod security;
 mod smtp;
 mod spam;
 mod staff;
+mod staff_panel;
 mod submission;
 mod subscriptions;
 mod transitions;

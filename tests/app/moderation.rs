@@ -653,3 +653,65 @@ async fn the_queue_shows_waiting_answering_and_reported_lists_with_counts() {
         "投稿者の返答を待っている体験談はありません。"
     );
 }
+
+/// Admins see the loop in numbers: what waits and for how long, how long decisions take, and
+/// each moderator's decisions this week; moderators do not see the page.
+#[tokio::test]
+async fn admins_see_the_queue_the_time_to_decision_and_decisions_per_moderator() {
+    let (app, sato, suzuki) = two_moderators().await;
+    let admin = app.signed_in("kanri", engawa::domain::Role::Admin).await;
+    let mut ids = Vec::new();
+    for title in [
+        "数える話1",
+        "数える話2",
+        "数える話3",
+        "数える話4",
+        "数える話5",
+    ] {
+        ids.push(submitted(&app, title).await.1);
+    }
+    assert_eq!(act(&sato, &ids[0], "approve", &[]).await.status, 303);
+    assert_eq!(act(&sato, &ids[1], "approve", &[]).await.status, 303);
+    let asked = act(
+        &suzuki,
+        &ids[2],
+        "request-changes",
+        &[("message", "地名を消してください")],
+    )
+    .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+
+    let page = admin.shown("/mod/stats").await;
+    assert_eq!(page.text("#stat-waiting"), "2件");
+    assert_eq!(page.text("#stat-answering"), "1件");
+    // Submission times are kept to the hour: everything here is under an hour old.
+    assert!(
+        page.text("#stat-oldest").ends_with("分前から"),
+        "{}",
+        page.text("#stat-oldest")
+    );
+    for id in ["#stat-median", "#stat-p90"] {
+        let shown = page.text(id);
+        assert!(shown.ends_with('分') && shown != "—", "{id}: {shown}");
+    }
+    assert!(
+        page.text(".hint").contains("3件"),
+        "three stories decided: {}",
+        page.text(".hint")
+    );
+    assert_eq!(
+        page.texts("table.stats-weeks tbody th"),
+        vec!["sato", "suzuki"]
+    );
+    assert_eq!(
+        page.texts("table.stats-weeks tbody td:nth-child(2)"),
+        vec!["2", "1"],
+        "this week's decisions, newest week first"
+    );
+    assert_eq!(
+        page.texts("table.stats-weeks thead th").len(),
+        9,
+        "a column per week"
+    );
+    assert_eq!(sato.get("/mod/stats").await.status, 403, "admins only");
+}

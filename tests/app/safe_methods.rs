@@ -112,6 +112,8 @@ async fn crawl(visitor: &Browser, start: &[&str], limit: usize) -> BTreeSet<Stri
 
 /// Waits until background work started before the crawl is done: mail sent, clean-ups run.
 async fn settled(app: &TestApp) {
+    // The scheduler's work first (the moderators' alert about the submissions), then its mail.
+    crate::helpers::background_work_done(&app.address).await;
     let started = Instant::now();
     loop {
         let mut conn = app.conn();

@@ -111,6 +111,20 @@ for (const size of ['phone', 'desktop']) {
         await signIn(page, site, 'moderator');
         await page.goto(`${site.base}/mod`);
         await screenshot(page, `${mode}-queue`);
+        // On a phone the queue is a column of cards, and nothing makes the page scroll sideways.
+        const layout = await page.evaluate(() => ({
+          scroll: document.scrollingElement.scrollWidth,
+          width: window.innerWidth,
+          row: getComputedStyle(document.querySelector('table.queue tbody tr')).display,
+          head: document.querySelector('table.queue thead').getBoundingClientRect().height,
+          card: document.querySelector('table.queue tbody tr').getBoundingClientRect().right,
+        }));
+        assert.equal(layout.row, size === 'phone' ? 'block' : 'table-row', 'queue rows as cards on a phone only');
+        if (size === 'phone') {
+          assert.ok(layout.head <= 1, 'the column heads give way to labels on each card');
+          assert.ok(layout.card <= layout.width, `a card fits the screen: right edge at ${layout.card}px`);
+        }
+        assert.ok(layout.scroll <= layout.width, `the queue fits: ${layout.scroll}px wide in ${layout.width}px`);
         // The title link: the same story sent in another mode may be listed as similar.
         await page.locator('table.queue a.story-title', { hasText: title }).click();
         await screenshot(page, `${mode}-moderation`);

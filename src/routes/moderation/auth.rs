@@ -42,6 +42,7 @@ struct LoginPage {
 struct NextQuery {
     next: Option<String>,
     changed: Option<String>,
+    joined: Option<String>,
 }
 
 async fn login_form(csrf: Csrf, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
@@ -51,9 +52,15 @@ async fn login_form(csrf: Csrf, query: web::Query<NextQuery>) -> Result<HttpResp
             csrf: csrf.token().to_owned(),
             next: safe_next(query.next.as_deref().unwrap_or("/mod")).to_owned(),
             email: String::new(),
-            message: query.changed.as_ref().map(|_| {
-                "パスワードを変更しました。新しいパスワードでログインしてください。".to_owned()
-            }),
+            message: match (&query.changed, &query.joined) {
+                (Some(_), _) => Some(
+                    "パスワードを変更しました。新しいパスワードでログインしてください。".to_owned(),
+                ),
+                (None, Some(_)) => Some(
+                    "アカウントを作りました。決めたパスワードでログインしてください。".to_owned(),
+                ),
+                (None, None) => None,
+            },
         },
         StatusCode::OK,
     )
@@ -231,10 +238,8 @@ async fn change_password(
     csrf.verify(&form.csrf_token)?;
     let problem = if !passwords::verify(&form.current, Some(&staff.user.password_hash)) {
         Some("いまのパスワードが正しくありません。".to_owned())
-    } else if form.new_password != form.confirm {
-        Some("新しいパスワードが確認用と一致しません。".to_owned())
     } else {
-        passwords::check_strength(&form.new_password)
+        passwords::check_new(&form.new_password, &form.confirm)
             .err()
             .map(|e| e.0)
     };
@@ -249,10 +254,17 @@ async fn change_password(
         );
     }
     let hash = passwords::hash(&form.new_password)?;
-    let id = staff.user.id;
+    let user = staff.user.clone();
     // Every session of the account ends, this one included.
     state
-        .db(move |conn| Ok(User::set_password(conn, id, &hash)?))
+        .db(move |conn| {
+            Ok(crate::workflows::staff::change_password(
+                conn,
+                &crate::workflows::StaffMember::from(&user),
+                &hash,
+                now(),
+            )?)
+        })
         .await?;
     let mut response = see_other("/mod/login?changed=1");
     response

@@ -4,7 +4,7 @@
 use chrono::{NaiveDateTime, TimeZone};
 use serde::Deserialize;
 
-use crate::domain::{GuideBody, PublicId, Slug, Summary, TagName, Title};
+use crate::domain::{Byline, GuideBody, PublicId, Slug, Summary, TagName, Title};
 use crate::models::guide::Guide;
 use crate::models::now;
 use crate::state::AppState;
@@ -21,6 +21,7 @@ pub struct GuideForm {
     pub category: String,
     pub featured: String,
     pub on_home: String,
+    pub byline: String,
     pub publish_at: String,
     pub version: String,
     pub action: String,
@@ -36,6 +37,7 @@ pub struct GuideErrors {
     pub tags: Option<String>,
     pub category: Option<String>,
     pub featured: Option<String>,
+    pub byline: Option<String>,
     pub publish_at: Option<String>,
     pub form: Option<String>,
 }
@@ -50,6 +52,7 @@ impl GuideErrors {
             &self.tags,
             &self.category,
             &self.featured,
+            &self.byline,
             &self.publish_at,
             &self.form,
         ]
@@ -88,7 +91,16 @@ impl GuideForm {
                         .to_string()
                 })
                 .unwrap_or_default(),
+            byline: g.author_name.clone(),
             version: g.version.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// The form of a new guide: signed 編集部 until the editors choose another name.
+    pub fn new_guide() -> Self {
+        GuideForm {
+            byline: Byline::EDITORS.to_owned(),
             ..Default::default()
         }
     }
@@ -123,6 +135,7 @@ impl GuideForm {
             .map(|s| PublicId::parse(s.rsplit('/').next().unwrap_or(s)))
             .collect();
         let featured = take(featured, &mut e.featured);
+        let byline = take(Byline::parse(&self.byline), &mut e.byline);
         let intent = match self.action.as_str() {
             "publish" => Some(Intent::PublishNow),
             "schedule" => match parse_local(&self.publish_at, state) {
@@ -138,7 +151,7 @@ impl GuideForm {
             },
             _ => Some(Intent::Save),
         };
-        match (title, slug, summary, body, tags, featured, intent) {
+        match (title, slug, summary, body, tags, featured, byline, intent) {
             (
                 Some(title),
                 Some(slug),
@@ -146,6 +159,7 @@ impl GuideForm {
                 Some(body),
                 Some(tags),
                 Some(featured),
+                Some(byline),
                 Some(intent),
             ) if !e.any() => (
                 Some((
@@ -158,6 +172,7 @@ impl GuideForm {
                         category,
                         featured,
                         on_home: self.on_home == "yes",
+                        byline,
                     },
                     intent,
                 )),

@@ -185,7 +185,7 @@ async fn new_form(Panel { state, staff, csrf }: Panel) -> Result<HttpResponse, A
             &staff,
             &csrf,
             None,
-            GuideForm::default(),
+            GuideForm::new_guide(),
             GuideErrors::default(),
             None,
         ),
@@ -330,7 +330,10 @@ async fn unpublish(
     csrf.verify(&form.csrf_token)?;
     let id = id.into_inner();
     match state
-        .db(move |conn| Ok(editorial::unpublish(conn, id, now())))
+        .db(move |conn| {
+            let by = editor(&staff)?;
+            Ok(editorial::unpublish(conn, id, &by, now()))
+        })
         .await?
     {
         Ok(()) => Ok(see_other("/mod/guides?done=unpublished")),

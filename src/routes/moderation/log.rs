@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{Panel, PanelNav, panel_meta};
 use crate::domain::StoryField;
 use crate::error::AppError;
-use crate::models::mod_action::{ActionKind, LogFilter, ModAction};
+use crate::models::mod_action::{ActionKind, LogFilter, ModAction, Subject};
 use crate::models::user::User;
 use crate::models::{PAGE_SIZE, page_count};
 use crate::routes::private_page;
@@ -23,6 +23,8 @@ pub struct LogRow {
     pub what: String,
     pub who: String,
     pub story: String,
+    /// What a row not about a story is about: 「スタッフ：佐藤」, 「ガイド：/guides/…」.
+    pub subject: String,
     pub reason: String,
     pub note: String,
 }
@@ -110,6 +112,7 @@ async fn log(
                     when: format!("{} {}", date_ja(a.created_at), time_ja(a.created_at)),
                     what: what_happened(&a),
                     who: a.actor_label,
+                    subject: subject_label(a.subject.as_deref(), &users),
                     story: a.story_public_id,
                     reason: a.reason.unwrap_or_default(),
                     note: a.note.unwrap_or_default(),
@@ -145,5 +148,22 @@ fn what_happened(a: &ModAction) -> String {
     match a.field.as_deref().and_then(|f| StoryField::parse(f).ok()) {
         Some(field) => format!("{kind}（{}）", field.label()),
         None => kind.to_owned(),
+    }
+}
+
+fn subject_label(stored: Option<&str>, users: &[User]) -> String {
+    match stored.and_then(Subject::read) {
+        Some(Subject::Staff(id)) => {
+            let name = users
+                .iter()
+                .find(|u| u.id == id)
+                .map_or("（削除されたアカウント）", |u| {
+                    u.display_name.as_str()
+                });
+            format!("スタッフ：{name}")
+        }
+        Some(Subject::Guide(slug)) => format!("ガイド：{}", crate::paths::guide(&slug)),
+        Some(Subject::Invitation) => "招待".to_owned(),
+        None => String::new(),
     }
 }

@@ -6,6 +6,8 @@ mod guide_revisions;
 mod guides;
 mod log;
 mod queue;
+mod staff_links;
+mod stats;
 mod story;
 mod users;
 
@@ -28,6 +30,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .configure(story::config)
             .configure(log::config)
             .configure(users::config)
+            .configure(staff_links::config)
+            .configure(stats::config)
             .configure(guides::config)
             .default_service(web::to(unknown)),
     );
