@@ -112,17 +112,18 @@ pub fn xml_chars(xml: String) -> String {
 }
 
 fn story_entry(base: &str, s: &Story, tags: Vec<String>) -> Entry {
-    let facts = s.relationship.facts();
+    // The facts line is plain text in a paragraph of our own; the body was sanitized at write
+    // time. A story that came without its facts has no such line.
+    let facts = s
+        .relationship
+        .facts()
+        .map(|f| format!("<p>{}</p>\n", crate::views::escape_html(&f)))
+        .unwrap_or_default();
     let published = s.published_at.unwrap_or(s.submitted_at);
     Entry {
         url: format!("{base}{}", crate::paths::story(&s.public_id)),
         title: s.title.clone(),
-        // The facts line is plain text in a paragraph of our own; the body was sanitized at write time.
-        html: format!(
-            "<p>{}</p>\n{}",
-            crate::views::escape_html(&facts),
-            s.body_html
-        ),
+        html: format!("{facts}{}", s.body_html),
         summary: s.excerpt.clone(),
         published,
         updated: s.updated_at.max(published),

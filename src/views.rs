@@ -194,7 +194,8 @@ pub struct StoryCard {
     pub href: String,
     pub title: String,
     pub excerpt: String,
-    pub facts: String,
+    /// None for a story that came without its facts.
+    pub facts: Option<String>,
     pub pen_name: String,
     pub date: String,
     pub date_iso: String,

@@ -94,6 +94,7 @@ diesel::table! {
         claimed_by -> Nullable<Integer>,
         claimed_until -> Nullable<Timestamp>,
         minhash -> Nullable<Binary>,
+        facts_set -> Bool,
     }
 }
 

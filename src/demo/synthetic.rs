@@ -209,6 +209,7 @@ fn story(rng: &mut StdRng) -> StoryContent {
         length,
         how_met,
         continuing,
+        facts_known: true,
         rules: Rules::parse_list(rules).expect("valid rules"),
         tags: TagName::parse_list(tags).expect("valid tags"),
     }

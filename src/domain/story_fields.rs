@@ -50,11 +50,18 @@ pub struct Relationship {
     pub length: RelationshipLength,
     pub how_met: HowMet,
     pub continuing: bool,
+    /// False for a story that came without these facts (a WordPress import): the values above
+    /// are placeholders, shown to nobody as facts, until a moderator sets them.
+    pub known: bool,
 }
 
 impl Relationship {
-    /// 「交際4年目・趣味のコミュニティで出会った・継続中」
-    pub fn facts(&self) -> String {
+    /// 「交際4年目・趣味のコミュニティで出会った・継続中」, when the facts are known.
+    pub fn facts(&self) -> Option<String> {
+        self.known.then(|| self.facts_line())
+    }
+
+    fn facts_line(&self) -> String {
         format!(
             "{}・{}・{}",
             self.length.nth_year_label(),
@@ -241,15 +248,25 @@ mod tests {
             length: RelationshipLength::from_months(40).unwrap(),
             how_met: HowMet::Hobby,
             continuing: true,
+            known: true,
         };
-        assert_eq!(r.facts(), "交際4年目・趣味のコミュニティで出会った・継続中");
+        assert_eq!(
+            r.facts().as_deref(),
+            Some("交際4年目・趣味のコミュニティで出会った・継続中")
+        );
         let ended = Relationship {
             continuing: false,
             ..r
         };
         assert_eq!(
-            ended.facts(),
-            "交際4年目・趣味のコミュニティで出会った・現在は終了"
+            ended.facts().as_deref(),
+            Some("交際4年目・趣味のコミュニティで出会った・現在は終了")
+        );
+        let untold = Relationship { known: false, ..r };
+        assert_eq!(
+            untold.facts(),
+            None,
+            "placeholders are never shown as facts"
         );
     }
 

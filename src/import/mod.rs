@@ -149,6 +149,7 @@ fn parse_story(r: StoryRecord) -> Result<StoryInput, Invalid> {
             length: RelationshipLength::from_months(r.length_months)?,
             how_met: HowMet::parse(&r.how_met)?,
             continuing: r.continuing,
+            facts_known: true,
             rules: Rules::parse_list(r.rules.iter().map(String::as_str))?,
             tags: TagName::parse_list(r.tags.iter().map(String::as_str))?,
         },

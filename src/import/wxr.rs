@@ -292,6 +292,8 @@ pub fn import(
                             .map_err(|e| WxrError::Malformed(e.0))?,
                         how_met: HowMet::Other,
                         continuing: true,
+                        // Shown to nobody as facts; moderators see 情報未設定 until they set them.
+                        facts_known: false,
                         rules: Rules::default(),
                         tags: tags_of(&item),
                     },

@@ -58,12 +58,13 @@ pub struct StoryListItem {
     pub published_at: Option<NaiveDateTime>,
 }
 
-/// The relationship's three columns, read into the domain type wherever a story is selected.
+/// The relationship's columns, read into the domain type wherever a story is selected.
 impl<DB: diesel::backend::Backend> Selectable<DB> for Relationship {
     type SelectExpression = (
         stories::length_months,
         stories::how_met,
         stories::continuing,
+        stories::facts_set,
     );
 
     fn construct_selection() -> Self::SelectExpression {
@@ -71,22 +72,24 @@ impl<DB: diesel::backend::Backend> Selectable<DB> for Relationship {
             stories::length_months,
             stories::how_met,
             stories::continuing,
+            stories::facts_set,
         )
     }
 }
 
-impl<DB> Queryable<(Integer, Text, Bool), DB> for Relationship
+impl<DB> Queryable<(Integer, Text, Bool, Bool), DB> for Relationship
 where
     DB: diesel::backend::Backend,
-    (i32, String, bool): FromStaticSqlRow<(Integer, Text, Bool), DB>,
+    (i32, String, bool, bool): FromStaticSqlRow<(Integer, Text, Bool, Bool), DB>,
 {
-    type Row = (i32, String, bool);
+    type Row = (i32, String, bool, bool);
 
-    fn build((months, how_met, continuing): Self::Row) -> diesel::deserialize::Result<Self> {
+    fn build((months, how_met, continuing, known): Self::Row) -> diesel::deserialize::Result<Self> {
         Ok(Relationship {
             length: months.into(),
             how_met: how_met.into(),
             continuing,
+            known,
         })
     }
 }
@@ -110,6 +113,8 @@ pub struct StoryContent {
     pub length: RelationshipLength,
     pub how_met: HowMet,
     pub continuing: bool,
+    /// False when the three fields above are placeholders: the story came without them.
+    pub facts_known: bool,
     pub rules: Rules,
     pub tags: Vec<TagName>,
 }
@@ -122,6 +127,8 @@ impl StoryContent {
         old_tags.sort_unstable();
         new_tags.sort_unstable();
         let was = story.relationship;
+        // Facts set (or cleared) count as changed, whatever the placeholders were.
+        let set = self.facts_known != was.known;
         StoryField::ALL
             .iter()
             .copied()
@@ -129,9 +136,9 @@ impl StoryContent {
                 StoryField::Title => self.title.as_ref() != story.title,
                 StoryField::Body => self.body.as_ref() != story.body_markdown,
                 StoryField::PenName => self.pen_name.as_ref() != story.pen_name,
-                StoryField::Length => self.length != was.length,
-                StoryField::HowMet => self.how_met != was.how_met,
-                StoryField::Continuing => self.continuing != was.continuing,
+                StoryField::Length => set || self.length != was.length,
+                StoryField::HowMet => set || self.how_met != was.how_met,
+                StoryField::Continuing => set || self.continuing != was.continuing,
                 StoryField::Rules => self.rules.to_stored() != story.rules,
                 StoryField::Tags => old_tags != new_tags,
             })
@@ -176,6 +183,7 @@ struct ContentRow<'a> {
     length_months: i32,
     how_met: &'a str,
     continuing: bool,
+    facts_set: bool,
     rules: String,
     pii_flags: String,
     minhash: Option<Vec<u8>>,
@@ -193,6 +201,7 @@ impl<'a> ContentRow<'a> {
             length_months: c.length.months(),
             how_met: c.how_met.as_str(),
             continuing: c.continuing,
+            facts_set: c.facts_known,
             rules: c.rules.to_stored(),
             pii_flags: findings_json(pii),
             minhash: signature.map(Signature::to_bytes),
@@ -249,6 +258,10 @@ impl Story {
     /// Approved stories matching `filter`; `tag_id` is the id of `filter.tag`, looked up first.
     fn public_matching(filter: &StoryFilter, tag_id: Option<i32>) -> BoxedStories {
         let mut query = public_stories();
+        if filter.length.is_some() || filter.how_met.is_some() {
+            // Placeholders of a story that came without its facts match no filter.
+            query = query.filter(stories::facts_set.eq(true));
+        }
         if let Some(bucket) = filter.length {
             let (min, max) = bucket.month_range();
             query = query.filter(stories::length_months.ge(min));

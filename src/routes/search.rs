@@ -38,7 +38,7 @@ impl From<Hit> for HitView {
     fn from(h: Hit) -> Self {
         HitView {
             kind: h.kind.label(),
-            facts: h.story.map(|r| r.facts()),
+            facts: h.story.and_then(|r| r.facts()),
             title: h.title,
             href: h.href,
             snippet: h.snippet,

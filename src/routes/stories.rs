@@ -140,8 +140,8 @@ async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
 struct StoryPage {
     meta: PageMeta,
     title: String,
-    facts: String,
-    duration: String,
+    /// The facts line and the length, when the story told them.
+    facts: Option<(String, String)>,
     pen_name: String,
     date: String,
     date_iso: String,
@@ -178,8 +178,10 @@ async fn show(
             &crate::paths::story(&story.public_id),
         )
         .article(),
-        facts: story.relationship.facts(),
-        duration: story.relationship.length.duration_label(),
+        facts: story
+            .relationship
+            .facts()
+            .map(|f| (f, story.relationship.length.duration_label())),
         rules: story.rules().as_slice().to_vec(),
         title: story.title,
         pen_name: story.pen_name,

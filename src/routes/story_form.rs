@@ -114,7 +114,7 @@ impl StoryForm {
     /// The form filled with a story's current content, for a change request.
     pub fn from_story(story: &Story, tags: &[String]) -> Self {
         let length = story.relationship.length;
-        StoryForm {
+        let form = StoryForm {
             title: story.title.clone(),
             body: story.body_markdown.clone(),
             pen_name: if story.pen_name == PenName::ANONYMOUS {
@@ -134,7 +134,36 @@ impl StoryForm {
             rules: story.rules().to_stored(),
             tags: tags.join("、"),
             ..Default::default()
+        };
+        if story.relationship.known {
+            form
+        } else {
+            form.without_facts()
         }
+    }
+
+    /// The form with the three facts (length, how they met, whether it continues) blank.
+    pub fn without_facts(self) -> Self {
+        StoryForm {
+            length_years: String::new(),
+            length_months: String::new(),
+            how_met: String::new(),
+            continuing: String::new(),
+            ..self
+        }
+    }
+
+    /// Whether the three facts were left blank. In the moderators' edit that keeps (or makes)
+    /// them 情報未設定; the submitters' forms require them.
+    pub fn facts_blank(&self) -> bool {
+        [
+            &self.length_years,
+            &self.length_months,
+            &self.how_met,
+            &self.continuing,
+        ]
+        .iter()
+        .all(|f| f.trim().is_empty())
     }
 
     /// Parses every field, collecting each one's message, then checks for personal information.
@@ -219,6 +248,7 @@ impl StoryForm {
                         length,
                         how_met,
                         continuing,
+                        facts_known: true,
                         rules,
                         tags,
                     },

@@ -602,6 +602,7 @@ impl SearchIndex {
                 length: i32::try_from(months).unwrap_or(0).into(),
                 how_met,
                 continuing: continuing == 1,
+                known: true,
             }),
             _ => None,
         };

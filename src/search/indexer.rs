@@ -44,7 +44,8 @@ pub fn story_doc(story: &Story, tags: Vec<String>) -> SearchDoc {
             story.rules().as_slice().iter().chain(tags.iter()),
         ),
         href: crate::paths::story(&story.public_id),
-        story: Some(story.relationship),
+        // Placeholders of a story without its facts are not facets.
+        story: story.relationship.known.then_some(story.relationship),
         summary: String::new(),
         tags,
     }

@@ -17,7 +17,7 @@ use crate::models::story::{Story, StoryContent, StoryInput};
 use crate::models::tag::Tag;
 use crate::models::to_the_hour;
 use crate::models::user::User;
-use crate::models::visibility::story_is_public;
+use crate::models::visibility::{public_stories, story_is_public};
 use crate::pii::Finding;
 
 /// How long opening a story keeps other moderators off it.
@@ -490,6 +490,8 @@ pub struct QueueRow {
     pub title: String,
     #[diesel(column_name = length_months, deserialize_as = i32)]
     pub length: RelationshipLength,
+    /// False for a story that came without its facts (the length is a placeholder).
+    pub facts_set: bool,
     #[diesel(deserialize_as = String)]
     pub status: StoryStatus,
     pub submitted_at: NaiveDateTime,
@@ -498,7 +500,10 @@ pub struct QueueRow {
     pub claimed_until: Option<NaiveDateTime>,
 }
 
-/// The moderators' three lists.
+/// How many stories without their facts the queue lists at most.
+pub const UNTOLD_SHOWN: i64 = 50;
+
+/// The moderators' lists.
 pub struct Queue {
     /// Waiting for a decision, oldest first.
     pub waiting: Vec<QueueRow>,
@@ -506,6 +511,9 @@ pub struct Queue {
     pub answering: Vec<QueueRow>,
     /// Public stories, or stories reports hid, with open reports.
     pub reported: Vec<QueueRow>,
+    /// Public stories that came without their facts (情報未設定), oldest first, at most
+    /// `UNTOLD_SHOWN`, and how many there are.
+    pub untold: (Vec<QueueRow>, i64),
 }
 
 pub fn queue(conn: &mut DbConn) -> QueryResult<Queue> {
@@ -533,9 +541,20 @@ pub fn queue(conn: &mut DbConn) -> QueryResult<Queue> {
         .order((stories::status.desc(), stories::submitted_at.asc()))
         .select(QueueRow::as_select())
         .load(conn)?;
+    let untold_total = public_stories()
+        .filter(stories::facts_set.eq(false))
+        .count()
+        .get_result(conn)?;
+    let untold = public_stories()
+        .filter(stories::facts_set.eq(false))
+        .order((stories::submitted_at.asc(), stories::id.asc()))
+        .limit(UNTOLD_SHOWN)
+        .select(QueueRow::as_select())
+        .load(conn)?;
     Ok(Queue {
         waiting,
         answering,
         reported,
+        untold: (untold, untold_total),
     })
 }

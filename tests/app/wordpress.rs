@@ -110,3 +110,155 @@ async fn a_malformed_export_names_the_problem_and_imports_nothing() {
     assert_eq!(app.get("/guides/futari-no-rules").await.status, 404);
     crate::helpers::assert_no_guides(&app).await;
 }
+
+/// A story imported from WordPress comes without its facts: readers see none (no placeholder
+/// 「交際1年目・その他…」 on the page, the cards, the feed or in search, and no filter counts it),
+/// moderators see 情報未設定 until one of them sets the facts; an edit that leaves them blank
+/// keeps them unset.
+#[tokio::test]
+async fn an_imported_story_without_facts_shows_none_until_a_moderator_sets_them() {
+    let app = crate::helpers::spawn_configured(crate::helpers::TestDatabase::new(), false, |s| {
+        s.feed_delay = std::time::Duration::ZERO;
+    })
+    .await;
+    succeeded_saying(
+        &app.cli(&["import", FIXTURE, "--stories-category", "体験談"]),
+        "1 story(ies)",
+    );
+    let story = {
+        use diesel::prelude::*;
+        use engawa::db::schema::stories;
+        stories::table
+            .select(stories::public_id)
+            .first::<String>(&mut app.conn())
+            .unwrap()
+    };
+    let path = format!("/stories/{story}");
+    let placeholder = ["交際1年目", "その他のきっかけ", "交際期間0か月"];
+    let reader = app.browser();
+    let page = reader.shown(&path).await;
+    assert_eq!(page.text("h1"), "職場の同期と七年");
+    assert!(
+        page.texts(".story-facts .facts").is_empty(),
+        "no facts line"
+    );
+    let list = reader.shown("/stories").await;
+    assert!(
+        list.texts(".card .facts").is_empty(),
+        "no facts on the card"
+    );
+    let feed = reader.shown("/stories/feed.atom").await;
+    for text in [&page.body, &list.body, &feed.body] {
+        for p in placeholder {
+            assert!(!text.contains(p), "a placeholder shown as a fact: {p}");
+        }
+    }
+    let hits = crate::helpers::results_within(
+        &reader,
+        "職場の同期と七年",
+        1,
+        std::time::Duration::from_secs(15),
+    )
+    .await;
+    assert_eq!(hits, vec!["職場の同期と七年"]);
+    let search = reader.shown("/search?q=%E5%90%8C%E6%9C%9F").await;
+    assert!(
+        search.texts("ol.results .facts").is_empty(),
+        "no facts in search"
+    );
+    assert!(
+        reader
+            .shown("/stories?how_met=other")
+            .await
+            .card_titles()
+            .is_empty(),
+        "placeholders match no filter"
+    );
+    assert!(
+        reader
+            .shown("/stories?length=under-1y")
+            .await
+            .card_titles()
+            .is_empty()
+    );
+
+    let moderator = app.moderator("sato").await;
+    let queue = moderator.shown("/mod").await;
+    assert_eq!(queue.text("#untold-heading"), "情報未設定の体験談（1件）");
+    assert_eq!(queue.texts("ul.untold a"), vec!["職場の同期と七年"]);
+    let panel = moderator.shown(&format!("/mod{path}")).await;
+    assert!(
+        panel.text(".story-facts .facts").starts_with("情報未設定"),
+        "{}",
+        panel.text(".story-facts .facts")
+    );
+    for field in ["#length_years", "#length_months"] {
+        assert_eq!(
+            panel.attr(field, "value").as_deref(),
+            Some(""),
+            "{field} blank, not a placeholder"
+        );
+    }
+
+    // An edit that leaves the facts blank keeps them unset.
+    let edited = moderator
+        .redact(&story, &[("title", "職場の同期と七年目")])
+        .await;
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    assert!(
+        moderator
+            .shown(&format!("/mod{path}"))
+            .await
+            .text(".story-facts .facts")
+            .starts_with("情報未設定")
+    );
+    assert!(
+        reader
+            .shown(&path)
+            .await
+            .texts(".story-facts .facts")
+            .is_empty()
+    );
+
+    // Setting them shows them everywhere, and each is an audit row.
+    let set = moderator
+        .redact(
+            &story,
+            &[
+                ("length_years", "7"),
+                ("length_months", "0"),
+                ("how_met", "workplace"),
+                ("continuing", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+    let facts = "交際8年目・職場で出会った・継続中";
+    assert_eq!(reader.shown(&path).await.text(".story-facts .facts"), facts);
+    assert_eq!(
+        moderator
+            .shown(&format!("/mod{path}"))
+            .await
+            .text(".story-facts .facts"),
+        facts
+    );
+    assert_eq!(
+        reader
+            .shown("/stories?how_met=workplace")
+            .await
+            .card_titles(),
+        vec!["職場の同期と七年目"]
+    );
+    assert!(
+        moderator.shown("/mod").await.texts("#untold-heading").is_empty(),
+        "none left to set"
+    );
+    let fields: Vec<String> = app
+        .audit_rows(&story)
+        .into_iter()
+        .filter_map(|r| r.field)
+        .collect();
+    for f in ["length", "how_met", "continuing", "title"] {
+        assert!(fields.contains(&f.to_owned()), "{f}: {fields:?}");
+    }
+}

@@ -53,7 +53,11 @@ fn item(conn: &mut DbConn, row: QueueRow, now: NaiveDateTime) -> Result<QueueIte
         title: row.title,
         status: row.status.label(),
         age: age_ja(now - row.submitted_at),
-        length: row.length.duration_label(),
+        length: if row.facts_set {
+            row.length.duration_label()
+        } else {
+            "情報未設定".to_owned()
+        },
         pii,
         reports,
         claimed_by,
@@ -70,8 +74,16 @@ struct QueuePage {
     waiting: Vec<QueueItem>,
     answering: Vec<QueueItem>,
     reported: Vec<QueueItem>,
+    untold: Untold,
     reject_reasons: Vec<String>,
     notice: Option<String>,
+}
+
+/// Public stories whose facts nobody has set (WordPress imports): how many, and the oldest.
+pub struct Untold {
+    pub total: i64,
+    /// (public id, title)
+    pub stories: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -107,7 +119,7 @@ async fn queue(
         return Ok(see_other("/mod/guides"));
     }
     staff.require_moderator()?;
-    let (waiting, answering, reported) = state
+    let (waiting, answering, reported, untold) = state
         .db(|conn| {
             let now = now();
             let lists = moderation::queue(conn)?;
@@ -116,10 +128,15 @@ async fn queue(
                     .map(|r| item(conn, r, now))
                     .collect::<Result<Vec<_>, AppError>>()
             };
+            let (untold, untold_total) = lists.untold;
             Ok((
                 items(lists.waiting)?,
                 items(lists.answering)?,
                 items(lists.reported)?,
+                Untold {
+                    total: untold_total,
+                    stories: untold.into_iter().map(|r| (r.public_id, r.title)).collect(),
+                },
             ))
         })
         .await?;
@@ -130,6 +147,7 @@ async fn queue(
             waiting,
             answering,
             reported,
+            untold,
             reject_reasons: state.settings.reject_reasons.clone(),
             notice: notice(&query),
         },

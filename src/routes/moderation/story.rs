@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{Panel, PanelNav, panel_meta, see_other};
 use crate::csrf::Csrf;
-use crate::domain::{PublicId, StoryAction};
+use crate::domain::{HowMet, PublicId, StoryAction};
 use crate::error::AppError;
 use crate::models::mod_action::{ActionKind, ModAction};
 use crate::models::now;
@@ -52,7 +52,8 @@ struct StoryPage {
     public_id: String,
     title: String,
     status: &'static str,
-    facts: String,
+    /// None: the story came without its facts (情報未設定).
+    facts: Option<String>,
     pen_name: String,
     submitted: String,
     rules: Vec<String>,
@@ -387,17 +388,40 @@ async fn edit(
 ) -> Result<HttpResponse, AppError> {
     let id = authorize(&staff, &csrf, &form.story.csrf_token, &public_id)?;
     let EditForm { note, story } = form.into_inner();
+    // Facts left blank stay (or become) 情報未設定: placeholders are parsed and marked unknown.
+    let untold = story.facts_blank();
     // A moderator removing details does not confirm findings: they are recomputed from what is
     // left and shown on the page.
     let typed = StoryForm {
         confirm_pii: "yes".to_owned(),
         website: String::new(),
+        length_years: if untold {
+            "0".to_owned()
+        } else {
+            story.length_years.clone()
+        },
+        how_met: if untold {
+            HowMet::Other.as_str().to_owned()
+        } else {
+            story.how_met.clone()
+        },
+        continuing: if untold {
+            "yes".to_owned()
+        } else {
+            story.continuing.clone()
+        },
         ..story
     };
     let (typed, parsed) = typed.parse_off_worker(false).await?;
     let (content, pii) = match parsed {
-        Parsed::Ready { content, pii, .. } => (content, pii),
+        Parsed::Ready {
+            mut content, pii, ..
+        } => {
+            content.facts_known = !untold;
+            (content, pii)
+        }
         Parsed::Again { errors, .. } => {
+            let typed = if untold { typed.without_facts() } else { typed };
             let page = load_page(
                 &state,
                 &staff,
