@@ -187,10 +187,10 @@ impl<'a> About<'a> {
     pub fn join(self) -> Entry<'a> {
         self.entry(ActionKind::Join)
     }
-    /// `change` reads 「編集者 → モデレーター」.
+    /// `change` reads 「編集者 → モデレーター」; it is the row's note.
     pub fn change_role(self, change: &'a str) -> Entry<'a> {
         Entry {
-            reason: Some(change),
+            note: Some(change),
             ..self.entry(ActionKind::ChangeRole)
         }
     }

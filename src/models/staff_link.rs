@@ -37,6 +37,8 @@ pub enum Purpose {
 pub struct StaffLink {
     pub id: i32,
     pub purpose: Purpose,
+    /// The admin who made it; None once their account is gone.
+    pub created_by: Option<i32>,
     pub expires_at: NaiveDateTime,
 }
 
@@ -48,6 +50,7 @@ struct Row {
     email: Option<String>,
     display_name: Option<String>,
     role: Option<String>,
+    created_by: Option<i32>,
     expires_at: NaiveDateTime,
 }
 
@@ -134,6 +137,7 @@ impl StaffLink {
                 staff_links::email,
                 staff_links::display_name,
                 staff_links::role,
+                staff_links::created_by,
                 staff_links::expires_at,
             ))
             .first(conn)
@@ -151,9 +155,25 @@ impl StaffLink {
             Some(StaffLink {
                 id: r.id,
                 purpose,
+                created_by: r.created_by,
                 expires_at: r.expires_at,
             })
         }))
+    }
+
+    /// Deletes the unused links for the account `user_id` and those its holder made: when an
+    /// account is disabled, nothing it could open or hand out stays usable.
+    pub fn revoke_around(conn: &mut DbConn, user_id: i32) -> QueryResult<usize> {
+        diesel::delete(
+            staff_links::table
+                .filter(staff_links::used_at.is_null())
+                .filter(
+                    staff_links::user_id
+                        .eq(user_id)
+                        .or(staff_links::created_by.eq(user_id)),
+                ),
+        )
+        .execute(conn)
     }
 
     /// Marks the link used, if nobody used it first; false when somebody did.

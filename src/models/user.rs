@@ -99,6 +99,15 @@ impl User {
         })
     }
 
+    /// How many enabled admins there are.
+    pub fn enabled_admins(conn: &mut DbConn) -> QueryResult<i64> {
+        users::table
+            .filter(users::disabled.eq(false))
+            .filter(users::role.eq(Role::Admin.as_str()))
+            .count()
+            .get_result(conn)
+    }
+
     /// Addresses of the enabled admins and moderators, for alerts.
     pub fn moderator_emails(conn: &mut DbConn) -> QueryResult<Vec<String>> {
         users::table

@@ -2,7 +2,7 @@
 //! resets, and each member's own password. Every change is one transaction with its audit row.
 
 use chrono::NaiveDateTime;
-use diesel::QueryResult;
+use diesel::{OptionalExtension, QueryResult};
 
 use crate::db::DbConn;
 use crate::domain::Role;
@@ -34,13 +34,34 @@ impl From<StaffRefused> for crate::error::AppError {
     }
 }
 
+pub const TAKEN: &str = "このメールアドレスのアカウントはすでにあります。ログインしてください。";
+
 const UNUSABLE: &str = "このリンクは使えません。期限が切れたか、すでに使われています。管理者に新しいリンクを頼んでください。";
 
 fn find_user(conn: &mut DbConn, id: i32) -> Result<User, StaffRefused> {
-    use diesel::OptionalExtension;
     User::find(conn, id)
         .optional()?
         .ok_or(StaffRefused::NotFound)
+}
+
+/// The acting admin, read again inside the transaction: a request that began before their own
+/// account was disabled or demoted does nothing.
+fn still_admin(conn: &mut DbConn, by: &ByStaff) -> Result<(), StaffRefused> {
+    let me = find_user(conn, by.id)?;
+    if me.disabled || me.role() != Role::Admin {
+        return Err(StaffRefused::Refused("この操作は管理者だけができます。"));
+    }
+    Ok(())
+}
+
+/// Refuses a change that would leave no enabled admin (two admins acting on each other at once).
+fn an_admin_remains(conn: &mut DbConn) -> Result<(), StaffRefused> {
+    if User::enabled_admins(conn)? == 0 {
+        return Err(StaffRefused::Refused(
+            "有効な管理者がいなくなるため、この変更はできません。",
+        ));
+    }
+    Ok(())
 }
 
 fn not_yourself(by: &ByStaff, id: i32, what: &'static str) -> Result<(), StaffRefused> {
@@ -65,6 +86,7 @@ pub fn invite(
         role,
     } = who;
     crate::db::write_transaction(conn, |conn| {
+        still_admin(conn, by)?;
         if User::find_by_email(conn, email)?.is_some() {
             return Err(StaffRefused::Refused(
                 "このメールアドレスのアカウントはすでにあります。",
@@ -72,7 +94,8 @@ pub fn invite(
         }
         let token = StaffLink::issue(conn, &Purpose::Invite(who.clone()), by.id, now)?;
         let link = format!("{base_url}/mod/join/{token}");
-        let who = format!("{display_name} <{}>（{}）", email.as_ref(), role.label());
+        // The log is read by moderators too: the name and role, not the address.
+        let who = format!("{display_name}（{}）", role.label());
         ModAction::about_other(Subject::Invitation)
             .by(by.actor())
             .invite()
@@ -104,6 +127,14 @@ pub fn use_link(
         let Some(link) = link_usable(conn, token, reset, now)? else {
             return Err(StaffRefused::Refused(UNUSABLE));
         };
+        // A link is only as good as the admin who made it, now.
+        let issuer = match link.created_by {
+            Some(id) => User::find(conn, id).optional()?,
+            None => None,
+        };
+        let Some(issuer) = issuer.filter(|u| !u.disabled && u.role() == Role::Admin) else {
+            return Err(StaffRefused::Refused(UNUSABLE));
+        };
         if !StaffLink::mark_used(conn, link.id, now)? {
             return Err(StaffRefused::Refused(UNUSABLE));
         }
@@ -114,20 +145,32 @@ pub fn use_link(
                 role,
             }) => {
                 if User::find_by_email(conn, &email)?.is_some() {
-                    return Err(StaffRefused::Refused(
-                        "このメールアドレスのアカウントはすでにあります。ログインしてください。",
-                    ));
+                    return Err(StaffRefused::Refused(TAKEN));
                 }
-                let id = User::create(conn, &email, &display_name, role, password_hash, now)?;
+                let id = User::create(conn, &email, &display_name, role, password_hash, now)
+                    .map_err(|e| match e {
+                        // Another invitation for the address was used at the same moment.
+                        diesel::result::Error::DatabaseError(
+                            diesel::result::DatabaseErrorKind::UniqueViolation,
+                            _,
+                        ) => StaffRefused::Refused(TAKEN),
+                        other => other.into(),
+                    })?;
                 (id, display_name, About::join)
             }
             Purpose::Reset { user_id } => {
                 let user = find_user(conn, user_id)?;
+                if user.disabled {
+                    return Err(StaffRefused::Refused(UNUSABLE));
+                }
                 User::set_password(conn, user_id, password_hash)?;
                 (user_id, user.display_name, About::reset_password)
             }
         };
+        // Whoever held the link did it; the log says whose link it was.
+        let note = format!("{}が発行したリンクで", issuer.display_name);
         entry(ModAction::about_other(Subject::Staff(id)).by(Actor::Staff { id, name: &name }))
+            .note(Some(&note))
             .record(conn, now)?;
         Ok(())
     })
@@ -147,12 +190,14 @@ pub fn change_role(
             id,
             "自分の役割は変更できません。ほかの管理者に頼んでください。",
         )?;
+        still_admin(conn, by)?;
         let user = find_user(conn, id)?;
         let was = user.role();
         if was == role {
             return Ok(());
         }
         User::set_role(conn, id, role)?;
+        an_admin_remains(conn)?;
         let change = format!("{} → {}", was.label(), role.label());
         ModAction::about_other(Subject::Staff(id))
             .by(by.actor())
@@ -172,11 +217,16 @@ pub fn set_disabled(
 ) -> Result<(), StaffRefused> {
     crate::db::write_transaction(conn, |conn| {
         not_yourself(by, id, "自分のアカウントは無効にできません。")?;
+        still_admin(conn, by)?;
         let user = find_user(conn, id)?;
         if user.disabled == disabled {
             return Ok(());
         }
         User::set_disabled(conn, id, disabled)?;
+        if disabled {
+            an_admin_remains(conn)?;
+            StaffLink::revoke_around(conn, id)?;
+        }
         let row = ModAction::about_other(Subject::Staff(id)).by(by.actor());
         if disabled {
             row.disable()
@@ -203,7 +253,13 @@ pub fn issue_reset(
             id,
             "自分のパスワードは「パスワードの変更」から変えてください。",
         )?;
+        still_admin(conn, by)?;
         let user = find_user(conn, id)?;
+        if user.disabled {
+            return Err(StaffRefused::Refused(
+                "無効なアカウントのパスワードは再設定できません。先に有効にしてください。",
+            ));
+        }
         let token = StaffLink::issue(conn, &Purpose::Reset { user_id: id }, by.id, now)?;
         let link = format!("{base_url}/mod/reset/{token}");
         ModAction::about_other(Subject::Staff(id))
@@ -240,4 +296,23 @@ pub fn link_usable(
 ) -> QueryResult<Option<StaffLink>> {
     Ok(StaffLink::find_usable(conn, token, now)?
         .filter(|l| matches!(l.purpose, Purpose::Reset { .. }) == reset))
+}
+
+/// What the page behind a link may offer: the link's purpose, or why it cannot be used (an
+/// invitation for an address that has an account by now says so before a password is chosen).
+pub fn link_page(
+    conn: &mut DbConn,
+    token: &str,
+    reset: bool,
+    now: NaiveDateTime,
+) -> Result<Purpose, StaffRefused> {
+    let Some(link) = link_usable(conn, token, reset, now)? else {
+        return Err(StaffRefused::Refused(UNUSABLE));
+    };
+    if let Purpose::Invite(Invitation { email, .. }) = &link.purpose
+        && User::find_by_email(conn, email)?.is_some()
+    {
+        return Err(StaffRefused::Refused(TAKEN));
+    }
+    Ok(link.purpose)
 }

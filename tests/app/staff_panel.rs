@@ -10,7 +10,7 @@ use crate::smtp::{SmtpServer, free_port};
 const BASE: &str = "https://engawa.example";
 
 /// The audit rows about staff and guides (not stories), oldest first: (kind, actor, subject,
-/// reason).
+/// note).
 fn staff_rows(app: &TestApp) -> Vec<(String, String, String, Option<String>)> {
     let mut rows: Vec<_> = app
         .audit_rows("")
@@ -19,14 +19,7 @@ fn staff_rows(app: &TestApp) -> Vec<(String, String, String, Option<String>)> {
         .collect();
     rows.sort_by_key(|r| r.id);
     rows.into_iter()
-        .map(|r| {
-            (
-                r.kind,
-                r.actor_label,
-                r.subject.unwrap_or_default(),
-                r.reason,
-            )
-        })
+        .map(|r| (r.kind, r.actor_label, r.subject.unwrap_or_default(), r.note))
         .collect()
 }
 
@@ -279,19 +272,19 @@ async fn an_admin_invites_changes_a_role_disables_and_resets_and_each_step_is_au
         .await;
 
     let subject = format!("staff:{id}");
-    let kind = |k: &str, actor: &str, subject: &str, reason: Option<&str>| {
+    let kind = |k: &str, actor: &str, subject: &str, note: Option<&str>| {
         (
             k.to_owned(),
             actor.to_owned(),
             subject.to_owned(),
-            reason.map(str::to_owned),
+            note.map(str::to_owned),
         )
     };
     assert_eq!(
         staff_rows(&app),
         vec![
-            kind("invite", "kanri", "invitation:", None),
-            kind("join", "新人", &subject, None),
+            kind("invite", "kanri", "invitation:", Some("新人（編集者）")),
+            kind("join", "新人", &subject, Some("kanriが発行したリンクで")),
             kind(
                 "change_role",
                 "kanri",
@@ -301,7 +294,12 @@ async fn an_admin_invites_changes_a_role_disables_and_resets_and_each_step_is_au
             kind("disable", "kanri", &subject, None),
             kind("enable", "kanri", &subject, None),
             kind("issue_reset", "kanri", &subject, None),
-            kind("reset_password", "新人", &subject, None),
+            kind(
+                "reset_password",
+                "新人",
+                &subject,
+                Some("kanriが発行したリンクで")
+            ),
             kind("change_password", "新人", &subject, None),
         ]
     );
@@ -314,4 +312,141 @@ async fn an_admin_invites_changes_a_role_disables_and_resets_and_each_step_is_au
     for m in smtp.received() {
         assert!(!m.body.contains("password-long"), "no password in mail");
     }
+}
+
+/// Links die with the trust behind them: a link used on the other kind of page, a reset for a
+/// disabled account, a disabled admin's links, and an invitation for an address that has an
+/// account by now are all refused, with the same page; only admins act here.
+#[tokio::test]
+async fn links_are_refused_once_the_account_or_the_admin_behind_them_is_disabled() {
+    let port = free_port();
+    let _smtp = SmtpServer::start(port);
+    let app = spawn_configured(TestDatabase::new(), false, |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        s.base_url = BASE.to_owned();
+    })
+    .await;
+    let kanri = app.signed_in("kanri", Role::Admin).await;
+    let second = app.signed_in("nibanme", Role::Admin).await;
+    let moderator = app.moderator("sato").await;
+    let sato = user_id(&app, "sato@engawa.test");
+
+    // Not an admin: refused.
+    let token = moderator.shown("/mod").await.csrf();
+    for path in [
+        "/mod/users/invite".to_owned(),
+        format!("/mod/users/{sato}/reset"),
+    ] {
+        let page = moderator
+            .post(
+                &path,
+                &[
+                    ("csrf_token", &token),
+                    ("email", "x@engawa.test"),
+                    ("name", "x"),
+                    ("role", "admin"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 403, "{path}");
+    }
+
+    // A reset link is no invitation.
+    let users = second.shown("/mod/users").await;
+    let issued = second
+        .post_form(&users, &format!("/mod/users/{sato}/reset"), &[])
+        .await;
+    let reset = shown_link(&issued);
+    let as_join = reset.replace("/mod/reset/", "/mod/join/");
+    assert_eq!(app.browser().get(&as_join).await.status, 410);
+
+    // An invitation by the second admin, then the second admin is disabled: their links die.
+    let invited = second
+        .post_form(
+            &users,
+            "/mod/users/invite",
+            &[
+                ("email", "later@engawa.test"),
+                ("name", "後任"),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    let join = shown_link(&invited);
+    let users = kanri.shown("/mod/users").await;
+    let nibanme = user_id(&app, "nibanme@engawa.test");
+    assert_eq!(
+        kanri
+            .post_form(&users, &format!("/mod/users/{nibanme}/disable"), &[])
+            .await
+            .status,
+        303
+    );
+    let visitor = app.browser();
+    for link in [&join, &reset] {
+        let page = visitor.get(link).await;
+        assert_eq!(page.status, 410, "{link} outlived its admin");
+        assert!(page.body.contains("このリンクは使えません"));
+    }
+    let users = kanri.shown("/mod/users").await;
+    assert_eq!(
+        kanri
+            .post_form(&users, &format!("/mod/users/{nibanme}/enable"), &[])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        visitor.get(&join).await.status,
+        410,
+        "enabling again revives nothing"
+    );
+
+    // A disabled account gets no reset link, and its old one is gone.
+    let users = kanri.shown("/mod/users").await;
+    let issued = kanri
+        .post_form(&users, &format!("/mod/users/{sato}/reset"), &[])
+        .await;
+    let reset = shown_link(&issued);
+    assert_eq!(
+        kanri
+            .post_form(&users, &format!("/mod/users/{sato}/disable"), &[])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(visitor.get(&reset).await.status, 410);
+    let refused = kanri
+        .post_form(&users, &format!("/mod/users/{sato}/reset"), &[])
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused
+            .body
+            .contains("無効なアカウントのパスワードは再設定できません")
+    );
+
+    // An invitation whose address has an account by now says so before a password is chosen.
+    let users = kanri.shown("/mod/users").await;
+    let invited = kanri
+        .post_form(
+            &users,
+            "/mod/users/invite",
+            &[
+                ("email", "hayai@engawa.test"),
+                ("name", "早い人"),
+                ("role", "editor"),
+            ],
+        )
+        .await;
+    let join = shown_link(&invited);
+    app.add_staff("hayai@engawa.test", "hayai", Role::Editor);
+    let page = visitor.get(&join).await;
+    assert_eq!(page.status, 410);
+    assert!(
+        page.body
+            .contains("このメールアドレスのアカウントはすでにあります"),
+        "{}",
+        page.body
+    );
 }

@@ -250,7 +250,11 @@ async fn an_imported_story_without_facts_shows_none_until_a_moderator_sets_them(
         vec!["職場の同期と七年目"]
     );
     assert!(
-        moderator.shown("/mod").await.texts("#untold-heading").is_empty(),
+        moderator
+            .shown("/mod")
+            .await
+            .texts("#untold-heading")
+            .is_empty(),
         "none left to set"
     );
     let fields: Vec<String> = app

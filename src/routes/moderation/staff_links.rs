@@ -30,6 +30,8 @@ struct SetPasswordPage {
     meta: PageMeta,
     csrf: String,
     heading: &'static str,
+    /// An invitation (else a reset).
+    joining: bool,
     /// Whom the account is for (an invitation), or empty.
     who: String,
     action: String,
@@ -80,6 +82,7 @@ fn page(
             meta: panel_meta(link.heading()),
             csrf: visitor.csrf.token().to_owned(),
             heading: link.heading(),
+            joining: matches!(link, Link::Join),
             who,
             action: link.path(token),
             message,
@@ -93,29 +96,28 @@ fn unusable(message: &str) -> AppError {
     AppError::Gone(message.to_owned())
 }
 
-const UNUSABLE: &str = "このリンクは使えません。期限が切れたか、すでに使われています。管理者に新しいリンクを頼んでください。";
-
 async fn form(visitor: Visitor, token: String, link: Link) -> Result<HttpResponse, AppError> {
     let t = token.clone();
     let found = visitor
         .state
         .db(move |conn| {
-            Ok(staff::link_usable(
+            Ok(staff::link_page(
                 conn,
                 &t,
                 matches!(link, Link::Reset),
                 now(),
-            )?)
+            ))
         })
         .await?;
-    let who = match found.map(|l| l.purpose) {
-        Some(Purpose::Invite(Invitation {
+    let who = match found {
+        Ok(Purpose::Invite(Invitation {
             email,
             display_name,
             role,
         })) => format!("{display_name}さん（{}、{}）", email.as_ref(), role.label()),
-        Some(Purpose::Reset { .. }) => String::new(),
-        None => return Err(unusable(UNUSABLE)),
+        Ok(Purpose::Reset { .. }) => String::new(),
+        Err(StaffRefused::Refused(message)) => return Err(unusable(message)),
+        Err(other) => return Err(other.into()),
     };
     page(&visitor, link, &token, who, None, StatusCode::OK)
 }
