@@ -1,7 +1,9 @@
 //! Japanese-aware tokens without a dictionary.
 //!
 //! Text is NFKC-normalized and lowercased (so ｶﾀｶﾅ, full-width letters and digits meet their
-//! usual forms). Runs of kanji, hiragana and katakana give, at every character's position, the
+//! usual forms), then folded the way readers' spellings differ from writers' (`fold`): katakana
+//! as hiragana, small kana as large, iteration marks spelled out, and every number written in
+//! kanji digits (3年, ３年, 三年 are all 三年; 十年 and 10年 are 一〇年; 二十五 is 二五). Runs of kanji, hiragana and katakana give, at every character's position, the
 //! grams of one to four characters starting there (as far as the run goes); other letters and
 //! digits form words, one position each. A query covers each run with the longest grams it can
 //! at the same positions, as a phrase: 長続き is the single gram 長続き, which 長い…続き never
@@ -16,7 +18,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// The name the tokenizer is registered under in the index.
 /// A new name whenever the tokens change, so that an index made with the old ones is rebuilt.
-pub const TOKENIZER: &str = "ja_4gram";
+pub const TOKENIZER: &str = "ja_4gram_folded";
 
 fn is_cjk(c: char) -> bool {
     matches!(c,
@@ -25,11 +27,164 @@ fn is_cjk(c: char) -> bool {
         | '\u{3400}'..='\u{4DBF}' // CJK extension A
         | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
         | '\u{F900}'..='\u{FAFF}' // compatibility ideographs
-        | '々' | '〆'
+        | '々' | '〆' | '〇'
     )
 }
 
-/// NFKC and lowercase, with the byte offset in `text` of the character each output char came from.
+/// One normalized character with the byte range of the original text it came from.
+type Folded = (char, usize, usize);
+
+/// Kana as hiragana, small kana as large: ぱーとなー, パートナー and ﾊﾟｰﾄﾅｰ are one word, as are
+/// マッチング and まつちんぐ. The long-vowel mark stays (it is in both spellings). The choice
+/// follows Groonga's NormalizerNFKC `unify_kana` and `unify_kana_case`; voiced marks are kept
+/// (はな and ばな are different words).
+fn fold_kana(c: char) -> char {
+    let c = match c {
+        // Katakana ァ..ヶ are hiragana ぁ..ゖ 0x60 code points higher.
+        'ァ'..='ヶ' => char::from_u32(u32::from(c) - 0x60).unwrap_or(c),
+        'ヽ' => 'ゝ',
+        'ヾ' => 'ゞ',
+        _ => c,
+    };
+    match c {
+        'ぁ' => 'あ',
+        'ぃ' => 'い',
+        'ぅ' => 'う',
+        'ぇ' => 'え',
+        'ぉ' => 'お',
+        'っ' => 'つ',
+        'ゃ' => 'や',
+        'ゅ' => 'ゆ',
+        'ょ' => 'よ',
+        'ゎ' => 'わ',
+        // The small ヵ and ヶ of counters (3ヶ月) are read か, as in 3か月.
+        'ゕ' | 'ゖ' => 'か',
+        _ => c,
+    }
+}
+
+/// The kanji digit for a digit value.
+const KANJI_DIGITS: [char; 10] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+
+fn kanji_digit(c: char) -> Option<u32> {
+    match c {
+        '零' => Some(0),
+        _ => KANJI_DIGITS.iter().position(|d| *d == c).map(|v| v as u32),
+    }
+}
+
+fn kanji_unit(c: char) -> Option<u64> {
+    match c {
+        '十' => Some(10),
+        '百' => Some(100),
+        '千' => Some(1000),
+        '万' => Some(10_000),
+        '億' => Some(100_000_000),
+        _ => None,
+    }
+}
+
+/// The value of a kanji number with units (二十五, 千二百, 三万五千); None if it overflows.
+fn kanji_number(chars: &[char]) -> Option<u64> {
+    let (mut total, mut section, mut digit) = (0u64, 0u64, None::<u64>);
+    for &c in chars {
+        if let Some(d) = kanji_digit(c) {
+            digit = Some(
+                digit
+                    .unwrap_or(0)
+                    .checked_mul(10)?
+                    .checked_add(u64::from(d))?,
+            );
+        } else if let Some(unit) = kanji_unit(c) {
+            if unit >= 10_000 {
+                let n = section.checked_add(digit.unwrap_or(0))?;
+                total = total.checked_add(n.max(1).checked_mul(unit)?)?;
+                section = 0;
+            } else {
+                section = section.checked_add(digit.unwrap_or(1).checked_mul(unit)?)?;
+            }
+            digit = None;
+        }
+    }
+    total.checked_add(section)?.checked_add(digit.unwrap_or(0))
+}
+
+/// Every number in kanji digits, whatever it was written in: a run of ASCII digits (not part of
+/// a Latin word such as line2) digit by digit, a kanji number with units by its value. The
+/// digits of one kanji number all keep the number's whole original range.
+fn fold_numbers(chars: Vec<Folded>) -> Vec<Folded> {
+    let is_numeral = |c: char| kanji_digit(c).is_some() || kanji_unit(c).is_some();
+    let latin = |c: Option<&Folded>| c.is_some_and(|(c, _, _)| c.is_ascii_alphabetic());
+    let mut out = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i].0;
+        if c.is_ascii_digit() {
+            let end = i + chars[i..]
+                .iter()
+                .take_while(|(c, _, _)| c.is_ascii_digit())
+                .count();
+            let in_word =
+                latin(i.checked_sub(1).and_then(|p| chars.get(p))) || latin(chars.get(end));
+            for &(d, from, to) in &chars[i..end] {
+                let kanji = if in_word {
+                    d
+                } else {
+                    KANJI_DIGITS[(d as u8 - b'0') as usize]
+                };
+                out.push((kanji, from, to));
+            }
+            i = end;
+        } else if is_numeral(c) {
+            let end = i + chars[i..]
+                .iter()
+                .take_while(|(c, _, _)| is_numeral(*c))
+                .count();
+            let run: Vec<char> = chars[i..end].iter().map(|(c, _, _)| *c).collect();
+            let (from, to) = (chars[i].1, chars[end - 1].2);
+            match run
+                .iter()
+                .any(|c| kanji_unit(*c).is_some())
+                .then(|| kanji_number(&run))
+            {
+                Some(Some(value)) => out.extend(
+                    value
+                        .to_string()
+                        .bytes()
+                        .map(|b| (KANJI_DIGITS[(b - b'0') as usize], from, to)),
+                ),
+                // Digits only (二〇二六, 零), or too large to read: digit by digit.
+                _ => out.extend(chars[i..end].iter().map(|&(c, f, t)| {
+                    (kanji_digit(c).map_or(c, |d| KANJI_DIGITS[d as usize]), f, t)
+                })),
+            }
+            i = end;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// How readers' spellings differ from writers', undone on both sides (see the module comment).
+fn fold(chars: Vec<Folded>) -> Vec<Folded> {
+    let mut out: Vec<Folded> = Vec::with_capacity(chars.len());
+    for (c, from, to) in chars {
+        let c = match fold_kana(c) {
+            // Iteration marks repeat the kana before them (ゞ voiced): すゝめ, いすゞ.
+            'ゝ' => out.last().map_or('ゝ', |p| p.0),
+            'ゞ' => out.last().map_or('ゞ', |p| {
+                unicode_normalization::char::compose(p.0, '\u{3099}').unwrap_or(p.0)
+            }),
+            c => c,
+        };
+        out.push((c, from, to));
+    }
+    fold_numbers(out)
+}
+
+/// NFKC, lowercase and `fold`, with the byte range in `text` each output char came from.
 pub fn normalize(text: &str) -> Vec<(char, usize, usize)> {
     let mut out: Vec<(char, usize, usize)> = Vec::with_capacity(text.len());
     for (offset, c) in text.char_indices() {
@@ -48,7 +203,7 @@ pub fn normalize(text: &str) -> Vec<(char, usize, usize)> {
             }
         }
     }
-    out
+    fold(out)
 }
 
 /// The normalized form of a string, for comparing queries and text.
@@ -222,12 +377,11 @@ mod tests {
 
     #[test]
     fn width_case_and_scripts_are_normalized() {
-        assert_eq!(normalized("ｶﾀｶﾅ ＬＩＮＥ ５年"), "カタカナ line 5年");
+        assert_eq!(normalized("ｶﾀｶﾅ ＬＩＮＥ ５年"), "かたかな line 五年");
         let t = texts("LINE交換は5年目");
         assert!(t.contains(&(0, "line".into())));
         assert!(t.contains(&(1, "交換".into())));
-        assert!(t.contains(&(4, "5".into())));
-        assert!(t.contains(&(5, "年目".into())));
+        assert!(t.contains(&(4, "五年目".into())), "{t:?}");
     }
 
     #[test]
@@ -248,18 +402,76 @@ mod tests {
                 (5, "みに会う".into())
             ]
         );
-        assert_eq!(query_tokens("5年"), vec![(0, "5".into()), (1, "年".into())]);
+        assert_eq!(query_tokens("5年"), vec![(0, "五年".into())]);
         // A two-character run then a word: the word is two positions on, as in a document.
         assert_eq!(
-            query_tokens("交際5"),
-            vec![(0, "交際".into()), (2, "5".into())]
+            query_tokens("交際line"),
+            vec![(0, "交際".into()), (2, "line".into())]
         );
         assert!(query_tokens("「」、。!?").is_empty());
     }
 
     #[test]
     fn half_width_voiced_kana_join_their_mark() {
-        assert_eq!(normalized("ﾏｯﾁﾝｸﾞｱﾌﾟﾘ"), "マッチングアプリ");
+        assert_eq!(normalized("ﾏｯﾁﾝｸﾞｱﾌﾟﾘ"), "まつちんぐあぷり");
+    }
+
+    #[test]
+    fn numbers_are_one_thing_however_written() {
+        for (a, b) in [
+            ("三年", "3年"),
+            ("３年目", "3年目"),
+            ("十年", "10年"),
+            ("二十五歳", "25歳"),
+            ("〇", "0"),
+            ("零", "0"),
+            ("百二十", "120"),
+            ("千二百", "1200"),
+            ("三万五千", "35000"),
+            ("二〇二六年", "2026年"),
+            ("一億", "100000000"),
+        ] {
+            assert_eq!(normalized(a), normalized(b), "{a} = {b}");
+        }
+        assert_ne!(normalized("三年"), normalized("四年"));
+        assert_ne!(normalized("十五"), normalized("五十"));
+        // Digits inside a Latin word are part of the word.
+        assert_eq!(normalized("line2"), "line2");
+        assert_eq!(normalized("3年"), "三年");
+    }
+
+    #[test]
+    fn kana_fold_together_with_their_marks() {
+        for (a, b) in [
+            ("ぱーとなー", "パートナー"),
+            ("かふぇ", "カフェ"),
+            ("まっちんぐあぷり", "マッチングアプリ"),
+            ("ﾏｯﾁﾝｸﾞｱﾌﾟﾘ", "マッチングアプリ"),
+            ("3ヶ月", "3か月"),
+            ("3ヵ月", "三か月"),
+            ("すゝめ", "すすめ"),
+            ("いすゞ", "いすず"),
+            ("ヴ", "ゔ"),
+        ] {
+            assert_eq!(normalized(a), normalized(b), "{a} = {b}");
+        }
+        // Voiced marks and the long-vowel mark are part of the word.
+        assert_ne!(normalized("はな"), normalized("ばな"));
+        assert_ne!(normalized("カード"), normalized("カド"));
+    }
+
+    #[test]
+    fn a_folded_number_keeps_the_range_of_what_was_written() {
+        let text = "交際二十五年";
+        let folded = normalize(text);
+        let digits: Vec<&(char, usize, usize)> = folded
+            .iter()
+            .filter(|(c, _, _)| "二五".contains(*c))
+            .collect();
+        assert_eq!(digits.len(), 2);
+        for (_, from, to) in digits {
+            assert_eq!(&text[*from..*to], "二十五");
+        }
     }
 
     #[test]

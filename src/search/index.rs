@@ -496,11 +496,7 @@ impl SearchIndex {
                 .and_offset(req.offset)
                 .order_by_score(),
         )?;
-        let needles: Vec<String> = req
-            .q
-            .split_whitespace()
-            .map(super::analyzer::normalized)
-            .collect();
+        let needles: Vec<String> = req.q.split_whitespace().map(str::to_owned).collect();
         top.into_iter()
             .map(|(_, address)| self.hit(&searcher, address, &needles))
             .collect()
@@ -541,11 +537,7 @@ impl SearchIndex {
         } else {
             searcher.search(&text_only, &(top_docs, facets))?
         };
-        let needles: Vec<String> = req
-            .q
-            .split_whitespace()
-            .map(super::analyzer::normalized)
-            .collect();
+        let needles: Vec<String> = req.q.split_whitespace().map(str::to_owned).collect();
         let hits = top
             .into_iter()
             .map(|(_, address)| self.hit(&searcher, address, &needles))

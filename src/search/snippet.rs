@@ -1,7 +1,7 @@
 //! A short passage of a result around the first place the query matches, with the matches
 //! marked. Matching happens on normalized text; the passage is cut from the original.
 
-use super::analyzer::normalize;
+use super::analyzer::{normalize, normalized};
 
 /// A piece of a snippet; `mark` pieces are shown highlighted. The template escapes the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,11 @@ pub fn snippet(text: &str, needles: &[String]) -> Vec<Segment> {
     let folded: Vec<char> = chars.iter().map(|(c, _, _)| *c).collect();
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     for needle in needles {
-        let needle: Vec<char> = needle.chars().filter(|c| !c.is_whitespace()).collect();
+        // Folded as the text is (normalizing is idempotent, so a folded needle stays as it is).
+        let needle: Vec<char> = normalized(needle)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         if needle.is_empty() || needle.len() > folded.len() {
             continue;
         }

@@ -228,6 +228,9 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
             .local_address(source)
+            // Well under the server's keep-alive (5 s): a connection the server is closing is
+            // never reused (reqwest, unlike a browser, does not retry such a request).
+            .pool_idle_timeout(POOL_IDLE)
             .build()
             .expect("client");
         Browser {
@@ -843,9 +846,13 @@ pub async fn body_of(request: reqwest::RequestBuilder) -> String {
 pub fn client_by_hand() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(POOL_IDLE)
         .build()
         .expect("client")
 }
+
+/// How long test clients keep an idle connection (see `Browser::from_source`).
+const POOL_IDLE: Duration = Duration::from_secs(2);
 
 /// A form page fetched by a client without a cookie jar: the CSRF cookie it sets (plain `http`
 /// name) and the token in its form.

@@ -150,6 +150,58 @@ async fn japanese_queries_find_what_a_reader_means() {
     }
 }
 
+/// Numbers in kanji, ASCII or full-width digits are one thing; hiragana and katakana are one
+/// thing; a snippet still shows what the writer wrote, marked.
+#[tokio::test]
+async fn numbers_and_kana_are_found_however_the_reader_writes_them() {
+    let app = spawn_app().await;
+    let s =
+        |id: &str, title: &str, body: &str| with(story(id, title, "approved"), "body", json!(body));
+    app.seed(&[
+        s(
+            "numaaaaaaaa2",
+            "三年目の約束",
+            "交際三年目になりました。週に一度だけ、駅前のかふぇで会うと決めています。家族の予定が最優先で、会えない週があっても責めないことにしています。",
+        ),
+        s(
+            "numaaaaaaaa3",
+            "長く続いた話",
+            "もう10年続いています。パートナーとは、連絡は昼だけという約束をずっと守ってきました。お互いの家庭を大切にしています。",
+        ),
+        s(
+            "numaaaaaaaa4",
+            "出会いの話",
+            "２５歳のとき、趣味のサークルで出会いました。それから三ヶ月は、ほとんど話しませんでした。ゆっくり近づいた関係です。",
+        ),
+    ]);
+    let r = &app.reader;
+    results_within(r, "約束", 2, Duration::from_secs(10)).await;
+    for (q, expected) in [
+        ("3年", "三年目の約束"),
+        ("三年", "三年目の約束"),
+        ("３年目", "三年目の約束"),
+        ("十年", "長く続いた話"),
+        ("１０年", "長く続いた話"),
+        ("二十五歳", "出会いの話"),
+        ("25歳", "出会いの話"),
+        ("3か月", "出会いの話"),
+        ("カフェ", "三年目の約束"),
+        ("ぱーとなー", "長く続いた話"),
+        ("ﾊﾟｰﾄﾅｰ", "長く続いた話"),
+        ("サークル", "出会いの話"),
+        ("さーくる", "出会いの話"),
+    ] {
+        assert_eq!(results(r, q).await, vec![expected], "{q}");
+    }
+    assert!(results(r, "4年").await.is_empty(), "三年 is not 四年");
+    assert!(results(r, "5年").await.is_empty(), "二十五 holds no 五年");
+    // The snippet shows the writer's own spelling, marked.
+    let page = r.get(&format!("/search?q={}", urlencode("3年"))).await;
+    assert_eq!(page.texts("ol.results mark"), vec!["三年"]);
+    let page = r.get(&format!("/search?q={}", urlencode("カフェ"))).await;
+    assert_eq!(page.texts("ol.results mark"), vec!["かふぇ"]);
+}
+
 #[tokio::test]
 async fn results_show_kind_facts_a_marked_snippet_and_filters_with_counts() {
     let app = app_with_fixture().await;
