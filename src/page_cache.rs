@@ -1,5 +1,6 @@
-//! Rendered public pages, kept per node and keyed on the content version: the newest outbox row
-//! (every change the public can see writes one, in its transaction) and the newest row the search
+//! Rendered public pages, kept per node and keyed on the content version: the newest content
+//! event in the outbox (every change the public can see writes one, in its transaction; mail
+//! rows change no page) and the newest row the search
 //! index has applied. Any publication, withdrawal or edit changes the version, so a cached page is
 //! never older than the database it came from; pages that differ per visitor or depend on the
 //! clock (forms, feeds with their cooling-off, the sitemap, transparency) are not cached.
@@ -173,7 +174,7 @@ impl PageCache {
     pub async fn refresh(&self, pool: DbPool) {
         let newest = web::block(move || -> anyhow::Result<i64> {
             let mut conn = pool.get()?;
-            Ok(Outbox::max_id(&mut conn)?)
+            Ok(Outbox::max_content_id(&mut conn)?)
         })
         .await;
         match newest {

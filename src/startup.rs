@@ -65,7 +65,7 @@ impl Application {
         search::indexer::spawn(pool.clone(), index.clone(), opened == Opened::Fresh);
         let newest = {
             let mut conn = pool.get().context("cannot get a database connection")?;
-            crate::models::outbox::Outbox::max_id(&mut conn)?
+            crate::models::outbox::Outbox::max_content_id(&mut conn)?
         };
         let limiter = RateLimiter::new(
             settings.rate_limit_ipv6_prefix,

@@ -15,7 +15,9 @@ pub use public_id::PublicId;
 pub use receipt::ReceiptCode;
 pub use slug::Slug;
 pub use status::{GuideAction, GuideStatus, Role, StoryAction, StoryStatus};
-pub use story_fields::{HowMet, LengthBucket, Relationship, RelationshipLength, Rules, StoryField};
+pub use story_fields::{
+    Continuance, HowMet, LengthBucket, Relationship, RelationshipLength, Rules, StoryField,
+};
 pub use tag::TagName;
 pub use text::{Byline, GuideBody, PenName, StoryBody, Summary, Title, forbidden_character};
 

@@ -44,6 +44,24 @@ impl HowMet {
     }
 }
 
+text_enum!(
+    /// Whether the relationship continues, as a filter: the values are the URL's.
+    Continuance, "関係の状態" {
+        Continuing => "yes", "継続中";
+        Ended => "no", "終わった";
+    }
+);
+
+impl Continuance {
+    pub fn of(continuing: bool) -> Self {
+        if continuing {
+            Continuance::Continuing
+        } else {
+            Continuance::Ended
+        }
+    }
+}
+
 /// What a story tells of the relationship, shown as one line under its title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Relationship {

@@ -100,6 +100,16 @@ impl Outbox {
         Ok(i64::from(max.unwrap_or(0)))
     }
 
+    /// The newest content event's id (what the public can see changed), 0 when there is none:
+    /// mail rows leave public pages as they were.
+    pub fn max_content_id(conn: &mut DbConn) -> QueryResult<i64> {
+        let max: Option<i32> = outbox::table
+            .filter(outbox::topic.eq_any(CONTENT_TOPICS))
+            .select(diesel::dsl::max(outbox::id))
+            .first(conn)?;
+        Ok(i64::from(max.unwrap_or(0)))
+    }
+
     /// Undelivered mail whose next attempt is due, oldest first.
     pub fn due_mail(
         conn: &mut DbConn,

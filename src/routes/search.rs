@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::{HowMet, LengthBucket, TagName};
+use crate::domain::{Continuance, HowMet, LengthBucket, TagName};
 use crate::error::AppError;
 use crate::models::guide::Guide;
 use crate::models::story::Story;
@@ -132,6 +132,7 @@ struct RawQuery {
     kind: Option<String>,
     length: Option<String>,
     how_met: Option<String>,
+    continuing: Option<String>,
     tag: Option<String>,
     page: Option<String>,
 }
@@ -151,6 +152,9 @@ fn query_string(req: &SearchRequest) -> String {
     }
     if let Some(h) = req.how_met {
         params.push(format!("how_met={}", h.as_str()));
+    }
+    if let Some(c) = req.continuing {
+        params.push(format!("continuing={}", c.as_str()));
     }
     if let Some(t) = &req.tag {
         params.push(format!("tag={}", encode(t)));
@@ -216,6 +220,25 @@ fn groups(req: &SearchRequest, facets: &crate::search::index::Facets) -> Vec<Fac
                 .collect(),
         },
         FacetGroup {
+            heading: "関係",
+            links: facets
+                .continuing
+                .iter()
+                .map(|(c, n)| FacetLink {
+                    label: c.label().to_owned(),
+                    count: *n,
+                    selected: req.continuing == Some(*c),
+                    href: link(req, |r| {
+                        r.continuing = if r.continuing == Some(*c) {
+                            None
+                        } else {
+                            Some(*c)
+                        }
+                    }),
+                })
+                .collect(),
+        },
+        FacetGroup {
             heading: "タグ",
             links: facets
                 .tags
@@ -270,6 +293,10 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
             .map(HowMet::parse)
             .transpose()
             .map_err(bad)?,
+        continuing: present(&raw.continuing)
+            .map(Continuance::parse)
+            .transpose()
+            .map_err(bad)?,
         tag: present(&raw.tag)
             .map(|t| TagName::parse(t).map(|t| t.as_ref().to_owned()))
             .transpose()
@@ -321,6 +348,7 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
     let filtered = request.kind.is_some()
         || request.length.is_some()
         || request.how_met.is_some()
+        || request.continuing.is_some()
         || request.tag.is_some();
     let page_view = SearchPage {
         meta,

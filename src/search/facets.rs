@@ -17,6 +17,7 @@ use crate::domain::LengthBucket;
 pub struct Filters {
     pub kind: Option<String>,
     pub how_met: Option<String>,
+    pub continuing: Option<String>,
     pub length: Option<LengthBucket>,
     pub tag: Option<String>,
 }
@@ -26,6 +27,7 @@ pub struct Counts {
     pub total: usize,
     pub kinds: HashMap<String, usize>,
     pub how_met: HashMap<String, usize>,
+    pub continuing: HashMap<String, usize>,
     pub lengths: HashMap<&'static str, usize>,
     pub tags: HashMap<String, usize>,
 }
@@ -42,6 +44,10 @@ fn in_bucket(months: Option<u64>, bucket: LengthBucket) -> bool {
 const KIND: usize = 0;
 const HOW_MET: usize = 1;
 const TAG: usize = 2;
+const CONTINUING: usize = 3;
+const DIMS: usize = 4;
+/// Their fast fields, in that order.
+const DIM_FIELDS: [&str; DIMS] = ["kind", "how_met", "tag", "continuing"];
 
 /// One string dimension of one segment: each document's values as ordinals into `terms`.
 struct Dim {
@@ -102,7 +108,7 @@ impl Dim {
 /// A segment's facet values, read once from its fast fields: segments never change, and reading
 /// the columns document by document on every search cost as much as the search itself.
 pub struct SegmentFacets {
-    dims: [Dim; 3],
+    dims: [Dim; DIMS],
     /// Bit `i` set: the story is in `LengthBucket::ALL[i]` (buckets overlap).
     lengths: Vec<u8>,
 }
@@ -122,12 +128,14 @@ impl SegmentFacets {
                     .fold(0u8, |bits, (i, _)| bits | (1 << i))
             })
             .collect();
+        let mut dims = Vec::with_capacity(DIMS);
+        for field in DIM_FIELDS {
+            dims.push(Dim::read(fast.str(field)?, max_doc)?);
+        }
         Ok(SegmentFacets {
-            dims: [
-                Dim::read(fast.str("kind")?, max_doc)?,
-                Dim::read(fast.str("how_met")?, max_doc)?,
-                Dim::read(fast.str("tag")?, max_doc)?,
-            ],
+            dims: dims
+                .try_into()
+                .map_err(|_| tantivy::TantivyError::InternalError("facet dims".to_owned()))?,
             lengths,
         })
     }
@@ -173,10 +181,10 @@ pub struct FacetCollector {
 
 pub struct FacetSegment {
     facets: Arc<SegmentFacets>,
-    wanted: [Option<Option<u32>>; 3],
+    wanted: [Option<Option<u32>>; DIMS],
     /// The length filter's bit.
     length_filter: Option<u8>,
-    counts: [Vec<usize>; 3],
+    counts: [Vec<usize>; DIMS],
     lengths: [usize; 4],
     total: usize,
 }
@@ -198,6 +206,7 @@ impl Collector for FacetCollector {
                 dims[KIND].wanted(&f.kind),
                 dims[HOW_MET].wanted(&f.how_met),
                 dims[TAG].wanted(&f.tag),
+                dims[CONTINUING].wanted(&f.continuing),
             ],
             length_filter: f.length.and_then(|b| {
                 LengthBucket::ALL
@@ -205,7 +214,7 @@ impl Collector for FacetCollector {
                     .position(|x| *x == b)
                     .map(|i| 1u8 << i)
             }),
-            counts: [KIND, HOW_MET, TAG].map(|d| vec![0; dims[d].terms.len()]),
+            counts: [KIND, HOW_MET, TAG, CONTINUING].map(|d| vec![0; dims[d].terms.len()]),
             lengths: [0; 4],
             total: 0,
             facets,
@@ -224,6 +233,7 @@ impl Collector for FacetCollector {
                 (&mut all.kinds, f.kinds),
                 (&mut all.how_met, f.how_met),
                 (&mut all.tags, f.tags),
+                (&mut all.continuing, f.continuing),
             ] {
                 for (k, n) in part {
                     *map.entry(k).or_default() += n;
@@ -269,28 +279,26 @@ impl SegmentCollector for FacetSegment {
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         let bits = self.facets.lengths[doc as usize];
-        let kind = self.passes(KIND, doc);
-        let how_met = self.passes(HOW_MET, doc);
-        let tag = self.passes(TAG, doc);
+        let pass: [bool; DIMS] = std::array::from_fn(|d| self.passes(d, doc));
         let length = self.length_filter.is_none_or(|bit| bits & bit != 0);
-        if how_met && length && tag {
-            self.count(KIND, doc);
+        // Whether the document passes every filter but `skip`'s.
+        let others = |skip: Option<usize>| (0..DIMS).all(|d| Some(d) == skip || pass[d]);
+        if length {
+            for d in 0..DIMS {
+                if others(Some(d)) {
+                    self.count(d, doc);
+                }
+            }
         }
-        if kind && length && tag {
-            self.count(HOW_MET, doc);
-        }
-        if kind && how_met && tag {
+        if others(None) {
             for (i, n) in self.lengths.iter_mut().enumerate() {
                 if bits & (1 << i) != 0 {
                     *n += 1;
                 }
             }
-        }
-        if kind && how_met && length {
-            self.count(TAG, doc);
-        }
-        if kind && how_met && length && tag {
-            self.total += 1;
+            if length {
+                self.total += 1;
+            }
         }
     }
 
@@ -300,6 +308,7 @@ impl SegmentCollector for FacetSegment {
             kinds: self.harvest_dim(KIND),
             how_met: self.harvest_dim(HOW_MET),
             tags: self.harvest_dim(TAG),
+            continuing: self.harvest_dim(CONTINUING),
             lengths: LengthBucket::ALL
                 .iter()
                 .zip(self.lengths)

@@ -24,7 +24,7 @@ use tantivy::{
 use super::analyzer::{JaTokenizer, TOKENIZER, query_tokens};
 use super::facets::{FacetCache, FacetCollector, Filters};
 use super::snippet::{Segment, snippet};
-use crate::domain::{HowMet, LengthBucket, Relationship};
+use crate::domain::{Continuance, HowMet, LengthBucket, Relationship};
 
 /// What kind of page a result is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +107,8 @@ fn schema() -> (Schema, Fields) {
                 .set_stored()
                 .set_fast(),
         ),
-        continuing: b.add_u64_field("continuing", STORED),
+        // "yes" or "no", a filter with counts like how_met; guides have none.
+        continuing: b.add_text_field("continuing", STRING | STORED | FAST),
         href: b.add_text_field("href", STORED),
         summary: b.add_text_field("summary", STORED),
     };
@@ -257,7 +258,7 @@ impl SearchIndex {
                 u64::try_from(r.length.months()).unwrap_or(0),
             );
             d.add_text(f.how_met, r.how_met.as_str());
-            d.add_u64(f.continuing, u64::from(r.continuing));
+            d.add_text(f.continuing, Continuance::of(r.continuing).as_str());
         }
         writer.add_document(d)?;
         Ok(())
@@ -382,6 +383,7 @@ pub struct SearchRequest {
     pub kind: Option<Kind>,
     pub length: Option<LengthBucket>,
     pub how_met: Option<HowMet>,
+    pub continuing: Option<Continuance>,
     pub tag: Option<String>,
     pub offset: usize,
     pub limit: usize,
@@ -403,6 +405,7 @@ pub struct Facets {
     pub kinds: Vec<(Kind, usize)>,
     pub lengths: Vec<(LengthBucket, usize)>,
     pub how_met: Vec<(HowMet, usize)>,
+    pub continuing: Vec<(Continuance, usize)>,
     pub tags: Vec<(String, usize)>,
 }
 
@@ -470,6 +473,7 @@ impl SearchIndex {
         let filters = [
             req.kind.map(|k| exact(f.kind, k.as_str())),
             req.how_met.map(|h| exact(f.how_met, h.as_str())),
+            req.continuing.map(|c| exact(f.continuing, c.as_str())),
             req.tag.as_deref().map(|t| exact(f.tag, t)),
             req.length.map(|b| {
                 let (min, max) = b.month_range();
@@ -513,6 +517,7 @@ impl SearchIndex {
             filters: Filters {
                 kind: req.kind.map(|k| k.as_str().to_owned()),
                 how_met: req.how_met.map(|h| h.as_str().to_owned()),
+                continuing: req.continuing.map(|c| c.as_str().to_owned()),
                 length: req.length,
                 tag: req.tag.clone(),
             },
@@ -525,6 +530,7 @@ impl SearchIndex {
         let filtered = req.kind.is_some()
             || req.length.is_some()
             || req.how_met.is_some()
+            || req.continuing.is_some()
             || req.tag.is_some();
         // One pass over the text query gives every count; the filtered top needs a second only
         // when a filter is active.
@@ -565,6 +571,10 @@ impl SearchIndex {
                     .iter()
                     .map(|h| (*h, count(&counts.how_met, h.as_str())))
                     .collect(),
+                continuing: Continuance::ALL
+                    .iter()
+                    .map(|c| (*c, count(&counts.continuing, c.as_str())))
+                    .collect(),
                 tags,
             },
         })
@@ -588,12 +598,12 @@ impl SearchIndex {
         let story = match (
             doc.get_first(f.length_months).and_then(|v| v.as_u64()),
             HowMet::parse(&text(f.how_met)).ok(),
-            doc.get_first(f.continuing).and_then(|v| v.as_u64()),
+            Continuance::parse(&text(f.continuing)).ok(),
         ) {
             (Some(months), Some(how_met), Some(continuing)) => Some(Relationship {
                 length: i32::try_from(months).unwrap_or(0).into(),
                 how_met,
-                continuing: continuing == 1,
+                continuing: continuing == Continuance::Continuing,
                 known: true,
             }),
             _ => None,

@@ -66,6 +66,16 @@ async fn pages_are_cached_until_content_changes_and_a_withdrawn_story_leaves_eve
             .contains("キャッシュされる話"),
         "served from the cache"
     );
+    // Mail (here a subscription's confirmation) changes no public page: still the cache.
+    let subscribed = app.browser().subscribe("reader@example.jp").await;
+    assert_eq!(subscribed.status, 303, "{}", subscribed.body);
+    for path in [format!("/stories/{public_id}"), "/stories".to_owned()] {
+        let page = app.get(&path).await;
+        assert!(
+            page.body.contains("キャッシュされる話") && !page.body.contains("裏で書き換えた題"),
+            "{path}: queued mail emptied the cache"
+        );
+    }
 
     // Withdrawal writes its outbox row: every cached page is stale at once, including search
     // results and related stories, which the index would still offer for a moment.

@@ -202,6 +202,66 @@ async fn numbers_and_kana_are_found_however_the_reader_writes_them() {
     assert_eq!(page.texts("ol.results mark"), vec!["かふぇ"]);
 }
 
+/// Whether the relationship continues is a filter with counts, like the others; guides have
+/// no such fact and drop out once it is chosen.
+#[tokio::test]
+async fn the_continuing_filter_counts_and_narrows() {
+    let app = spawn_app().await;
+    let s = |id: &str, title: &str, continuing: bool| {
+        let r = with(
+            story(id, title, "approved"),
+            "continuing",
+            json!(continuing),
+        );
+        with(
+            r,
+            "body",
+            json!(format!(
+                "{title}。ふたりの約束について書きました。家族の予定を優先し、連絡は昼だけにして、長く穏やかに続けてきた関係です。"
+            )),
+        )
+    };
+    app.seed(&[
+        s("ctnaaaaaaaa2", "続いている約束の話", true),
+        s("ctnaaaaaaaa3", "もう一つ続いている約束", true),
+        s("ctnaaaaaaaa4", "終わった約束の話", false),
+        with(
+            guide("promise", "約束の決め方", "published"),
+            "body",
+            json!("## 約束\n\nふたりの約束を決めます。"),
+        ),
+    ]);
+    let r = &app.reader;
+    results_within(r, "約束", 4, Duration::from_secs(10)).await;
+    let page = r.shown(&format!("/search?q={}", urlencode("約束"))).await;
+    assert_eq!(
+        page.texts(".facet[aria-label='関係で絞り込む'] a"),
+        vec!["継続中2", "終わった1"]
+    );
+    let ended = r
+        .shown(&format!("/search?q={}&continuing=no", urlencode("約束")))
+        .await;
+    assert_eq!(
+        ended.texts("ol.results .card-title"),
+        vec!["終わった約束の話"]
+    );
+    assert_eq!(ended.text(".result-count"), "「約束」：1件");
+    let going = r
+        .shown(&format!("/search?q={}&continuing=yes", urlencode("約束")))
+        .await;
+    let mut titles = going.texts("ol.results .card-title");
+    titles.sort();
+    assert_eq!(titles, vec!["もう一つ続いている約束", "続いている約束の話"]);
+    assert_eq!(
+        ended.attr(".facet a.selected", "aria-current").as_deref(),
+        Some("true"),
+        "the chosen filter is marked"
+    );
+    let bad = r.get("/search?q=x&continuing=maybe").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("関係の状態"), "{}", bad.body);
+}
+
 #[tokio::test]
 async fn results_show_kind_facts_a_marked_snippet_and_filters_with_counts() {
     let app = app_with_fixture().await;
@@ -370,8 +430,9 @@ async fn what_the_index_still_holds_is_not_offered_once_the_database_withdrew_it
     let offering = offering.expect("some story lists アプリの話 as related");
     assert!(results(&app.reader, "家族").await.contains(&withdrawn));
 
-    // Withdrawn in the database with no content event, so the index keeps the story; an
-    // unrelated outbox row still moves the content version, as any write would.
+    // Withdrawn in the database with no event about it, so the index keeps the story; another
+    // content event (a guide published again) moves the content version, as any public change
+    // would.
     {
         use diesel::prelude::*;
         use engawa::db::schema::{outbox, stories};
@@ -383,8 +444,8 @@ async fn what_the_index_still_holds_is_not_offered_once_the_database_withdrew_it
         let now = chrono::Utc::now().naive_utc();
         diesel::insert_into(outbox::table)
             .values((
-                outbox::topic.eq("test.unrelated"),
-                outbox::payload.eq("{}"),
+                outbox::topic.eq("guide.published"),
+                outbox::payload.eq(r#"{"slug":"rules"}"#),
                 outbox::created_at.eq(now),
                 outbox::attempts.eq(0),
                 outbox::next_attempt_at.eq(now),
