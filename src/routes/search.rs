@@ -168,95 +168,74 @@ fn link(req: &SearchRequest, change: impl FnOnce(&mut SearchRequest)) -> String 
     format!("/search?{}", query_string(&r))
 }
 
+/// One filter's choices, each with its count and the link that toggles it in `slot`, keeping
+/// the other filters.
+fn group<T: Clone + PartialEq>(
+    req: &SearchRequest,
+    heading: &'static str,
+    choices: &[(T, usize)],
+    label: impl Fn(&T) -> String,
+    slot: fn(&mut SearchRequest) -> &mut Option<T>,
+) -> FacetGroup {
+    let current = slot(&mut req.clone()).clone();
+    FacetGroup {
+        heading,
+        links: choices
+            .iter()
+            .map(|(value, n)| FacetLink {
+                label: label(value),
+                count: *n,
+                selected: current.as_ref() == Some(value),
+                href: link(req, |r| {
+                    let s = slot(r);
+                    *s = if s.as_ref() == Some(value) {
+                        None
+                    } else {
+                        Some(value.clone())
+                    };
+                }),
+            })
+            .collect(),
+    }
+}
+
 fn groups(req: &SearchRequest, facets: &crate::search::index::Facets) -> Vec<FacetGroup> {
     vec![
-        FacetGroup {
-            heading: "種類",
-            links: facets
-                .kinds
-                .iter()
-                .map(|(k, n)| FacetLink {
-                    label: k.label().to_owned(),
-                    count: *n,
-                    selected: req.kind == Some(*k),
-                    href: link(req, |r| {
-                        r.kind = if r.kind == Some(*k) { None } else { Some(*k) }
-                    }),
-                })
-                .collect(),
-        },
-        FacetGroup {
-            heading: "交際期間",
-            links: facets
-                .lengths
-                .iter()
-                .map(|(b, n)| FacetLink {
-                    label: b.label().to_owned(),
-                    count: *n,
-                    selected: req.length == Some(*b),
-                    href: link(req, |r| {
-                        r.length = if r.length == Some(*b) { None } else { Some(*b) }
-                    }),
-                })
-                .collect(),
-        },
-        FacetGroup {
-            heading: "出会いのきっかけ",
-            links: facets
-                .how_met
-                .iter()
-                .map(|(h, n)| FacetLink {
-                    label: h.label().to_owned(),
-                    count: *n,
-                    selected: req.how_met == Some(*h),
-                    href: link(req, |r| {
-                        r.how_met = if r.how_met == Some(*h) {
-                            None
-                        } else {
-                            Some(*h)
-                        }
-                    }),
-                })
-                .collect(),
-        },
-        FacetGroup {
-            heading: "関係",
-            links: facets
-                .continuing
-                .iter()
-                .map(|(c, n)| FacetLink {
-                    label: c.label().to_owned(),
-                    count: *n,
-                    selected: req.continuing == Some(*c),
-                    href: link(req, |r| {
-                        r.continuing = if r.continuing == Some(*c) {
-                            None
-                        } else {
-                            Some(*c)
-                        }
-                    }),
-                })
-                .collect(),
-        },
-        FacetGroup {
-            heading: "タグ",
-            links: facets
-                .tags
-                .iter()
-                .map(|(t, n)| FacetLink {
-                    label: format!("#{t}"),
-                    count: *n,
-                    selected: req.tag.as_deref() == Some(t.as_str()),
-                    href: link(req, |r| {
-                        r.tag = if r.tag.as_deref() == Some(t.as_str()) {
-                            None
-                        } else {
-                            Some(t.clone())
-                        }
-                    }),
-                })
-                .collect(),
-        },
+        group(
+            req,
+            "種類",
+            &facets.kinds,
+            |k| k.label().to_owned(),
+            |r| &mut r.kind,
+        ),
+        group(
+            req,
+            "交際期間",
+            &facets.lengths,
+            |b| b.label().to_owned(),
+            |r| &mut r.length,
+        ),
+        group(
+            req,
+            "出会いのきっかけ",
+            &facets.how_met,
+            |h| h.label().to_owned(),
+            |r| &mut r.how_met,
+        ),
+        group(
+            req,
+            "関係",
+            &facets.continuing,
+            |c| c.label().to_owned(),
+            |r| &mut r.continuing,
+        ),
+        group(
+            req,
+            "タグ",
+            &facets.tags,
+            |t| format!("#{t}"),
+            |r| &mut r.tag,
+        ),
     ]
 }
 

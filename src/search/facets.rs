@@ -279,18 +279,19 @@ impl SegmentCollector for FacetSegment {
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         let bits = self.facets.lengths[doc as usize];
-        let pass: [bool; DIMS] = std::array::from_fn(|d| self.passes(d, doc));
         let length = self.length_filter.is_none_or(|bit| bits & bit != 0);
-        // Whether the document passes every filter but `skip`'s.
-        let others = |skip: Option<usize>| (0..DIMS).all(|d| Some(d) == skip || pass[d]);
+        // Bit d set: the document passes dimension d's filter. It counts for a dimension when it
+        // passes every other one.
+        let passed = (0..DIMS).fold(0u8, |m, d| m | (u8::from(self.passes(d, doc)) << d));
+        const ALL: u8 = (1 << DIMS) - 1;
         if length {
             for d in 0..DIMS {
-                if others(Some(d)) {
+                if passed | (1 << d) == ALL {
                     self.count(d, doc);
                 }
             }
         }
-        if others(None) {
+        if passed == ALL {
             for (i, n) in self.lengths.iter_mut().enumerate() {
                 if bits & (1 << i) != 0 {
                     *n += 1;
