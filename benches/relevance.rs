@@ -8,7 +8,10 @@
 //! Run: `cargo bench --bench relevance`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use engawa::models::synonym::SynonymRow;
+use engawa::search::query::Synonyms;
 use engawa::search::{SearchIndex, SearchRequest, indexer};
 
 const DEMO: &str = include_str!("../src/demo/content.jsonl");
@@ -87,6 +90,8 @@ fn main() -> anyhow::Result<()> {
     engawa::import::import_str(&mut conn, &format!("{DEMO}\n{CORPUS}"))?;
     let (index, _) = SearchIndex::open(&dir.path().join("search"))?;
     indexer::rebuild(&pool, &index, &|_, _| {})?;
+    // The demo content's starter synonym groups, as the search page applies them.
+    let synonyms = Arc::new(Synonyms::new(SynonymRow::groups(&mut conn)?));
 
     let mut all = Score::default();
     let mut by_kind: BTreeMap<&str, Score> = BTreeMap::new();
@@ -95,6 +100,7 @@ fn main() -> anyhow::Result<()> {
         let hits = index.top(&SearchRequest {
             q: j.query.to_owned(),
             limit: TOP,
+            synonyms: synonyms.clone(),
             ..Default::default()
         })?;
         let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();

@@ -118,9 +118,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match import::import_str(&mut conn, &text) {
                 Ok(added) => {
                     println!(
-                        "imported {} guide(s) and {} story(ies) from {}",
+                        "imported {} guide(s), {} story(ies) and {} synonym group(s) from {}",
                         added.guides,
                         added.stories,
+                        added.synonyms,
                         file.display()
                     );
                     Ok(())

@@ -252,6 +252,15 @@ diesel::joinable!(featured_stories -> stories (story_id));
 diesel::joinable!(reports -> stories (story_id));
 diesel::joinable!(story_bands -> stories (story_id));
 
+diesel::table! {
+    synonym_groups (id) {
+        id -> Integer,
+        words -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     guides,
@@ -273,4 +282,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_keys,
     moderator_alerts,
     staff_links,
+    synonym_groups,
 );

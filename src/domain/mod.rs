@@ -7,6 +7,7 @@ mod receipt;
 mod slug;
 pub(crate) mod status;
 mod story_fields;
+mod synonyms;
 mod tag;
 mod text;
 
@@ -18,6 +19,7 @@ pub use status::{GuideAction, GuideStatus, Role, StoryAction, StoryStatus};
 pub use story_fields::{
     Continuance, HowMet, LengthBucket, Relationship, RelationshipLength, Rules, StoryField,
 };
+pub use synonyms::SynonymGroup;
 pub use tag::TagName;
 pub use text::{Byline, GuideBody, PenName, StoryBody, Summary, Title, forbidden_character};
 

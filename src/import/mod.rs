@@ -1,4 +1,4 @@
-//! Bulk import from JSON Lines: one guide or story per line. Every line is checked first;
+//! Bulk import from JSON Lines: one guide, story or search synonym group per line. Every line is checked first;
 //! one bad line means nothing is imported, and every bad line is reported with its number.
 
 use std::collections::HashSet;
@@ -10,12 +10,14 @@ use serde::Deserialize;
 use crate::db::DbConn;
 use crate::domain::{
     GuideBody, GuideStatus, HowMet, Invalid, PenName, PublicId, RelationshipLength, Rules, Slug,
-    StoryBody, StoryStatus, Summary, TagName, Title,
+    StoryBody, StoryStatus, Summary, SynonymGroup, TagName, Title,
 };
 use crate::models::guide::{Guide, GuideInput};
+use crate::models::mod_action::Actor;
 use crate::models::now;
 use crate::models::story::{Story, StoryContent, StoryInput};
 use crate::workflows::editorial;
+use crate::workflows::synonyms::{self, SynonymsRefused};
 
 /// The note on an imported guide's first revision.
 pub const FIRST_REVISION: &str = "最初の版";
@@ -28,6 +30,14 @@ pub mod wxr;
 enum Record {
     Guide(GuideRecord),
     Story(StoryRecord),
+    Synonyms(SynonymsRecord),
+}
+
+/// Words search treats as one: `{"type":"synonyms","words":["恋人","パートナー","相手"]}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SynonymsRecord {
+    words: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -81,6 +91,7 @@ const DEFAULT_AUTHOR: &str = "編集部";
 pub enum Item {
     Guide(GuideInput),
     Story(StoryInput),
+    Synonyms(SynonymGroup),
 }
 
 /// A line that cannot be imported, and why.
@@ -109,6 +120,7 @@ pub enum ImportError {
 pub struct Imported {
     pub guides: usize,
     pub stories: usize,
+    pub synonyms: usize,
 }
 
 fn utc(t: DateTime<FixedOffset>) -> NaiveDateTime {
@@ -178,11 +190,16 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Item)>, Vec<LineError>> {
             .and_then(|record| match record {
                 Record::Guide(g) => parse_guide(g).map(Item::Guide).map_err(|e| e.0),
                 Record::Story(s) => parse_story(s).map(Item::Story).map_err(|e| e.0),
+                Record::Synonyms(s) => SynonymGroup::parse(&s.words.join("・"))
+                    .map(Item::Synonyms)
+                    .map_err(|e| e.0),
             })
             .and_then(|item| {
                 let fresh = match &item {
                     Item::Guide(g) => slugs.insert(g.slug.as_ref().to_owned()),
                     Item::Story(s) => public_ids.insert(s.public_id.as_ref().to_owned()),
+                    // A word in two groups is refused when the group is added.
+                    Item::Synonyms(_) => true,
                 };
                 if fresh {
                     Ok(item)
@@ -242,6 +259,15 @@ pub fn import_str(conn: &mut DbConn, text: &str) -> Result<Imported, ImportError
                     Story::insert(conn, s, now)?;
                     summary.stories += 1;
                 }
+                Item::Synonyms(g) => match synonyms::add(conn, g, Actor::System, now) {
+                    Ok(_) => summary.synonyms += 1,
+                    Err(SynonymsRefused::Taken(why)) => conflicts.push(LineError {
+                        line: *line,
+                        reason: why,
+                    }),
+                    Err(SynonymsRefused::NotFound) => {}
+                    Err(SynonymsRefused::Database(e)) => return Err(e.into()),
+                },
             }
         }
         if conflicts.is_empty() {

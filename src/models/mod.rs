@@ -15,6 +15,7 @@ pub mod staff_link;
 pub mod stats;
 pub mod story;
 pub mod subscription;
+pub mod synonym;
 pub mod tag;
 pub mod user;
 pub mod visibility;

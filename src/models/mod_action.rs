@@ -31,6 +31,7 @@ text_enum!(
         PublishGuide => "publish_guide", "ガイドの公開";
         ScheduleGuide => "schedule_guide", "ガイドの予約公開";
         UnpublishGuide => "unpublish_guide", "ガイドの非公開";
+        ChangeSynonyms => "change_synonyms", "検索の同義語の変更";
     }
 );
 
@@ -43,6 +44,8 @@ pub enum Subject {
     Guide(String),
     /// An invitation, before its account exists (the note says to whom).
     Invitation,
+    /// A synonym group of search, by id (the note holds its words).
+    Synonyms(i32),
 }
 
 impl Subject {
@@ -51,6 +54,7 @@ impl Subject {
             Subject::Staff(id) => format!("staff:{id}"),
             Subject::Guide(slug) => format!("guide:{slug}"),
             Subject::Invitation => "invitation:".to_owned(),
+            Subject::Synonyms(id) => format!("synonyms:{id}"),
         }
     }
 
@@ -59,6 +63,7 @@ impl Subject {
             ("staff", id) => id.parse().ok().map(Subject::Staff),
             ("guide", slug) => Some(Subject::Guide(slug.to_owned())),
             ("invitation", _) => Some(Subject::Invitation),
+            ("synonyms", id) => id.parse().ok().map(Subject::Synonyms),
             _ => None,
         }
     }
@@ -212,6 +217,10 @@ impl<'a> About<'a> {
     /// A guide's place on the public site changed: published, scheduled or taken off.
     pub fn guide(self, kind: ActionKind) -> Entry<'a> {
         self.entry(kind)
+    }
+    /// A synonym group of search was added, changed or removed (the note says which words).
+    pub fn change_synonyms(self) -> Entry<'a> {
+        self.entry(ActionKind::ChangeSynonyms)
     }
 }
 

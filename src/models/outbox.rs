@@ -16,13 +16,17 @@ pub const STORY_REMOVED: &str = "story.removed";
 /// A guide became public or changed while public; `GUIDE_REMOVED` when it stops being public.
 pub const GUIDE_PUBLISHED: &str = "guide.published";
 pub const GUIDE_REMOVED: &str = "guide.removed";
-/// The topics that change what the public sees, read in order by every node. Only
-/// `models::visibility` writes them.
-pub const CONTENT_TOPICS: [&str; 4] = [
+/// The editors changed the search's synonym groups: search pages answer differently.
+pub const SYNONYMS_CHANGED: &str = "search.synonyms";
+/// The topics that change what the public sees, read in order by every node (the page cache
+/// keys on the newest). `models::visibility` writes the first four, `workflows::synonyms` the
+/// last.
+pub const CONTENT_TOPICS: [&str; 5] = [
     STORY_PUBLISHED,
     STORY_REMOVED,
     GUIDE_PUBLISHED,
     GUIDE_REMOVED,
+    SYNONYMS_CHANGED,
 ];
 
 #[derive(Debug, Queryable, Selectable)]

@@ -14,7 +14,7 @@ use crate::db::schema::{guides, stories};
 use crate::db::{Backend, DbConn};
 use crate::domain::{GuideStatus, StoryStatus};
 use crate::models::outbox::{
-    GUIDE_PUBLISHED, GUIDE_REMOVED, Outbox, STORY_PUBLISHED, STORY_REMOVED,
+    GUIDE_PUBLISHED, GUIDE_REMOVED, Outbox, STORY_PUBLISHED, STORY_REMOVED, SYNONYMS_CHANGED,
 };
 
 /// The SQL condition of a public story (its status; the domain's `is_public` says which).
@@ -107,6 +107,12 @@ fn guide_event(conn: &mut DbConn, topic: &str, slug: &str, at: NaiveDateTime) ->
     Outbox::publish(conn, topic, &serde_json::json!({ "slug": slug }), at)
 }
 
+/// Announces that search's synonym groups changed: the same query now answers differently, so
+/// every node's cached search pages must go (nothing in the index changes).
+pub fn synonyms_changed(conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<()> {
+    Outbox::publish(conn, SYNONYMS_CHANGED, &serde_json::json!({}), at)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -191,10 +197,13 @@ mod tests {
                     "STORY_REMOVED",
                     "GUIDE_PUBLISHED",
                     "GUIDE_REMOVED",
+                    "SYNONYMS_CHANGED",
                 ]
                 .iter()
                 .any(|t| line.contains(t))
-                    || ["\"story.", "\"guide."].iter().any(|t| line.contains(t));
+                    || ["\"story.", "\"guide.", "\"search.synonyms"]
+                        .iter()
+                        .any(|t| line.contains(t));
                 let publishes = line.contains("Outbox::publish(") && !name.ends_with("mail/mod.rs");
                 if (topic && !topic_allowed) || publishes {
                     found.push(format!("{name}:{}: {}", n + 1, line.trim()));

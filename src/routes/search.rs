@@ -1,5 +1,6 @@
 //! `/search`: Japanese full-text search over guides and approved stories, with filters.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
@@ -11,7 +12,10 @@ use crate::domain::{Continuance, HowMet, LengthBucket, TagName};
 use crate::error::AppError;
 use crate::models::guide::Guide;
 use crate::models::story::Story;
+use crate::models::synonym::SynonymRow;
 use crate::rate_limit::Action;
+use crate::search::index::Explained;
+use crate::search::query::{Synonyms, parse};
 use crate::search::snippet::Segment;
 use crate::search::{Hit, Kind, SearchRequest};
 use crate::state::AppState;
@@ -124,6 +128,63 @@ struct SearchPage {
     filtered: bool,
     clear_href: String,
     pagination: Pagination,
+    notices: Vec<Notice>,
+    /// もしかして: the query and its link.
+    suggestion: Option<(String, String)>,
+    only_excluded: bool,
+}
+
+/// A sentence saying what the search did beyond the words as typed, with a link to undo it.
+pub struct Notice {
+    pub text: String,
+    pub link: Option<(String, String)>,
+}
+
+/// 『長続き』『秘訣』
+fn quoted(words: &[String]) -> String {
+    words.iter().map(|w| format!("『{w}』")).collect()
+}
+
+fn notices(req: &SearchRequest, explained: &Explained) -> Vec<Notice> {
+    let mut notices = Vec::new();
+    if !explained.relaxed.is_empty() {
+        let whole: Vec<String> = explained.relaxed.iter().map(|(w, _)| w.clone()).collect();
+        let parts: Vec<String> = explained
+            .relaxed
+            .iter()
+            .flat_map(|(_, p)| p.iter().cloned())
+            .collect();
+        let text = if explained.as_written == 0 {
+            format!(
+                "{}そのものは見つかりませんでした。{}を含むものを表示しています。",
+                quoted(&whole),
+                quoted(&parts)
+            )
+        } else {
+            format!(
+                "{}そのものを含むものは{}件でした。{}を含むものも、そのあとに表示しています。",
+                quoted(&whole),
+                explained.as_written,
+                quoted(&parts)
+            )
+        };
+        notices.push(Notice { text, link: None });
+    }
+    let parsed = parse(&req.q);
+    for w in &explained.widened {
+        notices.push(Notice {
+            text: format!(
+                "『{}』に近い言葉（{}）も含めています。",
+                w.part,
+                w.added.join("、")
+            ),
+            link: Some((
+                link(req, |r| r.q = parsed.with_exact(&w.word)),
+                format!("『{}』の言葉どおりに探す", w.word),
+            )),
+        });
+    }
+    notices
 }
 
 #[derive(Deserialize, Default)]
@@ -256,7 +317,7 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
             .filter(|p| (1..=1000).contains(p))
             .ok_or_else(|| AppError::bad_request("ページ番号が正しくありません。"))?,
     };
-    let request = SearchRequest {
+    let mut request = SearchRequest {
         kind: match present(&raw.kind) {
             None => None,
             Some(k) => Some(
@@ -282,6 +343,7 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
             .map_err(bad)?,
         offset: (page - 1) * PER_PAGE,
         limit: PER_PAGE,
+        synonyms: Arc::default(),
         q,
     };
     let ready = state.search.is_ready();
@@ -302,11 +364,13 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
         ));
     }
     let results = if searching {
+        let groups = state.db(|conn| Ok(SynonymRow::groups(conn)?)).await?;
+        request.synonyms = Arc::new(Synonyms::new(groups));
         let index = state.search.clone();
         let r = request.clone();
         web::block(move || index.search(&r)).await??
     } else {
-        Default::default()
+        crate::search::SearchResults::default()
     };
     let pages = results.total.div_ceil(PER_PAGE).max(1);
     if page > pages {
@@ -344,6 +408,13 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
             .map(HitView::from)
             .collect(),
         filtered,
+        notices: notices(&request, &results.explained),
+        suggestion: results
+            .explained
+            .suggestion
+            // Without the filters: the words alone find something, the filters may not.
+            .map(|s| (format!("/search?q={}", encode(&s)), s)),
+        only_excluded: results.explained.only_excluded,
         clear_href: format!("/search?q={}", encode(&request.q)),
         pagination: Pagination::new(
             "/search",

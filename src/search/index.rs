@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
@@ -21,9 +21,12 @@ use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
-use super::analyzer::{JaTokenizer, TOKENIZER, query_tokens};
+use super::analyzer::{JaTokenizer, TOKENIZER, normalized, query_tokens};
+use super::exclusion::Excluded;
 use super::facets::{FacetCache, FacetCollector, Filters};
+use super::query::{Forms, Need, Parsed, Piece, Synonyms, parse, pieces, vocabulary_words};
 use super::snippet::{Segment, snippet};
+use super::suggest::VocabularyCache;
 use crate::domain::{Continuance, HowMet, LengthBucket, Relationship};
 
 /// What kind of page a result is.
@@ -82,6 +85,8 @@ struct Fields {
     continuing: tantivy::schema::Field,
     href: tantivy::schema::Field,
     summary: tantivy::schema::Field,
+    /// The words of titles, whole (not grams): もしかして's vocabulary with the tags.
+    words: tantivy::schema::Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -111,6 +116,7 @@ fn schema() -> (Schema, Fields) {
         continuing: b.add_text_field("continuing", STRING | STORED | FAST),
         href: b.add_text_field("href", STORED),
         summary: b.add_text_field("summary", STORED),
+        words: b.add_text_field("words", STRING),
     };
     (b.build(), fields)
 }
@@ -146,6 +152,7 @@ pub struct SearchIndex {
     applied: AtomicI64,
     dir: PathBuf,
     facets: Arc<FacetCache>,
+    vocabulary: VocabularyCache,
 }
 
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
@@ -217,6 +224,7 @@ impl SearchIndex {
                 }),
                 dir: dir.to_owned(),
                 facets: Arc::default(),
+                vocabulary: VocabularyCache::default(),
             },
             opened,
         ))
@@ -246,6 +254,9 @@ impl SearchIndex {
         d.add_text(f.id, &doc.id);
         d.add_text(f.kind, doc.kind.as_str());
         d.add_text(f.title, &doc.title);
+        for word in vocabulary_words(&doc.title) {
+            d.add_text(f.words, &word);
+        }
         d.add_text(f.body, &doc.body);
         for tag in &doc.tags {
             d.add_text(f.tag, tag);
@@ -387,6 +398,8 @@ pub struct SearchRequest {
     pub tag: Option<String>,
     pub offset: usize,
     pub limit: usize,
+    /// The editors' synonym groups, applied to the query's words.
+    pub synonyms: Arc<Synonyms>,
 }
 
 #[derive(Debug, Clone)]
@@ -414,6 +427,119 @@ pub struct SearchResults {
     pub total: usize,
     pub hits: Vec<Hit>,
     pub facets: Facets,
+    pub explained: Explained,
+}
+
+/// The text clauses a page is searched with, and the text to mark in its snippets.
+struct Chosen {
+    clauses: Vec<(Occur, Box<dyn Query>)>,
+    needles: Vec<String>,
+}
+
+/// What the search did beyond the words as typed, for the results page to say.
+#[derive(Debug, Default, Clone)]
+pub struct Explained {
+    /// Words that found little as written and were searched by their content parts.
+    pub relaxed: Vec<(String, Vec<String>)>,
+    /// How many results the words as written found, when some were relaxed.
+    pub as_written: usize,
+    /// Related words included from the editors' synonym groups.
+    pub widened: Vec<Widened>,
+    /// For a query that finds nothing: the closest query that finds something.
+    pub suggestion: Option<String>,
+    /// The query only excludes (`-word`): there is nothing to find.
+    pub only_excluded: bool,
+}
+
+/// Words a synonym group added for one word (or part of a word) of the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Widened {
+    /// The query's word, as typed.
+    pub word: String,
+    /// The word or part of it that the group widened.
+    pub part: String,
+    pub added: Vec<String>,
+}
+
+/// A query parsed, with the forms each word is searched in.
+struct Plan {
+    parsed: Parsed,
+    all: Vec<Vec<(Need, Forms)>>,
+    none: Vec<Forms>,
+}
+
+impl Plan {
+    fn new(parsed: Parsed, synonyms: &Synonyms) -> Plan {
+        let forms = |n: &Need| (n.clone(), Forms::of(n, synonyms));
+        Plan {
+            all: parsed
+                .all
+                .iter()
+                .map(|g| g.iter().map(forms).collect())
+                .collect(),
+            none: parsed.none.iter().map(|n| Forms::of(n, synonyms)).collect(),
+            parsed,
+        }
+    }
+
+    fn words(&self) -> impl Iterator<Item = &(Need, Forms)> {
+        self.all.iter().flatten()
+    }
+
+    fn relaxable(&self) -> bool {
+        self.words().any(|(_, f)| f.relaxable())
+    }
+
+    fn needles(&self, relaxed: bool) -> Vec<String> {
+        self.words().flat_map(|(_, f)| f.needles(relaxed)).collect()
+    }
+
+    fn relaxed(&self) -> Vec<(String, Vec<String>)> {
+        self.words()
+            .filter(|(_, f)| f.relaxable())
+            .map(|(n, f)| {
+                (
+                    n.text().to_owned(),
+                    f.parts.iter().map(|p| p[0].clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn widened(&self, relaxed: bool) -> Vec<Widened> {
+        self.words()
+            .flat_map(|(n, f)| {
+                f.added
+                    .iter()
+                    // A part's synonyms only count once the word is searched by its parts,
+                    // unless the whole word was spelled with them.
+                    .filter(move |(part, _)| relaxed || part == n.text() || f.exact.len() > 1)
+                    .map(|(part, added)| Widened {
+                        word: n.text().to_owned(),
+                        part: part.clone(),
+                        added: added.clone(),
+                    })
+            })
+            .collect()
+    }
+}
+
+/// An exact phrase outweighs any ranking of its parts found apart; parts close together come
+/// next (NEAR_SLOP positions of leeway, about as many characters).
+const EXACT_BOOST: f32 = 20.0;
+const NEAR_BOOST: f32 = 5.0;
+const NEAR_SLOP: u32 = 30;
+/// Fewer results than a page: words are then also searched by their parts.
+const RELAX_BELOW: usize = 10;
+
+fn any_of(mut queries: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    match queries.len() {
+        0 => None,
+        1 => queries.pop(),
+        _ => Some(Box::new(BooleanQuery::new(
+            queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+        ))),
+    }
 }
 
 impl SearchIndex {
@@ -437,30 +563,108 @@ impl SearchIndex {
         }
     }
 
-    /// Every word of the query must appear, in the title or the text; a title match weighs more.
-    /// There is no query syntax, so no input can be malformed.
-    fn text_query(&self, q: &str) -> Option<Vec<Box<dyn Query>>> {
-        let terms: Vec<Box<dyn Query>> = q
-            .split_whitespace()
-            .map(query_tokens)
-            .filter(|tokens| !tokens.is_empty())
-            .map(|tokens| {
-                let title: Box<dyn Query> = Box::new(BoostQuery::new(
-                    self.term_query(self.fields.title, &tokens),
-                    TITLE_BOOST,
-                ));
-                let body = self.term_query(self.fields.body, &tokens);
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, title),
-                    (Occur::Should, body),
-                ])) as Box<dyn Query>
+    /// `text` as a phrase in the title (weighing more) or the text; None without letters.
+    fn text_match(&self, text: &str) -> Option<Box<dyn Query>> {
+        let tokens = query_tokens(text);
+        if tokens.is_empty() {
+            return None;
+        }
+        let title: Box<dyn Query> = Box::new(BoostQuery::new(
+            self.term_query(self.fields.title, &tokens),
+            TITLE_BOOST,
+        ));
+        let body = self.term_query(self.fields.body, &tokens);
+        Some(Box::new(BooleanQuery::new(vec![
+            (Occur::Should, title),
+            (Occur::Should, body),
+        ])))
+    }
+
+    /// One word of the query: any of its spellings as a phrase; relaxed, every content part
+    /// instead, ranked by the phrase, then by the parts' nearness.
+    fn need_query(&self, forms: &Forms, relaxed: bool) -> Option<Box<dyn Query>> {
+        let exact = any_of(
+            forms
+                .exact
+                .iter()
+                .filter_map(|t| self.text_match(t))
+                .collect(),
+        );
+        if !(relaxed && forms.relaxable()) {
+            return exact;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for part in &forms.parts {
+            let any = any_of(part.iter().filter_map(|t| self.text_match(t)).collect());
+            clauses.extend(any.map(|q| (Occur::Must, q)));
+        }
+        if let Some(e) = exact {
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(e, EXACT_BOOST))));
+        }
+        if let Some(n) = self.near(forms) {
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(n, NEAR_BOOST))));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// The parts as written, in order, close together in the text: a phrase with leeway.
+    fn near(&self, forms: &Forms) -> Option<Box<dyn Query>> {
+        let mut terms = Vec::new();
+        let mut at = 0;
+        for part in &forms.parts {
+            terms.extend(
+                query_tokens(&part[0])
+                    .into_iter()
+                    .map(|(p, t)| (at + p, Term::from_field_text(self.fields.body, &t))),
+            );
+            // One position for the particle between.
+            at += normalized(&part[0]).chars().count() + 1;
+        }
+        if terms.len() < 2 {
+            return None;
+        }
+        let mut phrase = PhraseQuery::new_with_offset(terms);
+        phrase.set_slop(NEAR_SLOP);
+        Some(Box::new(phrase))
+    }
+
+    /// Every group of words must match and no excluded one may; None when nothing is to find.
+    fn text_clauses(&self, plan: &Plan, relaxed: bool) -> Option<Vec<(Occur, Box<dyn Query>)>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = plan
+            .all
+            .iter()
+            .filter_map(|group| {
+                any_of(
+                    group
+                        .iter()
+                        .filter_map(|(_, f)| self.need_query(f, relaxed))
+                        .collect(),
+                )
             })
+            .map(|q| (Occur::Must, q))
             .collect();
-        (!terms.is_empty()).then_some(terms)
+        if clauses.is_empty() {
+            return None;
+        }
+        clauses.extend(
+            plan.none
+                .iter()
+                .filter_map(|f| self.need_query(f, false))
+                .map(|q| (Occur::MustNot, Box::new(Excluded(q)) as Box<dyn Query>)),
+        );
+        Some(clauses)
+    }
+
+    fn filtered(req: &SearchRequest) -> bool {
+        req.kind.is_some()
+            || req.length.is_some()
+            || req.how_met.is_some()
+            || req.continuing.is_some()
+            || req.tag.is_some()
     }
 
     /// The text query with every active filter.
-    fn combined(&self, text: &[Box<dyn Query>], req: &SearchRequest) -> BooleanQuery {
+    fn combined(&self, text: &[(Occur, Box<dyn Query>)], req: &SearchRequest) -> BooleanQuery {
         let f = &self.fields;
         let exact = |field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
@@ -469,7 +673,7 @@ impl SearchIndex {
             ))
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            text.iter().map(|q| (Occur::Must, q.box_clone())).collect();
+            text.iter().map(|(o, q)| (*o, q.box_clone())).collect();
         let filters = [
             req.kind.map(|k| exact(f.kind, k.as_str())),
             req.how_met.map(|h| exact(f.how_met, h.as_str())),
@@ -487,31 +691,88 @@ impl SearchIndex {
         BooleanQuery::new(clauses)
     }
 
-    /// Only the best `req.limit` hits with their snippets: no total, no filter counts.
+    /// The query's text clauses, as written or relaxed, with the needles to mark.
+    fn chosen(&self, plan: &Plan, relaxed: bool) -> Option<Chosen> {
+        Some(Chosen {
+            clauses: self.text_clauses(plan, relaxed)?,
+            needles: plan.needles(relaxed),
+        })
+    }
+
+    /// Only the best `req.limit` hits with their snippets: no total, no filter counts. Relaxed
+    /// as the page is (counting the words as written only when they could be relaxed).
     pub fn top(&self, req: &SearchRequest) -> anyhow::Result<Vec<Hit>> {
-        let Some(text) = self.text_query(&req.q) else {
+        let plan = Plan::new(parse(&req.q), &req.synonyms);
+        let searcher = self.searcher();
+        let Some(strict) = self.chosen(&plan, false) else {
             return Ok(Vec::new());
         };
-        let searcher = self.searcher();
-        let query = self.combined(&text, req);
+        let relax = plan.relaxable()
+            && searcher.search(&self.combined(&strict.clauses, req), &Count)? < RELAX_BELOW;
+        let chosen = match relax {
+            true => self.chosen(&plan, true).unwrap_or(strict),
+            false => strict,
+        };
         let top = searcher.search(
-            &query,
+            &self.combined(&chosen.clauses, req),
             &TopDocs::with_limit(req.limit.max(1))
                 .and_offset(req.offset)
                 .order_by_score(),
         )?;
-        let needles: Vec<String> = req.q.split_whitespace().map(str::to_owned).collect();
         top.into_iter()
-            .map(|(_, address)| self.hit(&searcher, address, &needles))
+            .map(|(_, address)| self.hit(&searcher, address, &chosen.needles))
             .collect()
     }
 
+    /// A page of results with counts. The words as written first; when they find fewer than
+    /// a page and some word has parts, the relaxed search replaces them if it finds more.
     pub fn search(&self, req: &SearchRequest) -> anyhow::Result<SearchResults> {
-        let Some(text) = self.text_query(&req.q) else {
-            return Ok(SearchResults::default());
-        };
+        let plan = Plan::new(parse(&req.q), &req.synonyms);
         let searcher = self.searcher();
-        self.facets.keep_only(&searcher);
+        let Some(strict) = self.chosen(&plan, false) else {
+            return Ok(SearchResults {
+                explained: Explained {
+                    only_excluded: !plan.none.is_empty(),
+                    ..Explained::default()
+                },
+                ..SearchResults::default()
+            });
+        };
+        let mut results = self.page(&searcher, &strict, req)?;
+        let as_written = results.total;
+        let mut relaxed = false;
+        if as_written < RELAX_BELOW
+            && plan.relaxable()
+            && let Some(wide) = self.chosen(&plan, true)
+        {
+            let wider = self.page(&searcher, &wide, req)?;
+            if wider.total > as_written {
+                results = wider;
+                relaxed = true;
+            }
+        }
+        results.explained = Explained {
+            relaxed: if relaxed { plan.relaxed() } else { Vec::new() },
+            as_written,
+            widened: plan.widened(relaxed),
+            suggestion: if results.total == 0 {
+                self.suggestion(&searcher, &plan, &req.synonyms)?
+            } else {
+                None
+            },
+            only_excluded: false,
+        };
+        Ok(results)
+    }
+
+    /// One page of results with every filter's counts.
+    fn page(
+        &self,
+        searcher: &Searcher,
+        chosen: &Chosen,
+        req: &SearchRequest,
+    ) -> anyhow::Result<SearchResults> {
+        self.facets.keep_only(searcher);
         let facets = FacetCollector {
             cache: self.facets.clone(),
             filters: Filters {
@@ -525,28 +786,27 @@ impl SearchIndex {
         let top_docs = TopDocs::with_limit(req.limit.max(1))
             .and_offset(req.offset)
             .order_by_score();
-        let text_only =
-            BooleanQuery::new(text.iter().map(|q| (Occur::Must, q.box_clone())).collect());
-        let filtered = req.kind.is_some()
-            || req.length.is_some()
-            || req.how_met.is_some()
-            || req.continuing.is_some()
-            || req.tag.is_some();
+        let text_only = BooleanQuery::new(
+            chosen
+                .clauses
+                .iter()
+                .map(|(o, q)| (*o, q.box_clone()))
+                .collect(),
+        );
         // One pass over the text query gives every count; the filtered top needs a second only
         // when a filter is active.
-        let (top, counts) = if filtered {
+        let (top, counts) = if Self::filtered(req) {
             let counts = searcher.search(&text_only, &facets)?;
             (
-                searcher.search(&self.combined(&text, req), &top_docs)?,
+                searcher.search(&self.combined(&chosen.clauses, req), &top_docs)?,
                 counts,
             )
         } else {
             searcher.search(&text_only, &(top_docs, facets))?
         };
-        let needles: Vec<String> = req.q.split_whitespace().map(str::to_owned).collect();
         let hits = top
             .into_iter()
-            .map(|(_, address)| self.hit(&searcher, address, &needles))
+            .map(|(_, address)| self.hit(searcher, address, &chosen.needles))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let count = |map: &std::collections::HashMap<String, usize>, key: &str| {
             map.get(key).copied().unwrap_or(0)
@@ -577,7 +837,86 @@ impl SearchIndex {
                     .collect(),
                 tags,
             },
+            explained: Explained::default(),
         })
+    }
+
+    /// How many documents the query's words find, without filters, relaxed where they can be.
+    fn text_count(&self, searcher: &Searcher, plan: &Plan) -> anyhow::Result<usize> {
+        Ok(match self.text_clauses(plan, true) {
+            Some(clauses) => searcher.search(&BooleanQuery::new(clauses), &Count)?,
+            None => 0,
+        })
+    }
+
+    /// もしかして: for words that find nothing, the closest words of titles and tags; else, for a
+    /// query whose words each find something but not together, the query without the word that
+    /// leaves the most results. None when the words find something without the filters (the
+    /// page offers to remove those) or nothing close enough exists.
+    fn suggestion(
+        &self,
+        searcher: &Searcher,
+        plan: &Plan,
+        synonyms: &Synonyms,
+    ) -> anyhow::Result<Option<String>> {
+        if self.text_count(searcher, plan)? > 0 {
+            return Ok(None);
+        }
+        let count =
+            |parsed: &Parsed| self.text_count(searcher, &Plan::new(parsed.clone(), synonyms));
+        let vocabulary = [self.fields.words, self.fields.tag];
+        // Each content part of each word that finds nothing alone, replaced by its nearest
+        // word (こどもの受験: こども becomes 子ども, 受験 stays).
+        let mut fixes: Vec<(String, String)> = Vec::new();
+        for (need, _) in plan.words() {
+            let Need::Word(word) = need else { continue };
+            let mut fixed = String::new();
+            let mut changed = false;
+            for piece in pieces(word) {
+                match piece {
+                    Piece::Joint(j) => fixed.push_str(&j),
+                    Piece::Content(c) => {
+                        let alone = Parsed {
+                            all: vec![vec![Need::Word(c.clone())]],
+                            none: Vec::new(),
+                        };
+                        let near = if count(&alone)? == 0 {
+                            self.vocabulary.nearest(searcher, &vocabulary, &c)?
+                        } else {
+                            None
+                        };
+                        changed |= near.is_some();
+                        fixed.push_str(near.as_deref().unwrap_or(&c));
+                    }
+                }
+            }
+            if changed {
+                fixes.push((word.clone(), fixed));
+            }
+        }
+        if !fixes.is_empty() {
+            let fixed = plan.parsed.replacing(&|n| match n {
+                Need::Word(w) => fixes
+                    .iter()
+                    .find(|(from, _)| from == w)
+                    .map(|(_, to)| Need::Word(to.clone())),
+                Need::Exact(_) => None,
+            });
+            return Ok((count(&fixed)? > 0).then(|| fixed.written()));
+        }
+        let mut best: Option<(usize, Parsed)> = None;
+        for i in 0..plan.parsed.all.len() {
+            let fewer = plan.parsed.without(i);
+            let n = if fewer.all.is_empty() {
+                0
+            } else {
+                count(&fewer)?
+            };
+            if n > best.as_ref().map_or(0, |b| b.0) {
+                best = Some((n, fewer));
+            }
+        }
+        Ok(best.map(|(_, p)| p.written()))
     }
 
     fn hit(

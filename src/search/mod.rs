@@ -2,9 +2,12 @@
 //! index in step with the database through the outbox.
 
 pub mod analyzer;
+mod exclusion;
 pub mod facets;
 pub mod index;
 pub mod indexer;
+pub mod query;
 pub mod snippet;
+pub mod suggest;
 
 pub use index::{Hit, Kind, SearchIndex, SearchRequest, SearchResults};

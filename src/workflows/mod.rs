@@ -6,6 +6,7 @@ pub mod editorial;
 pub mod moderation;
 pub mod reports;
 pub mod staff;
+pub mod synonyms;
 
 use crate::models::mod_action::Actor;
 use crate::models::user::User;

@@ -45,7 +45,10 @@ async fn import_adds_every_record_of_a_valid_file() {
     );
 
     let out = app.cli(&["import", file.to_str().unwrap()]);
-    succeeded_saying(&out, "imported 1 guide(s) and 1 story(ies)");
+    succeeded_saying(
+        &out,
+        "imported 1 guide(s), 1 story(ies) and 0 synonym group(s)",
+    );
 
     assert_eq!(
         app.get("/guides/imported-guide").await.text("h1"),

@@ -26,6 +26,7 @@ mod safe_methods;
 mod sanitizing;
 mod schema;
 mod search;
+mod search_language;
 mod security;
 mod smtp;
 mod spam;

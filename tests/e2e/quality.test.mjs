@@ -93,6 +93,13 @@ test('every page type: no accessibility violation, valid HTML, nothing from else
   await go('guide', guide);
   await go('search', `/search?q=${encodeURIComponent('ルール')}`);
   await go('search-empty', `/search?q=${encodeURIComponent('灯台守')}`);
+  // What the search says it did: split at particles, related words, もしかして.
+  await go('search-relaxed', `/search?q=${encodeURIComponent('長続きの秘訣')}`);
+  assert.equal(await page.locator('.search-notices').count(), 1, 'the relaxed notice');
+  await go('search-widened', `/search?q=${encodeURIComponent('恋人')}`);
+  assert.equal(await page.locator('.search-notices a').count(), 1, 'a link to the exact word');
+  await go('search-suggestion', `/search?q=${encodeURIComponent('ボランテア')}`);
+  assert.equal((await page.locator('.suggestion a').textContent()).trim(), 'ボランティア');
   await go('tag', '/tags/%E3%83%AB%E3%83%BC%E3%83%AB');
   await go('submit', '/stories/new');
 
@@ -119,6 +126,9 @@ test('every page type: no accessibility violation, valid HTML, nothing from else
   const moderation = await page.locator('table.queue a.story-title').first().getAttribute('href');
   await go('moderation', moderation);
   await go('log', '/mod/log');
+  await page.context().clearCookies();
+  await signIn(page, site, 'editor');
+  await go('synonyms', '/mod/synonyms');
 
   const problems = [...findings].filter(([, bad]) => bad.length > 0);
   assert.deepEqual(problems, [], 'axe: violations');

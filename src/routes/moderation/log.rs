@@ -164,6 +164,7 @@ fn subject_label(stored: Option<&str>, users: &[User]) -> String {
         }
         Some(Subject::Guide(slug)) => format!("ガイド：{}", crate::paths::guide(&slug)),
         Some(Subject::Invitation) => "招待".to_owned(),
+        Some(Subject::Synonyms(_)) => "検索の同義語".to_owned(),
         None => String::new(),
     }
 }

@@ -9,6 +9,7 @@ mod queue;
 mod staff_links;
 mod stats;
 mod story;
+mod synonyms;
 mod users;
 
 use std::future::Future;
@@ -33,6 +34,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .configure(staff_links::config)
             .configure(stats::config)
             .configure(guides::config)
+            .configure(synonyms::config)
             .default_service(web::to(unknown)),
     );
 }
