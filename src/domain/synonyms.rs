@@ -7,21 +7,40 @@ use super::Invalid;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SynonymGroup(Vec<String>);
 
+fn is_separator(c: char) -> bool {
+    matches!(c, '・' | '、' | ',' | '，' | '､') || c.is_whitespace()
+}
+
 impl SynonymGroup {
     pub const MAX_WORDS: usize = 10;
     pub const MAX_CHARS: usize = 20;
     /// How the words are joined when stored and shown.
     pub const SEPARATOR: char = '・';
 
-    /// Words separated by ・, 、, commas or spaces. A word cannot hold a space: a reader's query
-    /// is split at spaces, so such a word would never be looked up.
+    /// Words separated by ・, 、, commas or spaces, as editors type them in the panel.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let text: String = raw.nfkc().collect();
+        Self::from_words(text.split(is_separator).filter(|w| !w.is_empty()))
+    }
+
+    /// The group of these words. A word cannot hold a separator or a space (a reader's query is
+    /// split at spaces, so such a word would never be looked up), nor be one character: in an
+    /// index of character grams it would match inside other words (夫 in 大丈夫 and 工夫).
+    pub fn from_words<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Self, Invalid> {
         let mut words: Vec<String> = Vec::new();
-        for word in text
-            .split(|c: char| matches!(c, '・' | '、' | ',' | '，' | '､') || c.is_whitespace())
-            .filter(|w| !w.is_empty())
-        {
+        for word in raw {
+            let word: String = word.nfkc().collect();
+            let word = word.trim();
+            if word.contains(is_separator) {
+                return Err(Invalid::new(format!(
+                    "言葉に区切りの記号や空白は入れられません：{word}"
+                )));
+            }
+            if word.chars().count() < 2 {
+                return Err(Invalid::new(format!(
+                    "1文字の言葉は、ほかの言葉の一部にも一致してしまうため使えません（例：「夫」は「大丈夫」にも一致します）：{word}"
+                )));
+            }
             if word.chars().count() > Self::MAX_CHARS {
                 return Err(Invalid::new(format!(
                     "言葉は{}文字以内にしてください：{word}",
@@ -77,6 +96,9 @@ mod tests {
         let g = SynonymGroup::parse("カフェ･喫茶店，カフェ").expect("valid");
         assert_eq!(g.words(), ["カフェ", "喫茶店"]);
         assert!(SynonymGroup::parse("恋人").is_err());
+        assert!(SynonymGroup::parse("夫・旦那").is_err(), "one character");
+        assert!(SynonymGroup::from_words(["恋人", "パート ナー"]).is_err());
+        assert!(SynonymGroup::from_words(["恋人", "パートナー"]).is_ok());
         assert!(SynonymGroup::parse("").is_err());
         assert!(SynonymGroup::parse("恋人・-相手").is_err());
         assert!(SynonymGroup::parse(&format!("恋人・{}", "あ".repeat(21))).is_err());

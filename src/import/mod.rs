@@ -190,7 +190,7 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Item)>, Vec<LineError>> {
             .and_then(|record| match record {
                 Record::Guide(g) => parse_guide(g).map(Item::Guide).map_err(|e| e.0),
                 Record::Story(s) => parse_story(s).map(Item::Story).map_err(|e| e.0),
-                Record::Synonyms(s) => SynonymGroup::parse(&s.words.join("・"))
+                Record::Synonyms(s) => SynonymGroup::from_words(s.words.iter().map(String::as_str))
                     .map(Item::Synonyms)
                     .map_err(|e| e.0),
             })
@@ -261,12 +261,11 @@ pub fn import_str(conn: &mut DbConn, text: &str) -> Result<Imported, ImportError
                 }
                 Item::Synonyms(g) => match synonyms::add(conn, g, Actor::System, now) {
                     Ok(_) => summary.synonyms += 1,
-                    Err(SynonymsRefused::Taken(why)) => conflicts.push(LineError {
-                        line: *line,
-                        reason: why,
-                    }),
-                    Err(SynonymsRefused::NotFound) => {}
                     Err(SynonymsRefused::Database(e)) => return Err(e.into()),
+                    Err(refused) => conflicts.push(LineError {
+                        line: *line,
+                        reason: refused.to_string(),
+                    }),
                 },
             }
         }

@@ -19,8 +19,7 @@ pub const GUIDE_REMOVED: &str = "guide.removed";
 /// The editors changed the search's synonym groups: search pages answer differently.
 pub const SYNONYMS_CHANGED: &str = "search.synonyms";
 /// The topics that change what the public sees, read in order by every node (the page cache
-/// keys on the newest). `models::visibility` writes the first four, `workflows::synonyms` the
-/// last.
+/// keys on the newest). Only `models::visibility` writes them.
 pub const CONTENT_TOPICS: [&str; 5] = [
     STORY_PUBLISHED,
     STORY_REMOVED,

@@ -172,16 +172,20 @@ fn notices(req: &SearchRequest, explained: &Explained) -> Vec<Notice> {
     }
     let parsed = parse(&req.q);
     for w in &explained.widened {
+        let exact = parsed.with_exact(&w.word);
         notices.push(Notice {
             text: format!(
                 "『{}』に近い言葉（{}）も含めています。",
                 w.part,
                 w.added.join("、")
             ),
-            link: Some((
-                link(req, |r| r.q = parsed.with_exact(&w.word)),
-                format!("『{}』の言葉どおりに探す", w.word),
-            )),
+            // Quotes add two characters: a query at the limit would lose its end.
+            link: (exact.chars().count() <= MAX_QUERY_CHARS).then(|| {
+                (
+                    link(req, |r| r.q = exact.clone()),
+                    format!("『{}』の言葉どおりに探す", w.word),
+                )
+            }),
         });
     }
     notices

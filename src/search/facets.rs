@@ -187,6 +187,8 @@ pub struct FacetSegment {
     counts: [Vec<usize>; DIMS],
     lengths: [usize; 4],
     total: usize,
+    /// No filter is active: every match counts everywhere (the common case, on its own path).
+    unfiltered: bool,
 }
 
 impl Collector for FacetCollector {
@@ -201,7 +203,13 @@ impl Collector for FacetCollector {
         let facets = self.cache.get(reader)?;
         let f = &self.filters;
         let dims = &facets.dims;
+        let unfiltered = f.kind.is_none()
+            && f.how_met.is_none()
+            && f.tag.is_none()
+            && f.continuing.is_none()
+            && f.length.is_none();
         Ok(FacetSegment {
+            unfiltered,
             wanted: [
                 dims[KIND].wanted(&f.kind),
                 dims[HOW_MET].wanted(&f.how_met),
@@ -279,6 +287,16 @@ impl SegmentCollector for FacetSegment {
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         let bits = self.facets.lengths[doc as usize];
+        if self.unfiltered {
+            for d in 0..DIMS {
+                self.count(d, doc);
+            }
+            for (i, n) in self.lengths.iter_mut().enumerate() {
+                *n += usize::from(bits & (1 << i) != 0);
+            }
+            self.total += 1;
+            return;
+        }
         let length = self.length_filter.is_none_or(|bit| bits & bit != 0);
         // Bit d set: the document passes dimension d's filter. It counts for a dimension when it
         // passes every other one.

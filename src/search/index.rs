@@ -21,9 +21,9 @@ use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
-use super::analyzer::{JaTokenizer, TOKENIZER, normalized, query_tokens};
+use super::analyzer::{JaTokenizer, TOKENIZER, document_tokens, query_tokens};
 use super::exclusion::Excluded;
-use super::facets::{FacetCache, FacetCollector, Filters};
+use super::facets::{Counts, FacetCache, FacetCollector, Filters};
 use super::query::{Forms, Need, Parsed, Piece, Synonyms, parse, pieces, vocabulary_words};
 use super::snippet::{Segment, snippet};
 use super::suggest::VocabularyCache;
@@ -432,7 +432,10 @@ pub struct SearchResults {
 
 /// The text clauses a page is searched with, and the text to mark in its snippets.
 struct Chosen {
-    clauses: Vec<(Occur, Box<dyn Query>)>,
+    /// What a document must match: enough to count and filter.
+    matching: Vec<(Occur, Box<dyn Query>)>,
+    /// The same documents with what ranks them (relaxed: the parts' nearness), for the top.
+    scored: Vec<(Occur, Box<dyn Query>)>,
     needles: Vec<String>,
 }
 
@@ -477,7 +480,13 @@ impl Plan {
                 .iter()
                 .map(|g| g.iter().map(forms).collect())
                 .collect(),
-            none: parsed.none.iter().map(|n| Forms::of(n, synonyms)).collect(),
+            // An exclusion takes the word as typed (folded, never widened): a reader who
+            // excludes 相手 has not asked to lose every story that says 恋人.
+            none: parsed
+                .none
+                .iter()
+                .map(|n| Forms::of(n, &Synonyms::default()))
+                .collect(),
             parsed,
         }
     }
@@ -488,6 +497,16 @@ impl Plan {
 
     fn relaxable(&self) -> bool {
         self.words().any(|(_, f)| f.relaxable())
+    }
+
+    /// One word, spelled one way, that the index holds as one term: tantivy can then skip
+    /// what cannot reach the top.
+    fn single_term(&self) -> bool {
+        matches!(self.all.as_slice(), [group] if group.len() == 1)
+            && self.none.is_empty()
+            && self
+                .words()
+                .all(|(_, f)| f.exact.len() == 1 && query_tokens(&f.exact[0]).len() == 1)
     }
 
     fn needles(&self, relaxed: bool) -> Vec<String> {
@@ -507,20 +526,20 @@ impl Plan {
     }
 
     fn widened(&self, relaxed: bool) -> Vec<Widened> {
-        self.words()
-            .flat_map(|(n, f)| {
-                f.added
-                    .iter()
-                    // A part's synonyms only count once the word is searched by its parts,
-                    // unless the whole word was spelled with them.
-                    .filter(move |(part, _)| relaxed || part == n.text() || f.exact.len() > 1)
-                    .map(|(part, added)| Widened {
+        let mut widened: Vec<Widened> = Vec::new();
+        for (n, f) in self.words() {
+            for (part, added) in f.widened(relaxed) {
+                // A word typed twice is said once.
+                if !widened.iter().any(|w| w.part == part) {
+                    widened.push(Widened {
                         word: n.text().to_owned(),
-                        part: part.clone(),
-                        added: added.clone(),
-                    })
-            })
-            .collect()
+                        part,
+                        added,
+                    });
+                }
+            }
+        }
+        widened
     }
 }
 
@@ -529,8 +548,28 @@ impl Plan {
 const EXACT_BOOST: f32 = 20.0;
 const NEAR_BOOST: f32 = 5.0;
 const NEAR_SLOP: u32 = 30;
+/// Beyond this many terms the nearness phrase costs more than the order it gives is worth.
+const NEAR_TERMS: usize = 12;
 /// Fewer results than a page: words are then also searched by their parts.
 const RELAX_BELOW: usize = 10;
+
+/// Every clause as one query. A lone required clause is the query itself: tantivy then sees the
+/// union of terms inside and can skip what cannot reach the top, which it does not do through a
+/// boolean query around it.
+fn all_of(clauses: &[(Occur, Box<dyn Query>)]) -> Box<dyn Query> {
+    match clauses {
+        [(Occur::Must, only)] => only.box_clone(),
+        _ => Box::new(BooleanQuery::new(
+            clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect(),
+        )),
+    }
+}
+
+/// Whether the relaxed search replaces the words as written: they found fewer than a page, and
+/// it finds more.
+fn relaxes(as_written: usize, relaxed: usize) -> bool {
+    as_written < RELAX_BELOW && relaxed > as_written
+}
 
 fn any_of(mut queries: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
     match queries.len() {
@@ -582,7 +621,9 @@ impl SearchIndex {
 
     /// One word of the query: any of its spellings as a phrase; relaxed, every content part
     /// instead, ranked by the phrase, then by the parts' nearness.
-    fn need_query(&self, forms: &Forms, relaxed: bool) -> Option<Box<dyn Query>> {
+    /// `ranked`: with the nearness of the parts, which only orders what the rest matches (and
+    /// costs a position check in each document holding every part).
+    fn need_query(&self, forms: &Forms, relaxed: bool, ranked: bool) -> Option<Box<dyn Query>> {
         let exact = any_of(
             forms
                 .exact
@@ -593,21 +634,27 @@ impl SearchIndex {
         if !(relaxed && forms.relaxable()) {
             return exact;
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for part in &forms.parts {
-            let any = any_of(part.iter().filter_map(|t| self.text_match(t)).collect());
-            clauses.extend(any.map(|q| (Occur::Must, q)));
-        }
+        let parts: Vec<(Occur, Box<dyn Query>)> = forms
+            .parts
+            .iter()
+            .filter_map(|part| any_of(part.iter().filter_map(|t| self.text_match(t)).collect()))
+            .map(|q| (Occur::Must, q))
+            .collect();
+        // Either every part, or a spelling of the whole (which a synonym may spell with other
+        // parts): relaxing never loses what the word as written found.
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Should, Box::new(BooleanQuery::new(parts)))];
         if let Some(e) = exact {
             clauses.push((Occur::Should, Box::new(BoostQuery::new(e, EXACT_BOOST))));
         }
-        if let Some(n) = self.near(forms) {
+        if let Some(n) = self.near(forms).filter(|_| ranked) {
             clauses.push((Occur::Should, Box::new(BoostQuery::new(n, NEAR_BOOST))));
         }
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
-    /// The parts as written, in order, close together in the text: a phrase with leeway.
+    /// The parts as written close together in the text: a phrase with leeway, each part placed
+    /// where it stood in the query.
     fn near(&self, forms: &Forms) -> Option<Box<dyn Query>> {
         let mut terms = Vec::new();
         let mut at = 0;
@@ -617,10 +664,15 @@ impl SearchIndex {
                     .into_iter()
                     .map(|(p, t)| (at + p, Term::from_field_text(self.fields.body, &t))),
             );
-            // One position for the particle between.
-            at += normalized(&part[0]).chars().count() + 1;
+            // The part's width in index positions (a Latin word is one), and one for the
+            // particle between.
+            let width = document_tokens(&part[0])
+                .iter()
+                .map(|t| t.position + 1)
+                .max();
+            at += width.unwrap_or(0) + 1;
         }
-        if terms.len() < 2 {
+        if !(2..=NEAR_TERMS).contains(&terms.len()) {
             return None;
         }
         let mut phrase = PhraseQuery::new_with_offset(terms);
@@ -629,7 +681,12 @@ impl SearchIndex {
     }
 
     /// Every group of words must match and no excluded one may; None when nothing is to find.
-    fn text_clauses(&self, plan: &Plan, relaxed: bool) -> Option<Vec<(Occur, Box<dyn Query>)>> {
+    fn text_clauses(
+        &self,
+        plan: &Plan,
+        relaxed: bool,
+        ranked: bool,
+    ) -> Option<Vec<(Occur, Box<dyn Query>)>> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = plan
             .all
             .iter()
@@ -637,7 +694,7 @@ impl SearchIndex {
                 any_of(
                     group
                         .iter()
-                        .filter_map(|(_, f)| self.need_query(f, relaxed))
+                        .filter_map(|(_, f)| self.need_query(f, relaxed, ranked))
                         .collect(),
                 )
             })
@@ -649,22 +706,14 @@ impl SearchIndex {
         clauses.extend(
             plan.none
                 .iter()
-                .filter_map(|f| self.need_query(f, false))
+                .filter_map(|f| self.need_query(f, false, false))
                 .map(|q| (Occur::MustNot, Box::new(Excluded(q)) as Box<dyn Query>)),
         );
         Some(clauses)
     }
 
-    fn filtered(req: &SearchRequest) -> bool {
-        req.kind.is_some()
-            || req.length.is_some()
-            || req.how_met.is_some()
-            || req.continuing.is_some()
-            || req.tag.is_some()
-    }
-
     /// The text query with every active filter.
-    fn combined(&self, text: &[(Occur, Box<dyn Query>)], req: &SearchRequest) -> BooleanQuery {
+    fn combined(&self, text: &[(Occur, Box<dyn Query>)], req: &SearchRequest) -> Box<dyn Query> {
         let f = &self.fields;
         let exact = |field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
@@ -688,13 +737,14 @@ impl SearchIndex {
             }),
         ];
         clauses.extend(filters.into_iter().flatten().map(|q| (Occur::Must, q)));
-        BooleanQuery::new(clauses)
+        all_of(&clauses)
     }
 
     /// The query's text clauses, as written or relaxed, with the needles to mark.
     fn chosen(&self, plan: &Plan, relaxed: bool) -> Option<Chosen> {
         Some(Chosen {
-            clauses: self.text_clauses(plan, relaxed)?,
+            matching: self.text_clauses(plan, relaxed, false)?,
+            scored: self.text_clauses(plan, relaxed, true)?,
             needles: plan.needles(relaxed),
         })
     }
@@ -707,20 +757,53 @@ impl SearchIndex {
         let Some(strict) = self.chosen(&plan, false) else {
             return Ok(Vec::new());
         };
-        let relax = plan.relaxable()
-            && searcher.search(&self.combined(&strict.clauses, req), &Count)? < RELAX_BELOW;
-        let chosen = match relax {
-            true => self.chosen(&plan, true).unwrap_or(strict),
-            false => strict,
+        if !plan.relaxable() {
+            return self.best(&searcher, &strict, req);
+        }
+        // Enough hits to tell whether to relax (fewer than RELAX_BELOW is the total) and to
+        // serve the page from, in one pass each.
+        let want = RELAX_BELOW.max(req.offset + req.limit.max(1));
+        let top_of = |c: &Chosen| {
+            searcher.search(
+                &*self.combined(&c.scored, req),
+                &TopDocs::with_limit(want).order_by_score(),
+            )
         };
+        let as_written = top_of(&strict)?;
+        let (chosen, top) = match self.chosen(&plan, true) {
+            Some(wide) if as_written.len() < RELAX_BELOW => {
+                let wider = top_of(&wide)?;
+                if relaxes(as_written.len(), wider.len()) {
+                    (wide, wider)
+                } else {
+                    (strict, as_written)
+                }
+            }
+            _ => (strict, as_written),
+        };
+        top.into_iter()
+            .skip(req.offset)
+            .take(req.limit.max(1))
+            .map(|(_, address)| self.hit(&searcher, address, &chosen.needles))
+            .collect()
+    }
+
+    /// The page's hits, scored, with their snippets. Alone in its pass, so that tantivy skips
+    /// blocks of documents that cannot enter the top (block-max WAND) where it can.
+    fn best(
+        &self,
+        searcher: &Searcher,
+        chosen: &Chosen,
+        req: &SearchRequest,
+    ) -> anyhow::Result<Vec<Hit>> {
         let top = searcher.search(
-            &self.combined(&chosen.clauses, req),
+            &*self.combined(&chosen.scored, req),
             &TopDocs::with_limit(req.limit.max(1))
                 .and_offset(req.offset)
                 .order_by_score(),
         )?;
         top.into_iter()
-            .map(|(_, address)| self.hit(&searcher, address, &chosen.needles))
+            .map(|(_, address)| self.hit(searcher, address, &chosen.needles))
             .collect()
     }
 
@@ -738,19 +821,20 @@ impl SearchIndex {
                 ..SearchResults::default()
             });
         };
-        let mut results = self.page(&searcher, &strict, req)?;
-        let as_written = results.total;
+        self.facets.keep_only(&searcher);
+        let (mut counts, mut hits) = self.page(&searcher, &strict, req, plan.single_term())?;
+        let as_written = counts.total;
         let mut relaxed = false;
-        if as_written < RELAX_BELOW
-            && plan.relaxable()
+        if plan.relaxable()
+            && as_written < RELAX_BELOW
             && let Some(wide) = self.chosen(&plan, true)
         {
-            let wider = self.page(&searcher, &wide, req)?;
-            if wider.total > as_written {
-                results = wider;
-                relaxed = true;
+            let (wider, wider_hits) = self.page(&searcher, &wide, req, false)?;
+            if relaxes(as_written, wider.total) {
+                (counts, hits, relaxed) = (wider, wider_hits, true);
             }
         }
+        let mut results = Self::results(counts, hits);
         results.explained = Explained {
             relaxed: if relaxed { plan.relaxed() } else { Vec::new() },
             as_written,
@@ -765,15 +849,40 @@ impl SearchIndex {
         Ok(results)
     }
 
-    /// One page of results with every filter's counts.
+    /// One page's hits and every filter's counts. One pass gives both, unless the counts must
+    /// ignore the filters (then the top takes a pass of its own) or the query is one term (then
+    /// the counts go without scores and the top, alone, skips blocks of documents that cannot
+    /// enter it: block-max WAND, which a phrase cannot use).
     fn page(
         &self,
         searcher: &Searcher,
         chosen: &Chosen,
         req: &SearchRequest,
-    ) -> anyhow::Result<SearchResults> {
-        self.facets.keep_only(searcher);
-        let facets = FacetCollector {
+        single_term: bool,
+    ) -> anyhow::Result<(Counts, Vec<Hit>)> {
+        let facets = self.facet_collector(req);
+        let filtered = req.kind.is_some()
+            || req.length.is_some()
+            || req.how_met.is_some()
+            || req.continuing.is_some()
+            || req.tag.is_some();
+        if filtered || single_term {
+            let counts = searcher.search(&*all_of(&chosen.matching), &facets)?;
+            return Ok((counts, self.best(searcher, chosen, req)?));
+        }
+        let top_docs = TopDocs::with_limit(req.limit.max(1))
+            .and_offset(req.offset)
+            .order_by_score();
+        let (top, counts) = searcher.search(&*all_of(&chosen.scored), &(top_docs, facets))?;
+        let hits = top
+            .into_iter()
+            .map(|(_, address)| self.hit(searcher, address, &chosen.needles))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok((counts, hits))
+    }
+
+    fn facet_collector(&self, req: &SearchRequest) -> FacetCollector {
+        FacetCollector {
             cache: self.facets.clone(),
             filters: Filters {
                 kind: req.kind.map(|k| k.as_str().to_owned()),
@@ -782,32 +891,11 @@ impl SearchIndex {
                 length: req.length,
                 tag: req.tag.clone(),
             },
-        };
-        let top_docs = TopDocs::with_limit(req.limit.max(1))
-            .and_offset(req.offset)
-            .order_by_score();
-        let text_only = BooleanQuery::new(
-            chosen
-                .clauses
-                .iter()
-                .map(|(o, q)| (*o, q.box_clone()))
-                .collect(),
-        );
-        // One pass over the text query gives every count; the filtered top needs a second only
-        // when a filter is active.
-        let (top, counts) = if Self::filtered(req) {
-            let counts = searcher.search(&text_only, &facets)?;
-            (
-                searcher.search(&self.combined(&chosen.clauses, req), &top_docs)?,
-                counts,
-            )
-        } else {
-            searcher.search(&text_only, &(top_docs, facets))?
-        };
-        let hits = top
-            .into_iter()
-            .map(|(_, address)| self.hit(searcher, address, &chosen.needles))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        }
+    }
+
+    /// The hits with the filters' counts in the order the page shows them.
+    fn results(counts: Counts, hits: Vec<Hit>) -> SearchResults {
         let count = |map: &std::collections::HashMap<String, usize>, key: &str| {
             map.get(key).copied().unwrap_or(0)
         };
@@ -815,7 +903,7 @@ impl SearchIndex {
             counts.tags.iter().map(|(t, n)| (t.clone(), *n)).collect();
         tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         tags.truncate(TAG_FACETS);
-        Ok(SearchResults {
+        SearchResults {
             total: counts.total,
             hits,
             facets: Facets {
@@ -838,12 +926,12 @@ impl SearchIndex {
                 tags,
             },
             explained: Explained::default(),
-        })
+        }
     }
 
     /// How many documents the query's words find, without filters, relaxed where they can be.
     fn text_count(&self, searcher: &Searcher, plan: &Plan) -> anyhow::Result<usize> {
-        Ok(match self.text_clauses(plan, true) {
+        Ok(match self.text_clauses(plan, true, false) {
             Some(clauses) => searcher.search(&BooleanQuery::new(clauses), &Count)?,
             None => 0,
         })
@@ -902,7 +990,9 @@ impl SearchIndex {
                     .map(|(_, to)| Need::Word(to.clone())),
                 Need::Exact(_) => None,
             });
-            return Ok((count(&fixed)? > 0).then(|| fixed.written()));
+            if count(&fixed)? > 0 {
+                return Ok(Some(fixed.written()));
+            }
         }
         let mut best: Option<(usize, Parsed)> = None;
         for i in 0..plan.parsed.all.len() {

@@ -28,7 +28,9 @@ impl Need {
     fn written(&self) -> String {
         match self {
             Need::Word(t) => t.clone(),
-            Need::Exact(t) => format!("\"{t}\""),
+            // Quote marks inside are not letters to search (the analyzer skips them) but would
+            // end the phrase early.
+            Need::Exact(t) => format!("\"{}\"", t.replace(is_quote, "")),
         }
     }
 }
@@ -46,10 +48,16 @@ pub struct Parsed {
 fn closing(open: char) -> Option<&'static [char]> {
     match open {
         '"' => Some(&['"']),
-        '“' => Some(&['”', '"']),
+        // Some input methods type ” at both ends.
+        '“' | '”' => Some(&['”', '"']),
         '「' => Some(&['」']),
+        '『' => Some(&['』']),
         _ => None,
     }
+}
+
+fn is_quote(c: char) -> bool {
+    matches!(c, '"' | '“' | '”' | '「' | '」' | '『' | '』')
 }
 
 fn is_minus(c: char) -> bool {
@@ -307,7 +315,33 @@ pub fn pieces(word: &str) -> Vec<Piece> {
         }
     }
     flush(&mut content, &mut pieces);
-    pieces
+    rejoin_okurigana(pieces)
+}
+
+/// A particle's letter is often the start of a word's kana ending instead: 手*が*かり, 嫌*が*らせ,
+/// 上*が*り症, 盛り上*が*って. A part of at most two letters that starts with hiragana after a
+/// joint says that: the joint and the part go back into the part before.
+fn rejoin_okurigana(pieces: Vec<Piece>) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        let weak = matches!(&piece, Piece::Content(c)
+            if c.chars().count() <= 2 && c.chars().next().is_some_and(is_hiragana));
+        if weak
+            && let [.., Piece::Content(_), Piece::Joint(j)] = out.as_slice()
+            && j.chars().all(is_hiragana)
+        {
+            let joint = j.clone();
+            out.pop();
+            if let (Some(Piece::Content(before)), Piece::Content(after)) = (out.last_mut(), &piece)
+            {
+                before.push_str(&joint);
+                before.push_str(after);
+            }
+            continue;
+        }
+        out.push(piece);
+    }
+    out
 }
 
 /// The content parts of a word worth searching for on their own: a lone hiragana (the こ of
@@ -404,9 +438,13 @@ pub struct Forms {
     /// Relaxed: every part (any of its spellings) must appear; empty when the word has fewer
     /// than two content parts.
     pub parts: Vec<Vec<String>>,
-    /// Words the synonyms added, by the word or part they stand for.
+    /// Words the synonyms added to the spellings, by the word or part they stand for.
     pub added: Vec<(String, Vec<String>)>,
 }
+
+/// How many content parts a relaxed word keeps: each is a required clause (a long paste of a
+/// sentence should not become dozens of them).
+const MAX_PARTS: usize = 6;
 
 impl Forms {
     pub fn of(need: &Need, synonyms: &Synonyms) -> Forms {
@@ -422,51 +460,62 @@ impl Forms {
         let mut added = Vec::new();
         let whole = synonyms.others(word);
         let pieces = pieces(word);
-        // Spellings of the whole word: each content piece replaced by its synonyms in turn.
+        // Spellings of the whole word: each content piece replaced by its synonyms in turn, as
+        // long as the spellings stay few.
         let mut exact: Vec<String> = vec![String::new()];
         for piece in &pieces {
             let choices = match piece {
                 Piece::Joint(j) => vec![j.clone()],
-                Piece::Content(c) => {
-                    let others = if whole.is_empty() {
-                        synonyms.others(c)
-                    } else {
-                        Vec::new()
-                    };
-                    if !others.is_empty() {
+                Piece::Content(c) if whole.is_empty() => {
+                    let others = synonyms.others(c);
+                    if !others.is_empty() && exact.len() * (others.len() + 1) <= MAX_VARIANTS {
                         added.push((c.clone(), others.clone()));
+                        std::iter::once(c.clone()).chain(others).collect()
+                    } else {
+                        vec![c.clone()]
                     }
-                    std::iter::once(c.clone()).chain(others).collect()
                 }
+                Piece::Content(c) => vec![c.clone()],
             };
-            if exact.len() * choices.len() > MAX_VARIANTS {
-                for e in &mut exact {
-                    e.push_str(&choices[0]);
-                }
-            } else {
-                exact = exact
-                    .iter()
-                    .flat_map(|e| choices.iter().map(move |c| format!("{e}{c}")))
-                    .collect();
-            }
+            exact = exact
+                .iter()
+                .flat_map(|e| choices.iter().map(move |c| format!("{e}{c}")))
+                .collect();
         }
         if !whole.is_empty() {
             added.push((word.clone(), whole.clone()));
             exact.extend(whole);
         }
-        let parts: Vec<Vec<String>> = content_parts(&pieces)
-            .into_iter()
-            .map(|p| {
-                std::iter::once(p.clone())
-                    .chain(synonyms.others(&p))
-                    .collect()
-            })
-            .collect();
+        exact.dedup();
+        let mut parts: Vec<Vec<String>> = Vec::new();
+        for part in content_parts(&pieces) {
+            if parts.len() < MAX_PARTS && !parts.iter().any(|p| p[0] == part) {
+                parts.push(
+                    std::iter::once(part.clone())
+                        .chain(synonyms.others(&part))
+                        .collect(),
+                );
+            }
+        }
         Forms {
             exact,
             parts: if parts.len() >= 2 { parts } else { Vec::new() },
             added,
         }
+    }
+
+    /// Words the synonym groups added, by the word or part they stand for: those of the
+    /// spellings, and when relaxed those of the parts too.
+    pub fn widened(&self, relaxed: bool) -> Vec<(String, Vec<String>)> {
+        let mut widened = self.added.clone();
+        if relaxed {
+            for part in self.parts.iter().filter(|p| p.len() > 1) {
+                if !widened.iter().any(|(w, _)| *w == part[0]) {
+                    widened.push((part[0].clone(), part[1..].to_vec()));
+                }
+            }
+        }
+        widened
     }
 
     pub fn relaxable(&self) -> bool {
@@ -566,6 +615,46 @@ mod tests {
         assert_eq!(content("マッチングアプリ"), ["マッチングアプリ"]);
         // A lone hiragana left over says nothing.
         assert_eq!(content("この人"), ["人"]);
+    }
+
+    #[test]
+    fn a_particle_letter_that_begins_a_kana_ending_does_not_split() {
+        assert_eq!(content("手がかり"), ["手がかり"]);
+        assert_eq!(content("嫌がらせ"), ["嫌がらせ"]);
+        assert_eq!(content("上がり症"), ["上がり症"]);
+        assert_eq!(content("盛り上がって"), ["盛り上がって"]);
+        assert_eq!(content("妻にばれた"), ["妻", "ばれた"]);
+    }
+
+    #[test]
+    fn quotes_japanese_readers_type_are_phrases_and_links_stay_phrases() {
+        assert_eq!(
+            parse("”三年目の春”").all,
+            vec![vec![Need::Exact("三年目の春".into())]]
+        );
+        assert_eq!(
+            parse("『こゝろ』").all,
+            vec![vec![Need::Exact("こゝろ".into())]]
+        );
+        // A stray quote in a word does not break the exact link's phrase.
+        let p = parse("\"恋人 約束");
+        assert_eq!(p.with_exact("\"恋人"), "\"恋人\" 約束");
+        assert_eq!(
+            parse(&p.with_exact("\"恋人")).all[0],
+            vec![Need::Exact("恋人".into())]
+        );
+    }
+
+    #[test]
+    fn a_long_natural_query_keeps_a_few_distinct_parts() {
+        let long = "恋人の".repeat(33);
+        let f = Forms::of(&Need::Word(long), &Synonyms::default());
+        assert!(f.parts.is_empty(), "one distinct part: nothing to relax");
+        let f = Forms::of(
+            &Need::Word("犬の散歩の公園の夕方の雨の傘の靴の道".into()),
+            &Synonyms::default(),
+        );
+        assert_eq!(f.parts.len(), MAX_PARTS);
     }
 
     #[test]

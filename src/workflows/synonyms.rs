@@ -64,9 +64,23 @@ fn log(
         .by(by)
         .change_synonyms()
         .note(Some(note))
-        .record(conn, now)?;
-    visibility::synonyms_changed(conn, now)?;
-    Ok(())
+        .record(conn, now)
+        .map_err(Into::into)
+}
+
+/// Runs a change of the groups in one transaction that first announces it: the announcement
+/// takes the outbox's turn (on PostgreSQL a lock held to the commit), so two editors' changes
+/// run one after the other and the second sees the first's words when it checks for a word
+/// already taken.
+fn change_groups<T>(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    change: impl FnOnce(&mut DbConn) -> Result<T, SynonymsRefused>,
+) -> Result<T, SynonymsRefused> {
+    crate::db::write_transaction(conn, |conn| {
+        visibility::synonyms_changed(conn, now)?;
+        change(conn)
+    })
 }
 
 pub fn add(
@@ -75,7 +89,7 @@ pub fn add(
     by: Actor,
     now: NaiveDateTime,
 ) -> Result<i32, SynonymsRefused> {
-    crate::db::write_transaction(conn, |conn| {
+    change_groups(conn, now, |conn| {
         check_free(conn, group, None)?;
         let id = SynonymRow::insert(conn, group, now)?;
         log(conn, id, by, &format!("追加：{}", group.joined()), now)?;
@@ -90,7 +104,7 @@ pub fn change(
     by: Actor,
     now: NaiveDateTime,
 ) -> Result<(), SynonymsRefused> {
-    crate::db::write_transaction(conn, |conn| {
+    change_groups(conn, now, |conn| {
         let before = existing(conn, id)?;
         check_free(conn, group, Some(id))?;
         SynonymRow::update(conn, id, group, now)?;
@@ -110,7 +124,7 @@ pub fn remove(
     by: Actor,
     now: NaiveDateTime,
 ) -> Result<(), SynonymsRefused> {
-    crate::db::write_transaction(conn, |conn| {
+    change_groups(conn, now, |conn| {
         let before = existing(conn, id)?;
         SynonymRow::delete(conn, id)?;
         log(conn, id, by, &format!("削除：{}", before.words), now)

@@ -238,6 +238,16 @@ async fn editors_keep_synonym_groups_in_the_panel_and_the_next_search_uses_them(
     assert_eq!(bad.status, 400);
     assert!(bad.text(".field-error").contains("2つ以上"), "{}", bad.body);
     assert_eq!(bad.attr("#words", "value").as_deref(), Some("恋人"));
+    // One character would match inside other words (夫 in 大丈夫): refused, and said why.
+    let short = editor
+        .post_form(&panel, "/mod/synonyms", &[("words", "夫・旦那")])
+        .await;
+    assert_eq!(short.status, 400);
+    assert!(
+        short.text(".field-error").contains("1文字"),
+        "{}",
+        short.body
+    );
     assert!(synonym_log(&app).is_empty());
 
     let added = editor
@@ -280,6 +290,11 @@ async fn editors_keep_synonym_groups_in_the_panel_and_the_next_search_uses_them(
     assert_eq!(exact_page.attr("#q", "value").as_deref(), Some("\"恋人\""));
     // Kana folding applies to the group's words too.
     assert_eq!(sorted(r, "ぱーとなー").await.len(), 2);
+    // An exclusion takes the word as typed, never its group.
+    assert_eq!(
+        sorted(r, "約束 -恋人").await,
+        vec!["パートナーとの約束", "喫茶店の窓際"]
+    );
 
     // A word may be in one group only.
     let taken = editor
