@@ -8,6 +8,8 @@
 #
 #   benches/load.sh                      # 100,000 stories, 10 s per measurement
 #   STORIES=5000 DURATION=3s benches/load.sh
+#   STORIES=1000000 PROFILE=1 benches/load.sh   # also: where the server's time goes during an
+#                                               # uncached search (perf, top functions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,8 +56,14 @@ PORT=$(free_port)
 echo "== corpus: demo content + $STORIES synthetic stories" >&2
 start_engawa --demo
 kill "$ENGAWA_PID"; wait "$ENGAWA_PID" 2>/dev/null || true
+seconds() { python3 -c "import sys; print(round(float(sys.argv[1]) - float(sys.argv[2])))" "$(date +%s.%N)" "$1"; }
+t=$(date +%s.%N)
 "$BIN" demo --stories "$STORIES" >&2
+GENERATED=$(seconds "$t")
+t=$(date +%s.%N)
 "$BIN" reindex >&2
+REINDEXED=$(seconds "$t")
+INDEX_SIZE=$(du -sm "$ENGAWA_DATA_DIR/search" | cut -f1)
 
 echo "== starting Engawa on the corpus" >&2
 start_engawa
@@ -141,6 +149,21 @@ for entry in "${PAGES[@]}"; do
 done
 echo
 echo "Peak RSS of engawa serve under this load: $(peak_rss) MB"
+echo "Generation (engawa demo --stories $STORIES): $GENERATED s; reindex: $REINDEXED s; index: $INDEX_SIZE MB"
+if [ -n "${PROFILE:-}" ]; then
+  # Where the time goes: the server sampled while wrk runs one uncached search, by function.
+  for q in "${QUERIES[@]}"; do
+    url="$BASE/search?q=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$q")"
+    perf record -F 499 -g -p "$ENGAWA_PID" -o "$WORK/perf.data" -- sleep 8 >/dev/null 2>&1 &
+    PERF_PID=$!
+    wrk -t"$THREADS" -c"$SEARCH_CONNECTIONS" -d8s -s benches/uncached.lua "$url" >/dev/null 2>&1
+    wait "$PERF_PID" || true
+    echo
+    echo "Profile of search $q (self time, top 15 functions):"
+    perf report -i "$WORK/perf.data" --no-children --stdio --sort symbol 2>/dev/null |
+      grep -E '^ +[0-9]' | head -15
+  done
+fi
 kill "$ENGAWA_PID"; wait "$ENGAWA_PID" 2>/dev/null || true
 start_engawa
 echo "Ready (answering /readyz) after a restart with the existing index: $READY s"
