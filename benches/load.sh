@@ -160,8 +160,9 @@ if [ -n "${PROFILE:-}" ]; then
     wait "$PERF_PID" || true
     echo
     echo "Profile of search $q (self time, top 15 functions):"
+    # `head` closes the pipe early: under pipefail that must not end the script.
     perf report -i "$WORK/perf.data" --no-children --stdio --sort symbol 2>/dev/null |
-      grep -E '^ +[0-9]' | head -15
+      grep -E '^ +[0-9]' | head -15 || true
   done
 fi
 kill "$ENGAWA_PID"; wait "$ENGAWA_PID" 2>/dev/null || true
