@@ -913,7 +913,7 @@ impl SearchIndex {
                     .collect(),
                 lengths: LengthBucket::ALL
                     .iter()
-                    .map(|b| (*b, counts.lengths.get(b.as_str()).copied().unwrap_or(0)))
+                    .map(|b| (*b, count(&counts.lengths, b.as_str())))
                     .collect(),
                 how_met: HowMet::ALL
                     .iter()
