@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{
     BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
@@ -246,10 +247,17 @@ impl SearchIndex {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Adds the document, replacing the one with its id.
     pub fn upsert(&self, doc: &SearchDoc) -> anyhow::Result<()> {
+        self.lock()
+            .delete_term(Term::from_field_text(self.fields.id, &doc.id));
+        self.add(doc)
+    }
+
+    /// Adds a document the index does not hold (a rebuild's: each delete is a lookup in every
+    /// segment at the next commit, a million of them for nothing).
+    pub fn add(&self, doc: &SearchDoc) -> anyhow::Result<()> {
         let f = &self.fields;
-        let writer = self.lock();
-        writer.delete_term(Term::from_field_text(f.id, &doc.id));
         let mut d = TantivyDocument::default();
         d.add_text(f.id, &doc.id);
         d.add_text(f.kind, doc.kind.as_str());
@@ -271,8 +279,18 @@ impl SearchIndex {
             d.add_text(f.how_met, r.how_met.as_str());
             d.add_text(f.continuing, Continuance::of(r.continuing).as_str());
         }
-        writer.add_document(d)?;
+        self.lock().add_document(d)?;
         Ok(())
+    }
+
+    /// Runs a rebuild without background merges: it merges each part once itself, where
+    /// merging as segments pile up rewrote every document several times over.
+    pub fn without_merges<T>(&self, rebuild: impl FnOnce() -> T) -> T {
+        self.lock().set_merge_policy(Box::new(NoMergePolicy));
+        let out = rebuild();
+        self.lock()
+            .set_merge_policy(Box::new(LogMergePolicy::default()));
+        out
     }
 
     pub fn delete(&self, id: &str) {

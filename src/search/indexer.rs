@@ -141,11 +141,23 @@ pub fn rebuild(
     )
     .unwrap_or(0);
     index.clear()?;
+    index.without_merges(|| add_all(&mut conn, index, start, total, progress))
+}
+
+/// Adds every published guide and public story to the (cleared) index, in `index.parts()`
+/// segments.
+fn add_all(
+    conn: &mut DbConn,
+    index: &SearchIndex,
+    start: i64,
+    total: u64,
+    progress: &dyn Fn(u64, u64),
+) -> anyhow::Result<(usize, usize)> {
     let mut done = 0u64;
-    let guides = Guide::all_published(&mut conn)?;
+    let guides = Guide::all_published(conn)?;
     for guide in &guides {
-        let tags = Tag::of_guide(&mut conn, guide.id)?;
-        index.upsert(&guide_doc(guide, tags))?;
+        let tags = Tag::of_guide(conn, guide.id)?;
+        index.add(&guide_doc(guide, tags))?;
         done += 1;
     }
     progress(done, total);
@@ -156,13 +168,13 @@ pub fn rebuild(
     let mut stories = 0;
     let mut after = 0;
     loop {
-        let batch = Story::public_after(&mut conn, after, BATCH)?;
-        let Some(last) = batch.last() else { break };
-        after = last.id;
+        let (batch, last) = Story::public_after(conn, after, BATCH)?;
+        let Some(last) = last else { break };
+        after = last;
         let ids: Vec<i32> = batch.iter().map(|s| s.id).collect();
-        let mut tags = Tag::of_stories(&mut conn, &ids)?;
+        let mut tags = Tag::of_stories(conn, &ids)?;
         for story in &batch {
-            index.upsert(&story_doc(
+            index.add(&story_doc(
                 story,
                 tags.remove(&story.id).unwrap_or_default(),
             ))?;

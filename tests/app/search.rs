@@ -610,3 +610,37 @@ async fn reindex_rebuilds_with_a_summary_and_refuses_while_the_server_holds_the_
     let server = ServerProcess::start(&db, &["serve"], &[]);
     assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
 }
+
+/// The rebuild reads the stories in batches by id: a batch in which no story is public is passed
+/// over, not taken for the end, and only public stories are read.
+#[tokio::test]
+async fn the_rebuild_reads_every_public_story_past_batches_without_one() {
+    let app = spawn_app().await;
+    let statuses = [
+        "approved", "pending", "pending", "rejected", "approved", "pending", "approved",
+    ];
+    let records: Vec<serde_json::Value> = (b'a'..)
+        .zip(statuses)
+        .map(|(c, status)| {
+            story(
+                &format!("bbbbbbbbbbb{}", c as char),
+                &format!("{status}の話{}", c as char),
+                status,
+            )
+        })
+        .collect();
+    app.seed(&records);
+    let mut conn = app.conn();
+    let (mut read, mut after) = (Vec::new(), 0);
+    loop {
+        let (batch, last) =
+            engawa::models::story::Story::public_after(&mut conn, after, 2).expect("a batch");
+        let Some(last) = last else { break };
+        read.extend(batch.into_iter().map(|s| s.title));
+        after = last;
+    }
+    assert_eq!(
+        read,
+        vec!["approvedの話a", "approvedの話e", "approvedの話g"]
+    );
+}
