@@ -184,11 +184,31 @@ fn fold(chars: Vec<Folded>) -> Vec<Folded> {
     fold_numbers(out)
 }
 
+/// Characters NFKC and lowercasing leave as they are: most of a Japanese text (kana, common
+/// kanji, the usual punctuation, ASCII lowercase and digits). They skip the per-character
+/// normalizer, which was a quarter of a search's time (every hit's text is normalized for its
+/// snippet) and as much of indexing.
+fn unchanged(c: char) -> bool {
+    matches!(c,
+        'a'..='z' | '0'..='9' | ' ' | '\n'
+        | '\u{3001}'..='\u{3002}' // 、。
+        | '\u{300C}'..='\u{300F}' // 「」『』
+        | '\u{3041}'..='\u{3096}' // hiragana
+        | '\u{30A1}'..='\u{30FA}' // katakana
+        | '\u{30FC}' // ー
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+    )
+}
+
 /// NFKC, lowercase and `fold`, with the byte range in `text` each output char came from.
 pub fn normalize(text: &str) -> Vec<(char, usize, usize)> {
     let mut out: Vec<(char, usize, usize)> = Vec::with_capacity(text.len());
     for (offset, c) in text.char_indices() {
         let end = offset + c.len_utf8();
+        if unchanged(c) {
+            out.push((c, offset, end));
+            continue;
+        }
         for n in std::iter::once(c).nfkc() {
             // Half-width ｸﾞ is two characters; the voiced mark joins the one before it.
             if matches!(n, '\u{3099}' | '\u{309A}')
@@ -349,6 +369,22 @@ impl TokenStream for JaTokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_characters_that_skip_the_normalizer_are_those_it_leaves_alone() {
+        let skipped: Vec<char> = (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| unchanged(*c))
+            .collect();
+        assert!(skipped.len() > 20_000);
+        for c in skipped {
+            let nfkc: String = std::iter::once(c).nfkc().collect();
+            assert_eq!(nfkc, c.to_string(), "{c:?}");
+            assert_eq!(c.to_lowercase().to_string(), c.to_string(), "{c:?}");
+        }
+        // A voiced mark written apart still joins the kana before it.
+        assert_eq!(normalized("か\u{3099}"), normalized("が"));
+    }
 
     fn texts(text: &str) -> Vec<(usize, String)> {
         document_tokens(text)
