@@ -286,11 +286,19 @@ impl SearchIndex {
     /// Runs a rebuild without background merges: it merges each part once itself, where
     /// merging as segments pile up rewrote every document several times over.
     pub fn without_merges<T>(&self, rebuild: impl FnOnce() -> T) -> T {
+        /// Puts background merges back however the rebuild ends, a panic included (a server
+        /// left without them would pile up a segment per commit).
+        struct Restore<'a>(&'a SearchIndex);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                self.0
+                    .lock()
+                    .set_merge_policy(Box::new(LogMergePolicy::default()));
+            }
+        }
         self.lock().set_merge_policy(Box::new(NoMergePolicy));
-        let out = rebuild();
-        self.lock()
-            .set_merge_policy(Box::new(LogMergePolicy::default()));
-        out
+        let _restore = Restore(self);
+        rebuild()
     }
 
     pub fn delete(&self, id: &str) {

@@ -643,4 +643,11 @@ async fn the_rebuild_reads_every_public_story_past_batches_without_one() {
         read,
         vec!["approvedの話a", "approvedの話e", "approvedの話g"]
     );
+
+    // The rebuild itself, into an index of its own (the server holds the app's).
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (index, _) = engawa::search::SearchIndex::open(&dir.path().join("search")).expect("open");
+    let built = engawa::search::indexer::rebuild(&app.pool, &index, &|_, _| {}).expect("rebuilt");
+    assert_eq!(built, (0, 3));
+    assert_eq!(index.num_docs(), 3);
 }
