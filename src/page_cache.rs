@@ -132,12 +132,13 @@ impl PageCache {
     }
 
     /// The content version a page is cached under: the newest outbox event this node has seen,
-    /// and the newest one its search index has applied.
+    /// and the newest one its search index has applied. An index that applied an event the
+    /// watcher has not seen yet proves it committed, so pages rendered then already show it:
+    /// counting it as seen keeps the watcher's catching up from emptying the cache a second time
+    /// (a page cached a moment before would miss, and a search page count against the limit).
     pub fn version(&self, search_applied: Option<i64>) -> Version {
-        (
-            self.newest.load(Ordering::Acquire),
-            search_applied.unwrap_or(-1),
-        )
+        let applied = search_applied.unwrap_or(-1);
+        (self.newest.load(Ordering::Acquire).max(applied), applied)
     }
 
     pub fn get(&self, key: &str, version: Version) -> Option<Arc<Page>> {
