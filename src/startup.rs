@@ -80,6 +80,7 @@ impl Application {
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics,
             page_cache: crate::page_cache::PageCache::new(newest),
+            synonyms: Default::default(),
             feed_clock: crate::feeds::FeedClock::default(),
         });
         crate::middleware::page_cache::watch(state.clone());

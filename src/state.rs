@@ -25,6 +25,7 @@ pub struct AppState {
     pub draining: std::sync::atomic::AtomicBool,
     pub metrics: crate::metrics::Metrics,
     pub page_cache: crate::page_cache::PageCache,
+    pub synonyms: crate::search::synonym_cache::SynonymCache,
     pub feed_clock: crate::feeds::FeedClock,
 }
 

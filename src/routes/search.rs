@@ -81,6 +81,18 @@ async fn still_public(state: &AppState, hits: Vec<Hit>) -> Result<Vec<Hit>, AppE
         .collect())
 }
 
+/// The editors' synonym groups: from memory while the content version stands.
+async fn synonyms(state: &AppState) -> Result<Arc<Synonyms>, AppError> {
+    let version = state.page_cache.version(state.search.last_applied()).0;
+    if let Some(held) = state.synonyms.get(version) {
+        return Ok(held);
+    }
+    let groups = state.db(|conn| Ok(SynonymRow::groups(conn)?)).await?;
+    let synonyms = Arc::new(Synonyms::new(groups));
+    state.synonyms.put(version, synonyms.clone());
+    Ok(synonyms)
+}
+
 /// Up to five approved stories like the page `id`; the page still renders if search cannot answer.
 pub async fn related(state: &AppState, id: String) -> Vec<HitView> {
     if !state.search.is_ready() {
@@ -368,8 +380,7 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
         ));
     }
     let results = if searching {
-        let groups = state.db(|conn| Ok(SynonymRow::groups(conn)?)).await?;
-        request.synonyms = Arc::new(Synonyms::new(groups));
+        request.synonyms = synonyms(&state).await?;
         let index = state.search.clone();
         let r = request.clone();
         web::block(move || index.search(&r)).await??

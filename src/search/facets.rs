@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
-use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{BitSet, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
 use crate::domain::LengthBucket;
 
@@ -453,6 +454,45 @@ impl Collector for FacetCollector {
             }
         }
         Ok(all)
+    }
+}
+
+impl FacetCollector {
+    /// The counts for the documents holding any of `terms`, read straight from their postings
+    /// into the bits the collector would mark: no scorers, no union walked document by document
+    /// (for a word in nearly every story, that walk was most of the count's time).
+    pub fn count_any(&self, searcher: &Searcher, terms: &[Term]) -> tantivy::Result<Counts> {
+        // Segment by segment on the index's search threads, as tantivy's own searches go.
+        let fruits = searcher.index().search_executor().map(
+            |(ord, reader): (usize, &SegmentReader)| {
+                let mut segment = self.for_segment(ord as SegmentOrdinal, reader)?;
+                let mut bits = BitSet::with_max_value(reader.max_doc());
+                for term in terms {
+                    let Some(mut postings) = reader
+                        .inverted_index(term.field())?
+                        .read_block_postings(term, IndexRecordOption::Basic)?
+                    else {
+                        continue;
+                    };
+                    while !postings.docs().is_empty() {
+                        for &doc in postings.docs() {
+                            bits.insert(doc);
+                        }
+                        postings.advance();
+                    }
+                }
+                if let Some(alive) = reader.alive_bitset() {
+                    bits.intersect_update(alive.bitset());
+                }
+                segment.matched = bits.len();
+                for (w, word) in segment.matches.iter_mut().enumerate() {
+                    *word = u64::from_le_bytes(bits.tinyset(w as u32).into_bytes());
+                }
+                Ok(segment.harvest())
+            },
+            searcher.segment_readers().iter().enumerate(),
+        )?;
+        self.merge_fruits(fruits)
     }
 }
 

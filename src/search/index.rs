@@ -463,6 +463,9 @@ struct Chosen {
     /// The same documents with what ranks them (relaxed: the parts' nearness), for the top.
     scored: Vec<(Occur, Box<dyn Query>)>,
     needles: Vec<String>,
+    /// When any one of these terms is a match (see `SearchIndex::any_term`): the count reads
+    /// their postings straight, and the top is their flat union.
+    terms: Option<Vec<Term>>,
 }
 
 /// What the search did beyond the words as typed, for the results page to say.
@@ -523,16 +526,6 @@ impl Plan {
 
     fn relaxable(&self) -> bool {
         self.words().any(|(_, f)| f.relaxable())
-    }
-
-    /// One word, spelled one way, that the index holds as one term: tantivy can then skip
-    /// what cannot reach the top.
-    fn single_term(&self) -> bool {
-        matches!(self.all.as_slice(), [group] if group.len() == 1)
-            && self.none.is_empty()
-            && self
-                .words()
-                .all(|(_, f)| f.exact.len() == 1 && query_tokens(&f.exact[0]).len() == 1)
     }
 
     fn needles(&self, relaxed: bool) -> Vec<String> {
@@ -768,11 +761,66 @@ impl SearchIndex {
 
     /// The query's text clauses, as written or relaxed, with the needles to mark.
     fn chosen(&self, plan: &Plan, relaxed: bool) -> Option<Chosen> {
+        let matching = self.text_clauses(plan, relaxed, false)?;
+        let terms = self.any_term(plan, relaxed);
+        let scored = match &terms {
+            // The same scores as the nested clauses (a sum of the same terms' scores), but a
+            // union of terms alone lets tantivy skip blocks that cannot reach the top.
+            Some(terms) => vec![(Occur::Must, self.any_term_query(terms))],
+            None => self.text_clauses(plan, relaxed, true)?,
+        };
         Some(Chosen {
-            matching: self.text_clauses(plan, relaxed, false)?,
-            scored: self.text_clauses(plan, relaxed, true)?,
+            matching,
+            scored,
             needles: plan.needles(relaxed),
+            terms,
         })
+    }
+
+    /// The title and text terms of a query that any one of them matches: one group of words (or
+    /// words joined by OR), nothing excluded, each spelling of each word one term of the index
+    /// (up to four characters of a run, or one Latin word), and no word relaxed into parts.
+    fn any_term(&self, plan: &Plan, relaxed: bool) -> Option<Vec<Term>> {
+        let [group] = plan.all.as_slice() else {
+            return None;
+        };
+        if !plan.none.is_empty() {
+            return None;
+        }
+        let mut terms = Vec::new();
+        for (_, forms) in group {
+            if relaxed && forms.relaxable() {
+                return None;
+            }
+            for spelling in &forms.exact {
+                let [(_, token)] = query_tokens(spelling).try_into().ok()?;
+                for field in [self.fields.title, self.fields.body] {
+                    terms.push(Term::from_field_text(field, &token));
+                }
+            }
+        }
+        terms.sort();
+        terms.dedup();
+        (!terms.is_empty()).then_some(terms)
+    }
+
+    /// Any of `terms`, a title's weighing more, as one flat union.
+    fn any_term_query(&self, terms: &[Term]) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            terms
+                .iter()
+                .map(|t| {
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
+                    let q = if t.field() == self.fields.title {
+                        Box::new(BoostQuery::new(q, TITLE_BOOST))
+                    } else {
+                        q
+                    };
+                    (Occur::Should, q)
+                })
+                .collect(),
+        ))
     }
 
     /// Only the best `req.limit` hits with their snippets: no total, no filter counts. Relaxed
@@ -848,14 +896,14 @@ impl SearchIndex {
             });
         };
         self.facets.keep_only(&searcher);
-        let (mut counts, mut hits) = self.page(&searcher, &strict, req, plan.single_term())?;
+        let (mut counts, mut hits) = self.page(&searcher, &strict, req)?;
         let as_written = counts.total;
         let mut relaxed = false;
         if plan.relaxable()
             && as_written < RELAX_BELOW
             && let Some(wide) = self.chosen(&plan, true)
         {
-            let (wider, wider_hits) = self.page(&searcher, &wide, req, false)?;
+            let (wider, wider_hits) = self.page(&searcher, &wide, req)?;
             if relaxes(as_written, wider.total) {
                 (counts, hits, relaxed) = (wider, wider_hits, true);
             }
@@ -876,15 +924,14 @@ impl SearchIndex {
     }
 
     /// One page's hits and every filter's counts. One pass gives both, unless the counts must
-    /// ignore the filters (then the top takes a pass of its own) or the query is one term (then
-    /// the counts go without scores and the top, alone, skips blocks of documents that cannot
-    /// enter it: block-max WAND, which a phrase cannot use).
+    /// ignore the filters (then the top takes a pass of its own) or any one of a few terms
+    /// matches (then the counts read the postings alone and the top, alone, skips blocks of
+    /// documents that cannot enter it: block-max WAND, which a phrase cannot use).
     fn page(
         &self,
         searcher: &Searcher,
         chosen: &Chosen,
         req: &SearchRequest,
-        single_term: bool,
     ) -> anyhow::Result<(Counts, Vec<Hit>)> {
         let facets = self.facet_collector(req);
         let filtered = req.kind.is_some()
@@ -892,8 +939,11 @@ impl SearchIndex {
             || req.how_met.is_some()
             || req.continuing.is_some()
             || req.tag.is_some();
-        if filtered || single_term {
-            let counts = searcher.search(&*all_of(&chosen.matching), &facets)?;
+        if filtered || chosen.terms.is_some() {
+            let counts = match &chosen.terms {
+                Some(terms) => facets.count_any(searcher, terms)?,
+                None => searcher.search(&*all_of(&chosen.matching), &facets)?,
+            };
             return Ok((counts, self.best(searcher, chosen, req)?));
         }
         let top_docs = TopDocs::with_limit(req.limit.max(1))
@@ -1121,5 +1171,151 @@ impl SearchIndex {
         top.into_iter()
             .map(|(_, address)| self.hit(&searcher, address, &[]))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::seq::IndexedRandom;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+    use crate::domain::RelationshipLength;
+
+    const WORDS: [&str; 8] = [
+        "ルール",
+        "カフェ",
+        "喫茶店",
+        "約束",
+        "家族の予定",
+        "月に一度",
+        "灯台",
+        "映画",
+    ];
+
+    /// Random stories and guides over a few words, some deleted after their commit so that the
+    /// segments hold deleted documents too.
+    fn random_index(dir: &Path) -> SearchIndex {
+        let (index, _) = SearchIndex::open(dir).expect("index opens");
+        let mut rng = StdRng::seed_from_u64(21);
+        for i in 0..3000 {
+            let mut text = |n: usize| {
+                (0..rng.random_range(0..n))
+                    .map(|_| *WORDS.choose(&mut rng).expect("words"))
+                    .collect::<Vec<_>>()
+                    .join("と")
+            };
+            let (title, body) = (text(2), text(6));
+            let story = rng.random_bool(0.9).then(|| Relationship {
+                length: RelationshipLength::from(rng.random_range(0..200)),
+                how_met: *HowMet::ALL.choose(&mut rng).expect("ways"),
+                continuing: rng.random_bool(0.7),
+                known: true,
+            });
+            index
+                .upsert(&SearchDoc {
+                    id: format!("doc:{i}"),
+                    kind: if story.is_some() {
+                        Kind::Story
+                    } else {
+                        Kind::Guide
+                    },
+                    title,
+                    body,
+                    tags: (0..rng.random_range(0..3))
+                        .map(|_| format!("tag{}", rng.random_range(0..5)))
+                        .collect(),
+                    href: format!("/doc/{i}"),
+                    story,
+                    summary: String::new(),
+                })
+                .expect("added");
+            if i % 1000 == 999 {
+                index.commit(i).expect("committed");
+            }
+        }
+        for i in (0..3000).step_by(7) {
+            index.delete(&format!("doc:{i}"));
+        }
+        // Committed without `commit`'s rewriting of segments with deleted documents: a search
+        // may meet them between a commit and that rewrite.
+        index.lock().commit().expect("committed");
+        index.reader.reload().expect("reloaded");
+        index
+    }
+
+    #[test]
+    fn terms_read_from_their_postings_count_and_rank_as_the_clauses_do() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let index = random_index(dir.path());
+        let searcher = index.searcher();
+        assert!(
+            searcher
+                .segment_readers()
+                .iter()
+                .any(|r| r.alive_bitset().is_some()),
+            "some segment holds deleted documents"
+        );
+        let synonyms = Synonyms::new(vec![vec!["カフェ".to_owned(), "喫茶店".to_owned()]]);
+        let mut rng = StdRng::seed_from_u64(7);
+        for q in [
+            "ルール",
+            "カフェ",
+            "約束 OR 灯台",
+            "月に一度",
+            "ルール OR 映画 OR 約束",
+        ] {
+            let plan = Plan::new(parse(q), &synonyms);
+            let chosen = index.chosen(&plan, false).expect("words to find");
+            let terms = chosen.terms.as_ref().expect("single terms");
+            for round in 0..20 {
+                let req = SearchRequest {
+                    q: q.to_owned(),
+                    how_met: (round % 2 == 1).then(|| *HowMet::ALL.choose(&mut rng).expect("ways")),
+                    continuing: (round % 3 == 1)
+                        .then(|| *Continuance::ALL.choose(&mut rng).expect("continuing")),
+                    length: (round % 4 == 3)
+                        .then(|| *LengthBucket::ALL.choose(&mut rng).expect("lengths")),
+                    tag: (round % 5 == 4).then(|| format!("tag{}", rng.random_range(0..6))),
+                    kind: (round % 6 == 5).then_some(Kind::Story),
+                    limit: 10,
+                    ..SearchRequest::default()
+                };
+                let facets = index.facet_collector(&req);
+                let read = facets.count_any(&searcher, terms).expect("counted");
+                let walked = searcher
+                    .search(&*all_of(&chosen.matching), &facets)
+                    .expect("counted");
+                assert!(walked.total > 0 || round > 0, "{q} finds something");
+                assert_eq!(read, walked, "{q}, round {round}");
+            }
+            // The flat union ranks as the nested clauses do.
+            let top = |clauses: &[(Occur, Box<dyn Query>)]| {
+                searcher
+                    .search(&*all_of(clauses), &TopDocs::with_limit(20).order_by_score())
+                    .expect("searched")
+                    .into_iter()
+                    .map(|(score, address)| ((score * 1000.0).round() as i64, address))
+                    .collect::<Vec<_>>()
+            };
+            // Scores summed in another order may differ in the last bits: equal scores then
+            // come in another order, so each score's documents are compared as a set.
+            let top = |clauses: &[(Occur, Box<dyn Query>)]| {
+                let mut top = top(clauses);
+                top.sort_by_key(|(score, a)| (-score, a.segment_ord, a.doc_id));
+                top
+            };
+            let nested = index.text_clauses(&plan, false, true).expect("clauses");
+            assert_eq!(top(&chosen.scored), top(&nested), "{q}");
+        }
+        // A phrase of several terms, or a word excluded, is no union of terms.
+        for q in ["家族の予定のルール", "ルール -灯台", "ルール 約束"] {
+            let plan = Plan::new(parse(q), &synonyms);
+            assert!(
+                index.chosen(&plan, false).expect("words").terms.is_none(),
+                "{q}"
+            );
+        }
     }
 }

@@ -9,5 +9,6 @@ pub mod indexer;
 pub mod query;
 pub mod snippet;
 pub mod suggest;
+pub mod synonym_cache;
 
 pub use index::{Hit, Kind, SearchIndex, SearchRequest, SearchResults};

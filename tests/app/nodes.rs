@@ -159,6 +159,34 @@ async fn two_nodes_share_sessions_search_mail_and_schedules() {
         .map(|l| l.matches("scheduled guide published").count())
         .sum::<usize>();
     assert_eq!(logged, 1);
+
+    // A synonym group added on B widens A's next searches: A holds the groups it read for its
+    // content version, and B's change moves that version.
+    let lighthouse = "/search?q=%E3%83%A9%E3%82%A4%E3%83%88%E3%83%8F%E3%82%A6%E3%82%B9";
+    assert!(
+        reader
+            .get(lighthouse)
+            .await
+            .texts("ol.results .card-title")
+            .is_empty()
+    );
+    let added = editor
+        .submit(
+            "/mod/synonyms",
+            "/mod/synonyms",
+            &[("words", "灯台・ライトハウス")],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    eventually(
+        "B's synonym group in A's search",
+        Duration::from_secs(5),
+        async || {
+            reader.get(lighthouse).await.texts("ol.results .card-title")
+                == vec!["二つのノードの話".to_owned()]
+        },
+    )
+    .await;
 }
 
 /// Every node follows the outbox by id ("nothing after N"), so on PostgreSQL, where a sequence
