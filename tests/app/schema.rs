@@ -115,3 +115,50 @@ fn both_migration_folders_hold_the_same_migrations() {
     };
     assert_eq!(names("sqlite"), names("postgres"));
 }
+
+#[derive(QueryableByName)]
+struct Plan {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// Every node asks the outbox, several times a second, for the newest content event and for the
+/// content events after the one it applied. Each must be a lookup in `outbox_by_topic`, never a
+/// walk over every event of a topic (at a million stories that kept an idle node's core busy).
+#[test]
+fn the_outbox_questions_nodes_ask_all_the_time_are_index_lookups() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("plan.sqlite3");
+    let pool = db::connect(url.to_str().unwrap()).expect("sqlite");
+    let conn = &mut pool.get().unwrap();
+    let plan = |conn: &mut DbConn, sql: &str| -> String {
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load::<Plan>(conn)
+            .expect("a plan")
+            .into_iter()
+            .map(|p| p.detail)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    // As `Outbox::max_content_id` asks, topic by topic.
+    let newest = plan(
+        conn,
+        "SELECT max(id) FROM outbox WHERE topic = 'story.published'",
+    );
+    assert!(
+        newest.contains("COVERING INDEX outbox_by_topic (topic=?)"),
+        "{newest}"
+    );
+    // As `Outbox::content_events_after` asks.
+    let after = plan(
+        conn,
+        "SELECT * FROM outbox WHERE id > 1000 AND topic IN ('story.published', \
+         'story.removed', 'guide.published', 'guide.removed', 'search.synonyms') \
+         ORDER BY id LIMIT 500",
+    );
+    assert!(
+        after.contains("INDEX outbox_by_topic (topic=? AND id>?)")
+            || after.starts_with("SEARCH outbox USING INTEGER PRIMARY KEY (rowid>?)"),
+        "{after}"
+    );
+}
