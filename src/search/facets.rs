@@ -15,7 +15,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{BitSet, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
 use crate::domain::LengthBucket;
 
@@ -466,7 +466,8 @@ impl FacetCollector {
         let fruits = searcher.index().search_executor().map(
             |(ord, reader): (usize, &SegmentReader)| {
                 let mut segment = self.for_segment(ord as SegmentOrdinal, reader)?;
-                let mut bits = BitSet::with_max_value(reader.max_doc());
+                let alive = reader.alive_bitset();
+                let matches = &mut segment.matches;
                 for term in terms {
                     let Some(mut postings) = reader
                         .inverted_index(term.field())?
@@ -476,18 +477,16 @@ impl FacetCollector {
                     };
                     while !postings.docs().is_empty() {
                         for &doc in postings.docs() {
-                            bits.insert(doc);
+                            if alive.is_none_or(|a| a.is_alive(doc))
+                                && let Some(word) = matches.get_mut(doc as usize / 64)
+                            {
+                                *word |= 1 << (doc % 64);
+                            }
                         }
                         postings.advance();
                     }
                 }
-                if let Some(alive) = reader.alive_bitset() {
-                    bits.intersect_update(alive.bitset());
-                }
-                segment.matched = bits.len();
-                for (w, word) in segment.matches.iter_mut().enumerate() {
-                    *word = u64::from_le_bytes(bits.tinyset(w as u32).into_bytes());
-                }
+                segment.matched = matches.iter().map(|w| w.count_ones() as usize).sum();
                 Ok(segment.harvest())
             },
             searcher.segment_readers().iter().enumerate(),
