@@ -80,7 +80,8 @@ impl Outbox {
     }
 
     /// Content events after `after`, in order. Asked by every node's indexer four times a
-    /// second: `outbox_by_topic` finds each topic's events after `after` directly.
+    /// second: only the events after `after` are read (SQLite takes them by `outbox_by_topic`,
+    /// topic and id; a planner may also take them by id), never every event of a topic.
     pub fn content_events_after(
         conn: &mut DbConn,
         after: i64,

@@ -762,12 +762,9 @@ impl SearchIndex {
     /// The query's text clauses, as written or relaxed, with the needles to mark.
     fn chosen(&self, plan: &Plan, relaxed: bool) -> Option<Chosen> {
         let matching = self.text_clauses(plan, relaxed, false)?;
-        let terms = self.any_term(plan, relaxed);
-        let scored = match &terms {
-            // The same scores as the nested clauses (a sum of the same terms' scores), but a
-            // union of terms alone lets tantivy skip blocks that cannot reach the top.
-            Some(terms) => vec![(Occur::Must, self.any_term_query(terms))],
-            None => self.text_clauses(plan, relaxed, true)?,
+        let (terms, scored) = match self.any_term(plan, relaxed) {
+            Some((terms, flat)) => (Some(terms), vec![(Occur::Must, flat)]),
+            None => (None, self.text_clauses(plan, relaxed, true)?),
         };
         Some(Chosen {
             matching,
@@ -780,7 +777,10 @@ impl SearchIndex {
     /// The title and text terms of a query that any one of them matches: one group of words (or
     /// words joined by OR), nothing excluded, each spelling of each word one term of the index
     /// (up to four characters of a run, or one Latin word), and no word relaxed into parts.
-    fn any_term(&self, plan: &Plan, relaxed: bool) -> Option<Vec<Term>> {
+    /// With them, each once, the same query as one flat union: the nested clauses' scores (a
+    /// term that two spellings or two words reach counts as often as they do), in a form where
+    /// tantivy skips blocks that cannot reach the top.
+    fn any_term(&self, plan: &Plan, relaxed: bool) -> Option<(Vec<Term>, Box<dyn Query>)> {
         let [group] = plan.all.as_slice() else {
             return None;
         };
@@ -800,27 +800,26 @@ impl SearchIndex {
             }
         }
         terms.sort();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for same in terms.chunk_by(|a, b| a == b) {
+            let weight = if same[0].field() == self.fields.title {
+                TITLE_BOOST
+            } else {
+                1.0
+            } * same.len() as f32;
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                same[0].clone(),
+                IndexRecordOption::WithFreqs,
+            ));
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(q, weight))));
+        }
         terms.dedup();
-        (!terms.is_empty()).then_some(terms)
-    }
-
-    /// Any of `terms`, a title's weighing more, as one flat union.
-    fn any_term_query(&self, terms: &[Term]) -> Box<dyn Query> {
-        Box::new(BooleanQuery::new(
-            terms
-                .iter()
-                .map(|t| {
-                    let q: Box<dyn Query> =
-                        Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
-                    let q = if t.field() == self.fields.title {
-                        Box::new(BoostQuery::new(q, TITLE_BOOST))
-                    } else {
-                        q
-                    };
-                    (Occur::Should, q)
-                })
-                .collect(),
-        ))
+        (!terms.is_empty()).then(|| {
+            (
+                terms,
+                Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
+            )
+        })
     }
 
     /// Only the best `req.limit` hits with their snippets: no total, no filter counts. Relaxed
@@ -1257,7 +1256,12 @@ mod tests {
                 .any(|r| r.alive_bitset().is_some()),
             "some segment holds deleted documents"
         );
-        let synonyms = Synonyms::new(vec![vec!["カフェ".to_owned(), "喫茶店".to_owned()]]);
+        // Two spellings that fold to one term (カフェ, かふぇ): the nested clauses score it twice.
+        let synonyms = Synonyms::new(vec![vec![
+            "カフェ".to_owned(),
+            "かふぇ".to_owned(),
+            "喫茶店".to_owned(),
+        ]]);
         let mut rng = StdRng::seed_from_u64(7);
         for q in [
             "ルール",
@@ -1265,9 +1269,21 @@ mod tests {
             "約束 OR 灯台",
             "月に一度",
             "ルール OR 映画 OR 約束",
+            // Words that reach the same terms: each counts as often as it is reached.
+            "カフェ OR 喫茶店 OR 灯台",
+            "灯台 OR \"灯台\"",
+            "\"ルール\"",
         ] {
             let plan = Plan::new(parse(q), &synonyms);
+            // Relaxed, a word with parts needs them all (no union of terms); a word without
+            // parts is searched as it was.
+            let relaxed = index.chosen(&plan, true).expect("words to find");
             let chosen = index.chosen(&plan, false).expect("words to find");
+            if plan.relaxable() {
+                assert!(relaxed.terms.is_none(), "{q}");
+            } else {
+                assert_eq!(relaxed.terms, chosen.terms, "{q}");
+            }
             let terms = chosen.terms.as_ref().expect("single terms");
             for round in 0..20 {
                 let req = SearchRequest {
