@@ -14,6 +14,7 @@
 #       later run with the same DATA measures it again without generating it (no generation
 #       or reindex figures then)
 #   ONLY=search ...                              # only the search rows
+#   BIN=/path/to/engawa ...                      # that binary, not one built from this checkout
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +32,11 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-cargo build --release --quiet
-BIN="$CARGO_TARGET_DIR/release/engawa"
+# BIN=path/to/engawa measures a binary built earlier (two commits side by side, say).
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN="$CARGO_TARGET_DIR/release/engawa"
+fi
 WORK=$(mktemp -d)
 # nginx's workers run as an unprivileged user: they must be able to read the pages (a 0700
 # folder made them answer 403, a 153-byte error page, which the table then compared against).

@@ -25,6 +25,7 @@ use tantivy::{
 use super::analyzer::{JaTokenizer, TOKENIZER, document_tokens, query_tokens};
 use super::exclusion::Excluded;
 use super::facets::{Counts, FacetCache, FacetCollector, Filters};
+use super::phrase::{self, Clause};
 use super::query::{Forms, Need, Parsed, Piece, Synonyms, parse, pieces, vocabulary_words};
 use super::snippet::{Segment, snippet};
 use super::suggest::VocabularyCache;
@@ -466,6 +467,9 @@ struct Chosen {
     /// When any one of these terms is a match (see `SearchIndex::any_term`): the count reads
     /// their postings straight, and the top is their flat union.
     terms: Option<Vec<Term>>,
+    /// When any one of these phrases is a match (and not every one is a single term): the
+    /// page's count and top are read by `phrase::page`.
+    phrases: Option<Vec<Clause>>,
 }
 
 /// What the search did beyond the words as typed, for the results page to say.
@@ -766,12 +770,79 @@ impl SearchIndex {
             Some((terms, flat)) => (Some(terms), vec![(Occur::Must, flat)]),
             None => (None, self.text_clauses(plan, relaxed, true)?),
         };
+        let phrases = match terms {
+            Some(_) => None,
+            None => self.any_phrase(plan, relaxed),
+        };
         Some(Chosen {
             matching,
             scored,
             needles: plan.needles(relaxed),
             terms,
+            phrases,
         })
+    }
+
+    /// Each spelling of a query that any one of them matches, as the index's terms at their
+    /// places: one group of words (or words joined by OR), nothing excluded, no word relaxed
+    /// into parts.
+    fn spellings(plan: &Plan, relaxed: bool) -> Option<Vec<Vec<(usize, String)>>> {
+        let [group] = plan.all.as_slice() else {
+            return None;
+        };
+        if !plan.none.is_empty() {
+            return None;
+        }
+        let mut spellings = Vec::new();
+        for (_, forms) in group {
+            if relaxed && forms.relaxable() {
+                return None;
+            }
+            for spelling in &forms.exact {
+                let tokens = query_tokens(spelling);
+                if tokens.is_empty() {
+                    return None;
+                }
+                spellings.push(tokens);
+            }
+        }
+        (!spellings.is_empty()).then_some(spellings)
+    }
+
+    /// The title and text phrases of such a query, each weighed by the title's boost and by
+    /// how many spellings reach it (the nested clauses count it that often).
+    fn any_phrase(&self, plan: &Plan, relaxed: bool) -> Option<Vec<Clause>> {
+        let mut phrases: Vec<Vec<(usize, Term)>> = Vec::new();
+        for tokens in Self::spellings(plan, relaxed)? {
+            for field in [self.fields.title, self.fields.body] {
+                phrases.push(
+                    tokens
+                        .iter()
+                        .map(|(p, t)| (*p, Term::from_field_text(field, t)))
+                        .collect(),
+                );
+            }
+        }
+        phrases.sort();
+        Some(
+            phrases
+                .chunk_by(|a, b| a == b)
+                .filter_map(|same| {
+                    Clause::new(
+                        same[0].clone(),
+                        self.boost(&same[0][0].1) * same.len() as f32,
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    fn boost(&self, term: &Term) -> f32 {
+        if term.field() == self.fields.title {
+            TITLE_BOOST
+        } else {
+            1.0
+        }
     }
 
     /// The title and text terms of a query that any one of them matches: one group of words (or
@@ -781,32 +852,17 @@ impl SearchIndex {
     /// term that two spellings or two words reach counts as often as they do), in a form where
     /// tantivy skips blocks that cannot reach the top.
     fn any_term(&self, plan: &Plan, relaxed: bool) -> Option<(Vec<Term>, Box<dyn Query>)> {
-        let [group] = plan.all.as_slice() else {
-            return None;
-        };
-        if !plan.none.is_empty() {
-            return None;
-        }
         let mut terms = Vec::new();
-        for (_, forms) in group {
-            if relaxed && forms.relaxable() {
-                return None;
-            }
-            for spelling in &forms.exact {
-                let [(_, token)] = query_tokens(spelling).try_into().ok()?;
-                for field in [self.fields.title, self.fields.body] {
-                    terms.push(Term::from_field_text(field, &token));
-                }
+        for tokens in Self::spellings(plan, relaxed)? {
+            let [(_, token)] = tokens.try_into().ok()?;
+            for field in [self.fields.title, self.fields.body] {
+                terms.push(Term::from_field_text(field, &token));
             }
         }
         terms.sort();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for same in terms.chunk_by(|a, b| a == b) {
-            let weight = if same[0].field() == self.fields.title {
-                TITLE_BOOST
-            } else {
-                1.0
-            } * same.len() as f32;
+            let weight = self.boost(&same[0]) * same.len() as f32;
             let q: Box<dyn Query> = Box::new(TermQuery::new(
                 same[0].clone(),
                 IndexRecordOption::WithFreqs,
@@ -854,11 +910,12 @@ impl SearchIndex {
             }
             _ => (strict, as_written),
         };
-        top.into_iter()
+        let addresses = top
+            .into_iter()
             .skip(req.offset)
             .take(req.limit.max(1))
-            .map(|(_, address)| self.hit(&searcher, address, &chosen.needles))
-            .collect()
+            .map(|(_, a)| a);
+        self.hits(&searcher, addresses, &chosen.needles)
     }
 
     /// The page's hits, scored, with their snippets. Alone in its pass, so that tantivy skips
@@ -875,8 +932,17 @@ impl SearchIndex {
                 .and_offset(req.offset)
                 .order_by_score(),
         )?;
-        top.into_iter()
-            .map(|(_, address)| self.hit(searcher, address, &chosen.needles))
+        self.hits(searcher, top.into_iter().map(|(_, a)| a), &chosen.needles)
+    }
+
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        addresses: impl Iterator<Item = DocAddress>,
+        needles: &[String],
+    ) -> anyhow::Result<Vec<Hit>> {
+        addresses
+            .map(|address| self.hit(searcher, address, needles))
             .collect()
     }
 
@@ -922,10 +988,11 @@ impl SearchIndex {
         Ok(results)
     }
 
-    /// One page's hits and every filter's counts. One pass gives both, unless the counts must
-    /// ignore the filters (then the top takes a pass of its own) or any one of a few terms
-    /// matches (then the counts read the postings alone and the top, alone, skips blocks of
-    /// documents that cannot enter it: block-max WAND, which a phrase cannot use).
+    /// One page's hits and every filter's counts. Any one of a few phrases, unfiltered: both
+    /// from one walk of the postings (`phrase::page`). Otherwise one pass gives both, unless
+    /// the counts must ignore the filters (then the top takes a pass of its own) or any one of
+    /// a few terms matches (then the counts read the postings alone and the top, alone, skips
+    /// blocks of documents that cannot enter it: block-max WAND, which a phrase cannot use).
     fn page(
         &self,
         searcher: &Searcher,
@@ -938,6 +1005,22 @@ impl SearchIndex {
             || req.how_met.is_some()
             || req.continuing.is_some()
             || req.tag.is_some();
+        // Read from the postings when they can be (see `phrase.rs`). The positions are opened
+        // again by name: the directory hands back the mapping this searcher's segments hold,
+        // even when a merge has deleted the file since (tested); should that ever fail, the
+        // search goes tantivy's way.
+        let read = match &chosen.phrases {
+            Some(clauses) if !filtered => {
+                phrase::page(searcher, clauses, &facets, req.offset + req.limit.max(1))
+                    .inspect_err(|e| tracing::warn!(error = %e, "phrase read from the postings failed; searching the usual way"))
+                    .ok()
+            }
+            _ => None,
+        };
+        if let Some((counts, top)) = read {
+            let addresses = top.into_iter().skip(req.offset).map(|(_, a)| a);
+            return Ok((counts, self.hits(searcher, addresses, &chosen.needles)?));
+        }
         if filtered || chosen.terms.is_some() {
             let counts = match &chosen.terms {
                 Some(terms) => facets.count_any(searcher, terms)?,
@@ -949,10 +1032,7 @@ impl SearchIndex {
             .and_offset(req.offset)
             .order_by_score();
         let (top, counts) = searcher.search(&*all_of(&chosen.scored), &(top_docs, facets))?;
-        let hits = top
-            .into_iter()
-            .map(|(_, address)| self.hit(searcher, address, &chosen.needles))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let hits = self.hits(searcher, top.into_iter().map(|(_, a)| a), &chosen.needles)?;
         Ok((counts, hits))
     }
 
@@ -1325,6 +1405,59 @@ mod tests {
             let nested = index.text_clauses(&plan, false, true).expect("clauses");
             assert_eq!(top(&chosen.scored), top(&nested), "{q}");
         }
+        // Phrases read from the postings count and rank as tantivy's phrase queries do.
+        for q in [
+            "家族の予定",
+            "家族の予定 OR 灯台",
+            "ルールと約束",
+            "\"月に一度と灯台\"",
+            "カフェと映画 OR 映画とかふぇ",
+            "喫茶店と灯台とルール",
+            "\"ルールとルールと\"",
+        ] {
+            let plan = Plan::new(parse(q), &synonyms);
+            let chosen = index.chosen(&plan, false).expect("words to find");
+            assert!(chosen.terms.is_none(), "{q}");
+            let clauses = chosen.phrases.as_ref().expect("phrases");
+            let req = SearchRequest {
+                q: q.to_owned(),
+                limit: 10,
+                ..SearchRequest::default()
+            };
+            let facets = index.facet_collector(&req);
+            // Every match ranked, not just a page: a wrong score anywhere shows.
+            let (read, top) = phrase::page(&searcher, clauses, &facets, 3000).expect("read");
+            // A page's worth is the head of the whole ranking (kept while passing over most).
+            let (_, ten) = phrase::page(&searcher, clauses, &facets, 10).expect("read");
+            assert_eq!(ten, top[..10], "{q}");
+            let walked = searcher
+                .search(&*all_of(&chosen.matching), &facets)
+                .expect("counted");
+            assert!(walked.total > 10, "{q} finds {}", walked.total);
+            assert_eq!(read, walked, "{q}");
+            let tantivy = searcher
+                .search(
+                    &*all_of(&chosen.scored),
+                    &TopDocs::with_limit(3000).order_by_score(),
+                )
+                .expect("searched");
+            // The same documents in the same order; two may trade places only when their
+            // scores tie to within the last bits (see `phrase::page`).
+            assert_eq!(top.len(), tantivy.len(), "{q}");
+            for ((score, at), (theirs, their_at)) in top.iter().zip(&tantivy) {
+                assert!(
+                    (score - theirs).abs() < 1e-4,
+                    "{q}: {score} against {theirs}"
+                );
+                assert!(
+                    at == their_at
+                        || tantivy
+                            .iter()
+                            .any(|(s, a)| a == at && (s - score).abs() < 1e-4),
+                    "{q}: {at:?} in the place of {their_at:?}"
+                );
+            }
+        }
         // A phrase of several terms, or a word excluded, is no union of terms.
         for q in ["家族の予定のルール", "ルール -灯台", "ルール 約束"] {
             let plan = Plan::new(parse(q), &synonyms);
@@ -1332,6 +1465,66 @@ mod tests {
                 index.chosen(&plan, false).expect("words").terms.is_none(),
                 "{q}"
             );
+            assert_eq!(
+                index.chosen(&plan, false).expect("words").phrases.is_some(),
+                q == "家族の予定のルール",
+                "{q}"
+            );
         }
+    }
+
+    /// A search holds its searcher while the index merges: the segments it reads are merged
+    /// away and their files deleted. The phrase reader opens the positions again by name; it
+    /// must still read what the held searcher sees, and the page must be the same.
+    #[test]
+    fn a_phrase_read_under_a_held_searcher_survives_a_merge() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let index = random_index(dir.path());
+        let held = index.searcher();
+        let synonyms = Synonyms::default();
+        let plan = Plan::new(parse("家族の予定"), &synonyms);
+        let chosen = index.chosen(&plan, false).expect("words to find");
+        let clauses = chosen.phrases.as_ref().expect("phrases");
+        let req = SearchRequest {
+            q: "家族の予定".to_owned(),
+            limit: 10,
+            ..SearchRequest::default()
+        };
+        let facets = index.facet_collector(&req);
+        let before = phrase::page(&held, clauses, &facets, 10).expect("read");
+        let page = |searcher: &Searcher| {
+            let (counts, hits) = index.page(searcher, &chosen, &req).expect("page");
+            (counts, hits.into_iter().map(|h| h.id).collect::<Vec<_>>())
+        };
+        let page_before = page(&held);
+        assert!(page_before.0.total > 10);
+
+        let old: Vec<_> = held
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        index.merge_segments_except(&[]).expect("merged");
+        let positions = |id: &tantivy::index::SegmentId| {
+            dir.path()
+                .join(format!("{}.pos", id.uuid_string()))
+                .exists()
+        };
+        assert!(
+            old.iter().all(|id| !positions(id)),
+            "the held segments' files are deleted"
+        );
+        assert!(
+            !index
+                .searcher()
+                .segment_readers()
+                .iter()
+                .any(|r| old.contains(&r.segment_id())),
+            "the index has moved on"
+        );
+
+        let after = phrase::page(&held, clauses, &facets, 10).expect("read after the merge");
+        assert_eq!(after.0, before.0);
+        assert_eq!(after.1, before.1);
     }
 }

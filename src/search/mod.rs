@@ -6,6 +6,7 @@ mod exclusion;
 pub mod facets;
 pub mod index;
 pub mod indexer;
+mod phrase;
 pub mod query;
 pub mod snippet;
 pub mod suggest;
