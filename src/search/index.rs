@@ -133,6 +133,10 @@ fn in_use(dir: &Path, e: tantivy::TantivyError) -> anyhow::Error {
 #[derive(Serialize, Deserialize)]
 struct Payload {
     outbox: i64,
+    /// Set by a rebuild's commits before its last: an index left so (the rebuild stopped or
+    /// failed) holds only part of the content, and is rebuilt rather than served.
+    #[serde(default)]
+    rebuilding: bool,
 }
 
 /// How the index was found at start.
@@ -140,7 +144,8 @@ struct Payload {
 pub enum Opened {
     /// Usable, with the last outbox row it applied.
     Existing { last_applied: i64 },
-    /// Missing, unreadable or of another shape: it is empty now and must be rebuilt.
+    /// Missing, unreadable, of another shape or left half-built by a rebuild that did not
+    /// finish: it is empty now and must be rebuilt.
     Fresh,
 }
 
@@ -178,7 +183,7 @@ impl SearchIndex {
         let existing = found.filter(|i| i.schema() == schema).and_then(|i| {
             let payload = i.load_metas().ok()?.payload?;
             let p: Payload = serde_json::from_str(&payload).ok()?;
-            Some((i, p.outbox))
+            (!p.rebuilding).then_some((i, p.outbox))
         });
         let (index, opened) = match existing {
             Some((index, last_applied)) => (index, Opened::Existing { last_applied }),
@@ -317,20 +322,42 @@ impl SearchIndex {
     /// the segment is rewritten, so those segments are rewritten before the position is
     /// announced: once a node reports a position, removed text is gone from its index files.
     pub fn commit(&self, last_applied: i64) -> anyhow::Result<()> {
-        let mut writer = self.lock();
-        let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&serde_json::to_string(&Payload {
+        self.write_commit(Payload {
             outbox: last_applied,
-        })?);
-        prepared.commit()?;
-        drop(writer);
-        // Before searches see the commit: between reloading and announcing the position below,
-        // a page rendered with the new results is cached under the old position, so that window
-        // must stay short.
-        self.purge_deleted()?;
-        self.reader.reload()?;
+            rebuilding: false,
+        })?;
         // Announced only once searches see it: a page cached under this position shows it.
         self.applied.store(last_applied, Ordering::Release);
+        Ok(())
+    }
+
+    /// Commits a part of a rebuild: on disk, the index says it is half-built until the rebuild's
+    /// last commit, and no position is announced.
+    pub fn commit_part(&self, last_applied: i64) -> anyhow::Result<()> {
+        self.write_commit(Payload {
+            outbox: last_applied,
+            rebuilding: true,
+        })
+    }
+
+    fn write_commit(&self, payload: Payload) -> anyhow::Result<()> {
+        let mut writer = self.lock();
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&serde_json::to_string(&payload)?);
+        prepared.commit()?;
+        drop(writer);
+        // Before searches see the commit: between reloading and announcing the position, a page
+        // rendered with the new results is cached under the old position, so that window must
+        // stay short.
+        self.purge_deleted()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Drops every change since the last commit (a rebuild that failed: its cleared index and
+    /// the documents it had added).
+    pub fn rollback(&self) -> anyhow::Result<()> {
+        self.lock().rollback()?;
         Ok(())
     }
 

@@ -22,6 +22,8 @@ use crate::models::tag::Tag;
 /// How often each node looks for new events.
 pub const POLL: Duration = Duration::from_millis(250);
 const BATCH: i64 = 500;
+/// How long a node waits before trying a failed rebuild again.
+const REBUILD_RETRY: Duration = Duration::from_secs(5);
 
 /// The searchable text of a story or guide: its Markdown as plain text, then one line for each
 /// of `extra` (a story's rules and tags, a guide's tags).
@@ -128,6 +130,8 @@ pub fn catch_up(pool: &DbPool, index: &SearchIndex) -> anyhow::Result<usize> {
 }
 
 /// Rebuilds the whole index from the database; `progress(done, total)` reports as it goes.
+/// Until its last commit the index on disk says it is half-built, so a rebuild that fails or
+/// is stopped part-way is done again at the next start rather than served as the whole.
 pub fn rebuild(
     pool: &DbPool,
     index: &SearchIndex,
@@ -141,7 +145,18 @@ pub fn rebuild(
     )
     .unwrap_or(0);
     index.clear()?;
-    index.without_merges(|| add_all(&mut conn, index, start, total, progress))
+    let built = index.without_merges(|| add_all(&mut conn, index, start, total, progress));
+    if built.is_err() {
+        // Back to the last commit: the index as it was, or the parts committed so far (which
+        // say they are half-built).
+        if let Err(e) = index.rollback() {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "cannot roll the search index back"
+            );
+        }
+    }
+    built
 }
 
 /// Adds every published guide and public story to the (cleared) index, in `index.parts()`
@@ -183,7 +198,7 @@ fn add_all(
         done += batch.len() as u64;
         progress(done, total);
         if done >= next_part {
-            index.commit(start)?;
+            index.commit_part(start)?;
             index.merge_segments_except(&merged)?;
             merged = index.segment_ids()?;
             next_part += part_size;
@@ -198,16 +213,25 @@ fn add_all(
 pub fn spawn(pool: DbPool, index: Arc<SearchIndex>, rebuild_first: bool) {
     tokio::spawn(async move {
         if rebuild_first {
-            tracing::warn!(dir = %index.dir().display(), "the search index is missing or unreadable; rebuilding it in the background");
-            let (p, i) = (pool.clone(), index.clone());
-            match actix_web::web::block(move || rebuild(&p, &i, &|_, _| {})).await {
-                Ok(Ok((guides, stories))) => {
-                    tracing::info!(guides, stories, "search index rebuilt")
+            tracing::warn!(dir = %index.dir().display(), "the search index is missing, unreadable or half-built; rebuilding it in the background");
+            // Until a rebuild has finished, following the outbox would serve part of the
+            // content as the whole: the node stays not ready and tries again.
+            loop {
+                let (p, i) = (pool.clone(), index.clone());
+                match actix_web::web::block(move || rebuild(&p, &i, &|_, _| {})).await {
+                    Ok(Ok((guides, stories))) => {
+                        tracing::info!(guides, stories, "search index rebuilt");
+                        break;
+                    }
+                    Ok(Err(e)) => tracing::error!(
+                        error = format!("{e:#}"),
+                        "search index rebuild failed; will retry"
+                    ),
+                    Err(e) => {
+                        tracing::error!(error = %e, "search index rebuild task failed; will retry")
+                    }
                 }
-                Ok(Err(e)) => {
-                    tracing::error!(error = format!("{e:#}"), "search index rebuild failed")
-                }
-                Err(e) => tracing::error!(error = %e, "search index rebuild task failed"),
+                tokio::time::sleep(REBUILD_RETRY).await;
             }
         }
         loop {

@@ -476,23 +476,33 @@ async fn wait_for_search(address: &str, q: &str, expected: usize) -> Vec<String>
     results_within(&Browser::new(address), q, expected, Duration::from_secs(20)).await
 }
 
-/// A deleted index is rebuilt in the background at start; meanwhile search answers 503 with
-/// Retry-After and a notice in Japanese that points to the story list, and /readyz says 503 so
-/// that a load balancer sends readers elsewhere.
-#[tokio::test]
-async fn a_deleted_index_is_rebuilt_at_start_and_search_says_so_meanwhile() {
+/// The demo content, indexed by a server that then stopped, and `stories` synthetic stories
+/// added after it (not yet in the index).
+async fn demo_with_stories(stories: usize) -> TestDatabase {
     let db = TestDatabase::new();
     let server = ServerProcess::start(&db, &["serve", "--demo"], &[]);
     assert_eq!(wait_for_search(&server.address, "読書会", 1).await.len(), 1);
     server.kill();
-
-    // Enough stories that the rebuild takes seconds: the first requests come while it runs.
-    let out = crate::helpers::run_cli(&db.url, db.data_dir(), &["demo", "--stories", "3000"]);
+    let out = crate::helpers::run_cli(
+        &db.url,
+        db.data_dir(),
+        &["demo", "--stories", &stories.to_string()],
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    db
+}
+
+/// A deleted index is rebuilt in the background at start; meanwhile search answers 503 with
+/// Retry-After and a notice in Japanese that points to the story list, and /readyz says 503 so
+/// that a load balancer sends readers elsewhere.
+#[tokio::test]
+async fn a_deleted_index_is_rebuilt_at_start_and_search_says_so_meanwhile() {
+    // Enough stories that the rebuild takes seconds: the first requests come while it runs.
+    let db = demo_with_stories(3000).await;
     std::fs::remove_dir_all(db.data_dir().join("search")).unwrap();
     let server = ServerProcess::start(&db, &["serve"], &[]);
     let client = crate::helpers::client_by_hand();
@@ -556,6 +566,69 @@ async fn a_deleted_index_is_rebuilt_at_start_and_search_says_so_meanwhile() {
         server.log().contains("search index rebuilt"),
         "{}",
         server.log()
+    );
+}
+
+/// What the index's last commit recorded about itself (its `meta.json` payload).
+fn index_payload(data_dir: &std::path::Path) -> serde_json::Value {
+    let meta = std::fs::read_to_string(data_dir.join("search/meta.json")).unwrap_or_default();
+    let meta: serde_json::Value = serde_json::from_str(&meta).unwrap_or_default();
+    serde_json::from_str(meta["payload"].as_str().unwrap_or("null")).unwrap_or_default()
+}
+
+/// A reindex stopped after committing part of the stories (Ctrl-C, a crash, a full disk) must not
+/// leave an index that says it is whole: the next start rebuilds it, and the node is not ready
+/// until every story is in it.
+#[tokio::test]
+async fn a_reindex_stopped_part_way_is_rebuilt_at_start_not_served_half_built() {
+    let db = demo_with_stories(3000).await;
+
+    let mut reindex = std::process::Command::new(env!("CARGO_BIN_EXE_engawa"))
+        .arg("reindex")
+        .env("DATABASE_URL", &db.url)
+        .env("ENGAWA_DATA_DIR", db.data_dir())
+        .env("ENGAWA_CONFIG", "/dev/null")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("engawa reindex starts");
+    // Stopped as soon as its first part is committed (one part per core).
+    let started = Instant::now();
+    while index_payload(db.data_dir())["rebuilding"] != json!(true) {
+        assert!(
+            reindex.try_wait().expect("reindex runs").is_none(),
+            "the reindex ended before a part of it was seen committed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    reindex.kill().expect("reindex stopped");
+    reindex.wait().expect("reindex exits");
+
+    let server = ServerProcess::start(&db, &["serve"], &[]);
+    let client = crate::helpers::client_by_hand();
+    let ready = format!("{}/readyz", server.address);
+    assert_eq!(
+        client.get(&ready).send().await.unwrap().status(),
+        503,
+        "a half-built index is not served: {}",
+        server.log()
+    );
+    assert_eq!(
+        crate::helpers::wait_for_status(&client, &ready, 200, Duration::from_secs(120)).await,
+        200,
+        "{}",
+        server.log()
+    );
+    assert!(server.log().contains("half-built"), "{}", server.log());
+    server.kill();
+    assert_eq!(index_payload(db.data_dir())["rebuilding"], json!(false));
+    let (index, _) =
+        engawa::search::SearchIndex::open(&db.data_dir().join("search")).expect("the index opens");
+    assert_eq!(
+        index.num_docs(),
+        3 + 13 + 3000,
+        "every guide and story, the demo's and the added ones"
     );
 }
 
