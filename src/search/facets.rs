@@ -462,35 +462,31 @@ impl FacetCollector {
     /// into the bits the collector would mark: no scorers, no union walked document by document
     /// (for a word in nearly every story, that walk was most of the count's time).
     pub fn count_any(&self, searcher: &Searcher, terms: &[Term]) -> tantivy::Result<Counts> {
-        // Segment by segment on the index's search threads, as tantivy's own searches go.
-        let fruits = searcher.index().search_executor().map(
-            |(ord, reader): (usize, &SegmentReader)| {
-                let mut segment = self.for_segment(ord as SegmentOrdinal, reader)?;
-                let alive = reader.alive_bitset();
-                let matches = &mut segment.matches;
-                for term in terms {
-                    let Some(mut postings) = reader
-                        .inverted_index(term.field())?
-                        .read_block_postings(term, IndexRecordOption::Basic)?
-                    else {
-                        continue;
-                    };
-                    while !postings.docs().is_empty() {
-                        for &doc in postings.docs() {
-                            if alive.is_none_or(|a| a.is_alive(doc))
-                                && let Some(word) = matches.get_mut(doc as usize / 64)
-                            {
-                                *word |= 1 << (doc % 64);
-                            }
+        let fruits = super::segments::each(searcher, |ord, reader| {
+            let mut segment = self.for_segment(ord, reader)?;
+            let alive = reader.alive_bitset();
+            let matches = &mut segment.matches;
+            for term in terms {
+                let Some(mut postings) = reader
+                    .inverted_index(term.field())?
+                    .read_block_postings(term, IndexRecordOption::Basic)?
+                else {
+                    continue;
+                };
+                while !postings.docs().is_empty() {
+                    for &doc in postings.docs() {
+                        if alive.is_none_or(|a| a.is_alive(doc))
+                            && let Some(word) = matches.get_mut(doc as usize / 64)
+                        {
+                            *word |= 1 << (doc % 64);
                         }
-                        postings.advance();
                     }
+                    postings.advance();
                 }
-                segment.matched = matches.iter().map(|w| w.count_ones() as usize).sum();
-                Ok(segment.harvest())
-            },
-            searcher.segment_readers().iter().enumerate(),
-        )?;
+            }
+            segment.matched = matches.iter().map(|w| w.count_ones() as usize).sum();
+            Ok(segment.harvest())
+        })?;
         self.merge_fruits(fruits)
     }
 }

@@ -27,6 +27,7 @@ use super::exclusion::Excluded;
 use super::facets::{Counts, FacetCache, FacetCollector, Filters};
 use super::phrase::{self, Clause};
 use super::query::{Forms, Need, Parsed, Piece, Synonyms, parse, pieces, vocabulary_words};
+use super::segments;
 use super::snippet::{Segment, snippet};
 use super::suggest::VocabularyCache;
 use crate::domain::{Continuance, HowMet, LengthBucket, Relationship};
@@ -920,7 +921,8 @@ impl SearchIndex {
         // serve the page from, in one pass each.
         let want = RELAX_BELOW.max(req.offset + req.limit.max(1));
         let top_of = |c: &Chosen| {
-            searcher.search(
+            segments::search(
+                &searcher,
                 &*self.combined(&c.scored, req),
                 &TopDocs::with_limit(want).order_by_score(),
             )
@@ -953,7 +955,8 @@ impl SearchIndex {
         chosen: &Chosen,
         req: &SearchRequest,
     ) -> anyhow::Result<Vec<Hit>> {
-        let top = searcher.search(
+        let top = segments::search(
+            searcher,
             &*self.combined(&chosen.scored, req),
             &TopDocs::with_limit(req.limit.max(1))
                 .and_offset(req.offset)
@@ -1051,14 +1054,15 @@ impl SearchIndex {
         if filtered || chosen.terms.is_some() {
             let counts = match &chosen.terms {
                 Some(terms) => facets.count_any(searcher, terms)?,
-                None => searcher.search(&*all_of(&chosen.matching), &facets)?,
+                None => segments::search(searcher, &*all_of(&chosen.matching), &facets)?,
             };
             return Ok((counts, self.best(searcher, chosen, req)?));
         }
         let top_docs = TopDocs::with_limit(req.limit.max(1))
             .and_offset(req.offset)
             .order_by_score();
-        let (top, counts) = searcher.search(&*all_of(&chosen.scored), &(top_docs, facets))?;
+        let (top, counts) =
+            segments::search(searcher, &*all_of(&chosen.scored), &(top_docs, facets))?;
         let hits = self.hits(searcher, top.into_iter().map(|(_, a)| a), &chosen.needles)?;
         Ok((counts, hits))
     }
@@ -1114,7 +1118,7 @@ impl SearchIndex {
     /// How many documents the query's words find, without filters, relaxed where they can be.
     fn text_count(&self, searcher: &Searcher, plan: &Plan) -> anyhow::Result<usize> {
         Ok(match self.text_clauses(plan, true, false) {
-            Some(clauses) => searcher.search(&BooleanQuery::new(clauses), &Count)?,
+            Some(clauses) => segments::search(searcher, &BooleanQuery::new(clauses), &Count)?,
             None => 0,
         })
     }
@@ -1239,7 +1243,8 @@ impl SearchIndex {
     pub fn related(&self, id: &str, limit: usize) -> anyhow::Result<Vec<Hit>> {
         let f = &self.fields;
         let searcher = self.searcher();
-        let found = searcher.search(
+        let found = segments::search(
+            &searcher,
             &TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic),
             &TopDocs::with_limit(1).order_by_score(),
         )?;
@@ -1273,7 +1278,11 @@ impl SearchIndex {
                 )),
             ),
         ]);
-        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let top = segments::search(
+            &searcher,
+            &query,
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
         top.into_iter()
             .map(|(_, address)| self.hit(&searcher, address, &[]))
             .collect()

@@ -8,6 +8,7 @@ pub mod index;
 pub mod indexer;
 mod phrase;
 pub mod query;
+mod segments;
 pub mod snippet;
 pub mod suggest;
 pub mod synonym_cache;
